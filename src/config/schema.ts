@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/** Bandit's severity levels, as Ruff's `S` rules carry them. */
+export const SECURITY_LEVELS = ['low', 'medium', 'high'] as const;
+export type SecurityLevel = (typeof SECURITY_LEVELS)[number];
+
+/**
+ * The part of `.github/code4py.yml` (or `code4py validate --config FILE`) that steers validation.
+ * Every key is optional; the defaults are what a maintainer who wrote nothing gets.
+ */
+export const ValidationConfigSchema = z
+  .object({
+    tests: z
+      .object({
+        /** Wall-clock seconds the whole test run may take before it is killed. */
+        timeout_seconds: z.number().positive().max(3600).default(60),
+        /** Coverage of the non-test files below which the coverage stage warns (or fails, see `fail`). */
+        coverage_min: z.number().min(0).max(100).default(80),
+        /** When true, coverage below `coverage_min` fails validation instead of warning. */
+        coverage_fail: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    lint: z
+      .object({
+        /** Ruff rule codes or prefixes to check (Ruff's `lint.select`). */
+        select: z.array(z.string().regex(/^[A-Z]+[0-9]*$/, 'a Ruff rule code or prefix such as E501 or F')).default(['E', 'F', 'W', 'B', 'I', 'UP']),
+        /** Ruff rule codes or prefixes to leave out. */
+        ignore: z.array(z.string().regex(/^[A-Z]+[0-9]*$/, 'a Ruff rule code or prefix such as E501 or F')).default([]),
+        /** Maximum line length (PEP 8 says 79; Ruff and Black use 88). */
+        line_length: z.number().int().min(40).max(320).default(88),
+        /** Whether code that `ruff format` would change is reported. */
+        format: z.boolean().default(true),
+        /** When true, lint findings fail validation instead of warning. */
+        fail: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    security: z
+      .object({
+        /** The lowest bandit severity that fails validation; lower ones are warnings. */
+        fail_on: z.enum(SECURITY_LEVELS).default('medium'),
+        /** Security rules to leave out (e.g. S311 where randomness is not for secrets). */
+        ignore: z.array(z.string().regex(/^S[0-9]+$/, 'a Ruff security rule code such as S311')).default([]),
+      })
+      .strict()
+      .prefault({}),
+    dependencies: z
+      .object({
+        /** When true, a third-party import that no requirement declares fails validation. */
+        strict: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        /** Files larger than this are not copied into the sandbox. */
+        max_file_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+        /** The folder may hold at most this many files (after ignored folders). */
+        max_files: z.number().int().positive().default(5000),
+        /** The folder may hold at most this many bytes in all. */
+        max_total_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .passthrough();
+
+export type ValidationConfig = z.infer<typeof ValidationConfigSchema>;
+
+export function defaultValidationConfig(): ValidationConfig {
+  return ValidationConfigSchema.parse({});
+}
