@@ -1,0 +1,241 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CappedCapture } from './capture.js';
+import type { CgroupFactory, RunCgroup } from './cgroup.js';
+import { DEFAULT_LIMITS, SANDBOX_ENV_ALLOWED, type RunLimits, type RunRequest, type RunResult, type Sandbox } from './types.js';
+
+/** Exit status of the launcher when the run could not join its cgroup. */
+const JOIN_FAILED = 125;
+
+/** Host paths that stand at the root of a Debian-like system; each is bound read-only or recreated as its symlink. */
+const ROOT_SYSTEM_PATHS = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
+/** The few files of /etc that Python and the C library read. */
+const ETC_FILES = ['/etc/ld.so.cache', '/etc/localtime', '/etc/alternatives'];
+
+export interface BwrapOptions {
+  readonly bwrapPath: string;
+  readonly python: string;
+  readonly cgroups: CgroupFactory | null;
+}
+
+/**
+ * The bubblewrap backend. Every run gets new user, pid, network, ipc, uts and cgroup namespaces (so no
+ * network interface but loopback), an empty environment, read-only system folders, its own /tmp, /proc
+ * and /dev, and the work folder; nothing else of the host exists inside.
+ */
+export class BwrapSandbox implements Sandbox {
+  readonly backend = 'bwrap' as const;
+  readonly limiter: 'cgroup' | 'rlimit';
+
+  constructor(private readonly options: BwrapOptions) {
+    this.limiter = options.cgroups ? 'cgroup' : 'rlimit';
+  }
+
+  get python(): string {
+    return this.options.python;
+  }
+
+  async run(request: RunRequest): Promise<RunResult> {
+    const limits: RunLimits = { ...DEFAULT_LIMITS, ...request.limits };
+    for (const name of Object.keys(request.env ?? {})) {
+      if (!SANDBOX_ENV_ALLOWED.test(name)) throw new Error(`refusing to pass ${name} into the sandbox: only tool settings may go in`);
+    }
+    const cgroup = this.options.cgroups ? await this.options.cgroups.create(`run-${randomUUID()}`, limits) : null;
+    try {
+      return await this.spawnRun(request, limits, cgroup);
+    } finally {
+      await cgroup?.destroy();
+    }
+  }
+
+  private async spawnRun(request: RunRequest, limits: RunLimits, cgroup: RunCgroup | null): Promise<RunResult> {
+    const started = performance.now();
+    const bwrapArgs = await buildArgs(request, limits, this.options.python, cgroup === null);
+    const joins = cgroup?.procsFiles ?? [];
+    // The launcher moves itself into the run's cgroups before it becomes bubblewrap, so every process of the
+    // run is born inside them. It starts with an empty environment: bubblewrap's own process stays visible
+    // inside as /proc/1, and must hold nothing of ours.
+    const launcher = `n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit ${JOIN_FAILED}; shift; n=$((n-1)); done; exec /usr/bin/env -i "$@"`;
+    const child = spawn('/bin/sh', ['-c', launcher, 'code4py-sandbox', String(joins.length), ...joins, this.options.bwrapPath, ...bwrapArgs], {
+      env: {},
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const [, out, err, infoFd] = child.stdio as unknown as [null, Readable, Readable, Readable];
+    const stdout = new CappedCapture(out, limits.outputBytes);
+    const stderr = new CappedCapture(err, limits.outputBytes);
+    const info = readInfo(infoFd);
+
+    let timedOut = false;
+    let aborted = false;
+    const killTree = (): void => {
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killTree();
+    }, limits.wallTimeMs);
+    const onAbort = (): void => {
+      aborted = true;
+      killTree();
+    };
+    if (request.signal?.aborted) onAbort();
+    request.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const streamsClosed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    try {
+      const { code, signal } = await Promise.race([exit, spawnError]);
+      // bubblewrap's init has died with it, so the kernel kills what is left in the pid namespace; the
+      // streams close once the last writer is gone.
+      const namespace = await info;
+      await withTimeout(streamsClosed, 2000);
+      if (!cgroup && namespace !== null) await waitNamespaceEmpty(namespace);
+      if (code === JOIN_FAILED && joins.length > 0) throw new Error('the sandbox could not join its cgroup');
+      const outOfMemory = (await cgroup?.outOfMemory()) ?? false;
+      return {
+        exitCode: code,
+        signal,
+        stdout: stdout.text(),
+        stderr: stderr.text(),
+        stdoutTruncated: stdout.truncated,
+        stderrTruncated: stderr.truncated,
+        timedOut,
+        outOfMemory,
+        aborted,
+        durationMs: performance.now() - started,
+      };
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', onAbort);
+      killTree();
+      out.destroy();
+      err.destroy();
+      infoFd.destroy();
+    }
+  }
+}
+
+/** Waits for `promise`, but no longer than `ms`, leaving no timer behind. */
+async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** bubblewrap writes its namespaces to --info-fd; the pid namespace's is kept to check that it empties. */
+async function readInfo(stream: Readable): Promise<string | null> {
+  let text = '';
+  for await (const chunk of stream) text += String(chunk);
+  const inode = /"pid-namespace":\s*(\d+)/.exec(text)?.[1];
+  return inode ? `pid:[${inode}]` : null;
+}
+
+async function waitNamespaceEmpty(namespace: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const left = await processesIn(namespace);
+    if (left.length === 0) return;
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`sandbox processes ${left.join(', ')} would not die`);
+    await sleep(5);
+  }
+}
+
+/** Live processes of a pid namespace; zombies are left out (they hold nothing, and the host's init reaps them). */
+async function processesIn(namespace: string): Promise<number[]> {
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const found: number[] = [];
+  await Promise.all(
+    pids.map(async (pid) => {
+      if ((await readlink(`/proc/${pid}/ns/pid`).catch(() => null)) !== namespace) return;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state && state !== 'Z' && state !== 'X') found.push(Number(pid));
+    }),
+  );
+  return found;
+}
+
+async function buildArgs(request: RunRequest, limits: RunLimits, python: string, rlimitProcesses: boolean): Promise<string[]> {
+  const args = [
+    '--unshare-user',
+    '--unshare-pid',
+    '--unshare-net',
+    '--unshare-ipc',
+    '--unshare-uts',
+    '--unshare-cgroup-try',
+    '--uid', '65534',
+    '--gid', '65534',
+    '--hostname', 'sandbox',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop', 'ALL',
+    '--info-fd', '3',
+    '--ro-bind', '/usr', '/usr',
+  ];
+  // /usr/local holds the operator's own tools (Node, the bot); Python's site folder there stays visible.
+  if (!python.startsWith('/usr/local/')) {
+    args.push('--tmpfs', '/usr/local', '--ro-bind-try', '/usr/local/lib/python3', '/usr/local/lib/python3');
+  }
+  for (const path of ROOT_SYSTEM_PATHS) {
+    const stat = await lstat(path).catch(() => null);
+    if (stat?.isSymbolicLink()) args.push('--symlink', await readlink(path), path);
+    else if (stat?.isDirectory()) args.push('--ro-bind', path, path);
+  }
+  for (const path of ETC_FILES) args.push('--ro-bind-try', path, path);
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--bind', request.workDir, '/work');
+  for (const mount of request.mounts ?? []) {
+    args.push(mount.writable ? '--bind' : '--ro-bind', mount.host, mount.sandbox);
+  }
+  args.push(
+    '--chdir', '/work',
+    '--clearenv',
+    '--setenv', 'PATH', '/usr/bin:/bin',
+    '--setenv', 'HOME', '/tmp',
+    '--setenv', 'LANG', 'C.UTF-8',
+    '--setenv', 'LOGNAME', 'sandbox',
+    '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
+  );
+  for (const [name, value] of Object.entries(request.env ?? {})) args.push('--setenv', name, value);
+  args.push('--', '/bin/sh', '-c', rlimitScript(limits, rlimitProcesses), 'code4py-limits', ...resolveCommand(request.command, python));
+  return args;
+}
+
+/** Per-process limits set inside, just before the command starts (dash's ulimit: -f counts 512-byte blocks, -v KiB). */
+function rlimitScript(limits: RunLimits, processes: boolean): string {
+  const lines = [
+    `ulimit -c 0`,
+    `ulimit -t ${Math.max(1, Math.ceil(limits.cpuSeconds))}`,
+    `ulimit -v ${Math.floor(limits.memoryBytes / 1024)}`,
+    `ulimit -f ${Math.max(1, Math.floor(limits.fileSizeBytes / 512))}`,
+    `ulimit -n ${limits.openFiles}`,
+  ];
+  if (processes) lines.push(`ulimit -p ${limits.processes}`);
+  return `${lines.join(' && ')} && exec "$@"`;
+}
+
+function resolveCommand(command: readonly string[], python: string): string[] {
+  if (command.length === 0) throw new Error('the sandbox was given an empty command');
+  return command[0] === 'python' ? [python, ...command.slice(1)] : [...command];
+}

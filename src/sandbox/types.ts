@@ -1,0 +1,77 @@
+/** What a sandboxed run may use. Every limit applies to the whole run, all its processes together where the host allows. */
+export interface RunLimits {
+  /** CPU seconds per process (RLIMIT_CPU). */
+  readonly cpuSeconds: number;
+  /** Memory for the whole run (cgroup memory controller), and address space per process (RLIMIT_AS). */
+  readonly memoryBytes: number;
+  /** Processes and threads for the whole run (cgroup pids controller, else RLIMIT_NPROC). */
+  readonly processes: number;
+  /** Largest file a process may write (RLIMIT_FSIZE). */
+  readonly fileSizeBytes: number;
+  /** Open files per process (RLIMIT_NOFILE). */
+  readonly openFiles: number;
+  /** Wall-clock time after which the whole process tree is killed. */
+  readonly wallTimeMs: number;
+  /** Bytes kept of each of stdout and stderr; the rest is read and dropped, and the cut is marked. */
+  readonly outputBytes: number;
+}
+
+export const DEFAULT_LIMITS: RunLimits = Object.freeze({
+  cpuSeconds: 120,
+  memoryBytes: 1024 * 1024 * 1024,
+  processes: 128,
+  fileSizeBytes: 64 * 1024 * 1024,
+  openFiles: 256,
+  wallTimeMs: 60_000,
+  outputBytes: 1024 * 1024,
+});
+
+/** A host folder made visible inside the sandbox. */
+export interface Mount {
+  readonly host: string;
+  readonly sandbox: string;
+  readonly writable: boolean;
+}
+
+export interface RunRequest {
+  /** argv inside the sandbox; `python` may be written as the first element to run the sandbox's Python. */
+  readonly command: readonly string[];
+  /** A fresh host folder, mounted writable at `/work` and used as the working directory. */
+  readonly workDir: string;
+  /** Further folders (e.g. read-only helper scripts, a writable output folder). */
+  readonly mounts?: readonly Mount[];
+  /** Extra environment; only names from SANDBOX_ENV_ALLOWED may be given (never a secret). */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly limits?: Partial<RunLimits>;
+  /** Aborting kills the run at once. */
+  readonly signal?: AbortSignal;
+}
+
+export interface RunResult {
+  /** Exit status, or null when the run was killed by a signal. */
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly stdoutTruncated: boolean;
+  readonly stderrTruncated: boolean;
+  /** Killed because the wall-clock limit passed. */
+  readonly timedOut: boolean;
+  /** The memory controller killed a process of the run. */
+  readonly outOfMemory: boolean;
+  /** Killed because the caller aborted. */
+  readonly aborted: boolean;
+  readonly durationMs: number;
+}
+
+export interface Sandbox {
+  readonly backend: 'bwrap' | 'docker';
+  /** Path of the Python interpreter inside the sandbox. */
+  readonly python: string;
+  /** How processes and memory are bounded on this host: 'cgroup' or 'rlimit'. */
+  readonly limiter: 'cgroup' | 'rlimit';
+  run(request: RunRequest): Promise<RunResult>;
+}
+
+/** Environment names a caller may pass into the sandbox. Anything else is refused, so no secret can slip in. */
+export const SANDBOX_ENV_ALLOWED = /^(PYTHON[A-Z_]*|PYTEST_[A-Z_]+|COVERAGE_[A-Z_]+|CODE4PY_SANDBOX_[A-Z_]+|TZ|LC_ALL|LANG|NO_COLOR|COLUMNS)$/;
