@@ -11,7 +11,7 @@ export function formatTestCounts(tests: Report['tests']): string {
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)} s`; // not "60.0 s"
   const seconds = Math.round(ms / 1000);
   return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
@@ -70,11 +70,32 @@ export function normaliseNewlines(text: string): string {
   return text.replace(/\r\n?/g, '\n');
 }
 
+/**
+ * Text from the sandbox may carry terminal escapes (pytest colours, or worse, sequences that move the
+ * cursor or retitle a terminal): colour codes are dropped and other control characters made visible.
+ */
+export function stripControl(text: string): string {
+  return normaliseNewlines(text)
+    .replace(/\x1b\[[0-9;?]*[ -\/]*[@-~]/g, '')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Findings about the whole folder name it `.` (or nothing); they have no file to point at. */
+export function fileOf(finding: Finding): string | undefined {
+  return finding.path === '' || finding.path === '.' ? undefined : finding.path;
+}
+
 /** A failed or erroring test case, with the tests stage's finding for it when there is one. */
 export interface FailedTest {
   readonly testCase: TestCase;
   /** Carries the traceback in `details`; rendered with the test, not again as a finding. */
   readonly finding?: Finding;
+}
+
+/** The traceback: the test case's own, else the one its tests-stage finding carries. */
+export function failedTestDetails({ testCase, finding }: FailedTest): string | undefined {
+  const details = testCase.details ?? finding?.details;
+  return details === undefined || details.trim() === '' ? undefined : details;
 }
 
 export interface StageFindings {

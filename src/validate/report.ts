@@ -42,7 +42,10 @@ export const TestCaseSchema = z.object({
   durationMs: z.number().nonnegative(),
   path: z.string().optional(),
   line: z.number().int().nonnegative().optional(),
+  /** The assertion text or error, for failures and errors; the reason, for skips. */
   message: z.string().optional(),
+  /** A short traceback. */
+  details: z.string().optional(),
 });
 export type TestCase = z.infer<typeof TestCaseSchema>;
 

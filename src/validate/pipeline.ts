@@ -1,0 +1,88 @@
+import type { ValidationConfig } from '../config/schema.js';
+import type { ReadySandbox } from '../sandbox/select.js';
+import { stage, STAGE_NAMES, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
+import type { SourceFile } from './source.js';
+import { assessCoverage } from './stages/coverage.js';
+import { runDependencies } from './stages/dependencies.js';
+import { analyse } from './stages/syntax.js';
+import { runTests } from './stages/tests.js';
+import { copyFolder, type Workspace } from './workspace.js';
+
+/** Lint and security checks, which run in-process (Ruff's WebAssembly build) beside the sandbox runs. */
+export interface Linter {
+  check(files: readonly SourceFile[], config: ValidationConfig): Promise<{ lint: StageOutcome; security: StageOutcome }>;
+}
+
+export type ProgressEvent =
+  | { readonly kind: 'copied'; readonly files: number }
+  | { readonly kind: 'stage'; readonly stage: StageName; readonly status: StageResult['status']; readonly summary: string };
+
+export interface ValidateOptions {
+  readonly config: ValidationConfig;
+  readonly sandbox: ReadySandbox;
+  readonly linter: Linter;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Validates a folder on disk: copies it, validates the copy, removes the copy. */
+export async function validateFolder(dir: string, options: ValidateOptions): Promise<Report> {
+  const started = performance.now();
+  const workspace = await copyFolder(dir, options.config);
+  try {
+    options.onProgress?.({ kind: 'copied', files: workspace.files.length });
+    return await validateWorkspace(workspace, options, started);
+  } finally {
+    await workspace.dispose();
+  }
+}
+
+/**
+ * The validation pipeline. The sandboxed runs (Python's parser, then pytest under coverage.py) and Ruff
+ * run side by side; each stage's result is reported as soon as it is known.
+ */
+export async function validateWorkspace(workspace: Workspace, options: ValidateOptions, started = performance.now()): Promise<Report> {
+  const { config, sandbox, linter, signal } = options;
+  const results = new Map<StageName, StageResult>();
+  const record = (outcome: StageOutcome, since: number): void => {
+    results.set(outcome.name, { ...outcome, durationMs: Math.round(performance.now() - since) });
+    options.onProgress?.({ kind: 'stage', stage: outcome.name, status: outcome.status, summary: outcome.summary });
+  };
+
+  const t0 = performance.now();
+  const analysis = analyse(sandbox.sandbox, workspace.root, workspace.notes, signal).then((a) => {
+    record(a.syntax, t0);
+    const deps = performance.now();
+    record(
+      a.ran
+        ? runDependencies({ files: workspace.files, imports: a.imports, stdlib: new Set(sandbox.python.stdlib), config })
+        : stage('dependencies', 'skipped', 'not checked: the imports could not be read'),
+      deps,
+    );
+    return a;
+  });
+  const lint = linter.check(workspace.files, config).then(({ lint, security }) => {
+    record(lint, t0);
+    record(security, t0);
+  });
+  const tests = runTests(sandbox.sandbox, workspace.root, config.tests.timeout_seconds, signal).then((run) => {
+    record(run.tests, t0);
+    const ran = run.cases.length > 0;
+    const cov = assessCoverage(run.coverageJson, workspace.files, ran, config);
+    record(cov.stage, t0);
+    return { run, coverage: cov.coverage };
+  });
+  const [, , testRun] = await Promise.all([analysis, lint, tests]);
+
+  const stages = STAGE_NAMES.map((name) => results.get(name)).filter((s): s is StageResult => s !== undefined);
+  const passed =
+    results.get('tests')?.status === 'passed' && stages.every((s) => s.status === 'passed' || s.status === 'warning' || s.status === 'skipped');
+  return {
+    passed,
+    stages,
+    tests: { ...testRun.run.counts, cases: [...testRun.run.cases] },
+    coverage: testRun.coverage,
+    sandbox: `${sandbox.sandbox.backend} (${sandbox.sandbox.limiter} limits), Python ${sandbox.python.version}, pytest ${sandbox.python.pytest ?? 'missing'}, coverage ${sandbox.python.coverage ?? 'missing'}`,
+    durationMs: Math.round(performance.now() - started),
+  };
+}

@@ -1,0 +1,326 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BwrapSandbox } from '../../src/sandbox/bwrap.js';
+import { getSandbox } from '../../src/sandbox/select.js';
+import type { RunLimits, RunResult, Sandbox } from '../../src/sandbox/types.js';
+import { peakWhile, processesWith, residentBytesOf } from '../helpers/host.js';
+
+/**
+ * Hostile code against the real sandbox. Every verdict is taken from what the host sees (the listener,
+ * host files, the process table), never from what the sandboxed program or the run result says.
+ */
+
+let cgroupSandbox: Sandbox;
+let rlimitSandbox: Sandbox;
+let work: string;
+
+beforeAll(async () => {
+  cgroupSandbox = (await getSandbox('bwrap')).sandbox;
+  rlimitSandbox = new BwrapSandbox({ bwrapPath: '/usr/bin/bwrap', python: cgroupSandbox.python, cgroups: null });
+});
+
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'code4py-hostile-'));
+});
+
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Runs Python code with a unique marker in its command line, so its processes can be found on the host. */
+async function runPython(sandbox: Sandbox, code: string, limits: Partial<RunLimits> = {}): Promise<{ result: RunResult; marker: string }> {
+  const marker = `code4py-hostile-${randomUUID()}`;
+  const result = await sandbox.run({ command: ['python', '-c', code, marker], workDir: work, limits });
+  return { result, marker };
+}
+
+async function workFilesText(): Promise<string> {
+  let text = '';
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) text += await readFile(path, 'utf8');
+    }
+  };
+  await walk(work);
+  return text;
+}
+
+describe('the sandbox against network access', () => {
+  let server: Server;
+  let port: number;
+  let connections = 0;
+
+  beforeAll(async () => {
+    server = createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+    port = (server.address() as { port: number }).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('lets no connection reach a listener on the host, by loopback or by any host address', async () => {
+    const hosts = ['127.0.0.1', 'localhost', ...Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a!.address)];
+    const code = `
+import socket, sys
+for host in ${JSON.stringify([...new Set(hosts)])}:
+    try:
+        socket.create_connection((host, ${port}), timeout=2).close()
+        print("connected", host)
+    except OSError as error:
+        print("refused", host, error)
+`;
+    const { result } = await runPython(cgroupSandbox, code);
+    expect(result.exitCode).toBe(0);
+    expect(connections).toBe(0);
+  });
+
+  it('cannot resolve or reach outside names', async () => {
+    const before = connections;
+    await runPython(cgroupSandbox, `
+import socket
+try:
+    socket.create_connection(("example.com", 80), timeout=2)
+except OSError:
+    pass
+`);
+    expect(connections).toBe(before);
+  });
+});
+
+describe('the sandbox against reading the caller\'s secrets', () => {
+  const secret = `sk-test-${randomUUID()}`;
+  beforeAll(() => {
+    process.env.OPENAI_API_KEY = secret;
+    process.env.CODE4PY_HOSTILE_SECRET = secret;
+  });
+  afterAll(() => {
+    delete process.env.OPENAI_API_KEY;
+    delete process.env.CODE4PY_HOSTILE_SECRET;
+  });
+
+  it('holds no secret of the caller in any environment it can read, its own or its parents\'', async () => {
+    const code = `
+import os
+loot = repr(dict(os.environ))
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        for name in ("environ", "cmdline"):
+            try:
+                loot += open(f"/proc/{pid}/{name}", "rb").read().decode("utf-8", "replace")
+            except OSError:
+                pass
+open("/work/loot.txt", "w").write(loot)
+print(loot)
+`;
+    const { result } = await runPython(cgroupSandbox, code);
+    expect(result.exitCode).toBe(0);
+    const loot = await readFile(join(work, 'loot.txt'), 'utf8');
+    expect(loot.length).toBeGreaterThan(0);
+    expect(loot).not.toContain(secret);
+    expect(result.stdout + result.stderr).not.toContain(secret);
+  });
+
+  it('refuses to pass a secret-looking variable into the sandbox', async () => {
+    await expect(cgroupSandbox.run({ command: ['python', '-c', 'pass'], workDir: work, env: { OPENAI_API_KEY: secret } })).rejects.toThrow(/refusing to pass OPENAI_API_KEY/);
+  });
+});
+
+describe('the sandbox against host files', () => {
+  let hostDir: string;
+  const secret = `host-secret-${randomUUID()}`;
+
+  beforeAll(async () => {
+    hostDir = await mkdtemp(join(tmpdir(), 'code4py-host-'));
+    await writeFile(join(hostDir, 'secret.txt'), secret, { mode: 0o600 });
+  });
+  afterAll(() => rm(hostDir, { recursive: true, force: true }));
+
+  it('cannot read files outside the work folder: /root, /home, the bot\'s checkout, other temporary files', async () => {
+    const targets = [join(hostDir, 'secret.txt'), '/root', '/home', process.cwd(), join(process.cwd(), 'package.json'), '/etc/shadow', '/etc/passwd', '/proc/1/root/etc/hostname'];
+    const code = `
+import os, json
+seen = {}
+for target in ${JSON.stringify(targets)}:
+    try:
+        if os.path.isdir(target):
+            seen[target] = os.listdir(target)
+        else:
+            seen[target] = open(target).read()
+    except OSError as error:
+        seen[target] = "denied: " + type(error).__name__
+open("/work/loot.json", "w").write(json.dumps(seen))
+`;
+    const { result } = await runPython(cgroupSandbox, code);
+    expect(result.exitCode).toBe(0);
+    const loot = await workFilesText();
+    expect(loot).not.toContain(secret);
+    expect(loot).not.toContain('"name": "code4py"');
+    const seen = JSON.parse(await readFile(join(work, 'loot.json'), 'utf8')) as Record<string, unknown>;
+    for (const target of targets) expect(String(seen[target])).toMatch(/^denied: /);
+  });
+
+  it('cannot write outside the work folder: host temporary files and system folders stay untouched', async () => {
+    const name = `code4py-escape-${randomUUID()}`;
+    const code = `
+for target in ["/tmp/${name}", "${hostDir}/${name}", "/usr/${name}", "/${name}", "/etc/${name}"]:
+    try:
+        open(target, "w").write("escaped")
+    except OSError:
+        pass
+`;
+    await runPython(cgroupSandbox, code);
+    expect(existsSync(join(tmpdir(), name))).toBe(false);
+    expect(existsSync(join(hostDir, name))).toBe(false);
+    expect(existsSync(`/usr/${name}`)).toBe(false);
+    expect(existsSync(`/${name}`)).toBe(false);
+    expect(existsSync(`/etc/${name}`)).toBe(false);
+  });
+
+  it('can write in its work folder, and links it makes there lead only into the sandbox\'s own view', async () => {
+    const code = `
+import os
+os.symlink("${hostDir}/secret.txt", "/work/link-to-secret")
+os.symlink("/etc/hostname", "/work/link-to-hostname")
+open("/work/made-inside.txt", "w").write("hello")
+try:
+    open("/work/link-to-secret").read()
+    print("read through the link")
+except OSError:
+    pass
+`;
+    await runPython(cgroupSandbox, code);
+    expect(await readFile(join(work, 'made-inside.txt'), 'utf8')).toBe('hello');
+    // The links are there on the host too; what matters is that nothing of the host was read through them.
+    const { readOutput } = await import('../../src/validate/stages/tests.js');
+    expect(await readOutput(join(work, 'link-to-secret'), 1024)).toBeNull();
+  });
+});
+
+describe.each([
+  ['cgroup', () => cgroupSandbox],
+  ['rlimit', () => rlimitSandbox],
+] as const)('the sandbox (%s limits) against runaway processes', (_limiter, sandboxOf) => {
+  it('kills an endless loop at the wall-clock limit and leaves no process behind', async () => {
+    const started = performance.now();
+    const { marker } = await runPython(sandboxOf(), 'while True: pass', { wallTimeMs: 1000 });
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(await processesWith(marker)).toEqual([]);
+  });
+
+  it('stops a CPU hog at its CPU-seconds limit', async () => {
+    const started = performance.now();
+    const { marker } = await runPython(sandboxOf(), 'while True: pass', { cpuSeconds: 1, wallTimeMs: 30_000 });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(await processesWith(marker)).toEqual([]);
+  });
+
+  it('kills a daemonised grandchild when the run returns', async () => {
+    const code = `
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        time.sleep(1.5)
+        open("/work/daemon-was-alive.txt", "w").write("still running")
+        sys.exit(0)
+    os._exit(0)
+print("parent done")
+`;
+    const { result, marker } = await runPython(sandboxOf(), code, { wallTimeMs: 20_000 });
+    expect(result.durationMs).toBeLessThan(2500);
+    expect(await processesWith(marker)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(existsSync(join(work, 'daemon-was-alive.txt'))).toBe(false);
+  });
+
+  it('keeps the first MiB of gigabytes of output without the host holding them', async () => {
+    const rssBefore = process.memoryUsage().rss;
+    const code = `
+import sys
+chunk = "x" * (1 << 20)
+for _ in range(2048):
+    sys.stdout.write(chunk)
+`;
+    const { result, marker } = await runPython(sandboxOf(), code, { wallTimeMs: 60_000, outputBytes: 1 << 20 });
+    expect(result.stdout.length).toBeLessThan((1 << 20) + 200);
+    expect(result.stdout).toContain('output truncated by the sandbox');
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+    expect(await processesWith(marker)).toEqual([]);
+  });
+
+  it('stops a file at the file-size limit', async () => {
+    const code = `
+with open("/work/big.bin", "wb") as f:
+    for _ in range(1024):
+        f.write(b"x" * (1 << 20))
+`;
+    await runPython(sandboxOf(), code, { fileSizeBytes: 8 * 1024 * 1024 });
+    expect((await stat(join(work, 'big.bin'))).size).toBeLessThanOrEqual(8 * 1024 * 1024);
+  });
+
+  it('bounds the memory of a memory bomb', async () => {
+    const limit = 256 * 1024 * 1024;
+    const code = `
+blocks = []
+while True:
+    blocks.append(bytearray(16 << 20))
+`;
+    const marker = `code4py-hostile-${randomUUID()}`;
+    const { result, peak } = await peakWhile(
+      sandboxOf().run({ command: ['python', '-c', code, marker], workDir: work, limits: { memoryBytes: limit, wallTimeMs: 30_000 } }),
+      () => residentBytesOf(marker),
+      10,
+    );
+    expect(result.timedOut).toBe(false);
+    expect(peak).toBeLessThanOrEqual(limit + 32 * 1024 * 1024);
+    expect(await processesWith(marker)).toEqual([]);
+  });
+
+  it('leaves no process behind when its caller aborts', async () => {
+    const abort = new AbortController();
+    const marker = `code4py-hostile-${randomUUID()}`;
+    const run = sandboxOf().run({
+      command: ['python', '-c', 'import os, time\nfor _ in range(5): os.fork()\ntime.sleep(60)', marker],
+      workDir: work,
+      signal: abort.signal,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await processesWith(marker)).length).toBeGreaterThan(1);
+    abort.abort();
+    const result = await run;
+    expect(result.aborted).toBe(true);
+    expect(await processesWith(marker)).toEqual([]);
+  });
+});
+
+describe('the sandbox (cgroup limits) against a fork bomb', () => {
+  // Root ignores RLIMIT_NPROC, so only the cgroup pids controller can hold a fork bomb (DESIGN.md §6).
+  it('holds a fork bomb to its process limit and leaves no process behind', async () => {
+    const code = `
+import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass
+`;
+    const marker = `code4py-hostile-${randomUUID()}`;
+    const { peak } = await peakWhile(
+      cgroupSandbox.run({ command: ['python', '-c', code, marker], workDir: work, limits: { processes: 32, wallTimeMs: 3000 } }),
+      async () => (await processesWith(marker)).length,
+      10,
+    );
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(32);
+    expect(await processesWith(marker)).toEqual([]);
+  });
+});
