@@ -4,7 +4,7 @@ import { defaultValidationConfig } from '../config/schema.js';
 import { renderText } from '../render/text.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
-import { createLinter } from '../validate/linter.js';
+import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
 import { validateFolder, type ProgressEvent } from '../validate/pipeline.js';
 import { EXIT, type CliIo, type ValidateCliOptions } from './main.js';
 
@@ -13,7 +13,7 @@ const STATUS_MARK: Record<string, string> = { passed: 'ok', warning: 'warning', 
 /** `code4py validate DIR`: the report on stdout (text, or JSON with --json), progress on stderr. */
 export async function validateCommand(dir: string, options: ValidateCliOptions, io: CliIo): Promise<number> {
   // Ruff's WebAssembly takes a moment to compile: start it first, so it overlaps the sandbox's start.
-  const linter = createLinter();
+  const linter = createRuffLinter();
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);

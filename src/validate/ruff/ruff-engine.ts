@@ -1,0 +1,92 @@
+// Must come first: it sets how V8 compiles the WebAssembly module imported next.
+import './wasm-flags.js';
+import { PositionEncoding, Workspace } from '@astral-sh/ruff-wasm-nodejs';
+import { z } from 'zod';
+import {
+  isSyntaxDiagnostic,
+  RuffDiagnosticSchema,
+  type RuffFileResult,
+  type RuffPass,
+  type RuffPassResult,
+  type RuffRequest,
+  type RuffResponse,
+  type RuffSettings,
+} from './ruff-protocol.js';
+
+// Runs Ruff's WebAssembly build in the current thread: the worker's body, and the fallback when no
+// compiled worker script exists (running from TypeScript sources).
+
+const DiagnosticsSchema = z.array(RuffDiagnosticSchema);
+const MAX_WORKSPACES = 8;
+
+// A Workspace parses its settings once; a worker sees the same few settings again and again.
+const workspaces = new Map<string, Workspace>();
+
+function workspaceFor(settings: RuffSettings): Workspace {
+  const key = JSON.stringify(settings);
+  const cached = workspaces.get(key);
+  if (cached) return cached;
+  const workspace = new Workspace(toRuffOptions(settings), PositionEncoding.Utf16);
+  const oldest = workspaces.keys().next();
+  if (workspaces.size >= MAX_WORKSPACES && !oldest.done) {
+    workspaces.get(oldest.value)?.free();
+    workspaces.delete(oldest.value);
+  }
+  workspaces.set(key, workspace);
+  return workspace;
+}
+
+/** Ruff's own option names (as in ruff.toml). */
+function toRuffOptions(settings: RuffSettings): Record<string, unknown> {
+  return {
+    ...(settings.lineLength ? { 'line-length': settings.lineLength } : {}),
+    lint: {
+      select: settings.select,
+      ignore: settings.ignore,
+      ...(settings.knownFirstParty ? { isort: { 'known-first-party': settings.knownFirstParty } } : {}),
+    },
+  };
+}
+
+export function ruffVersion(): string {
+  return Workspace.version();
+}
+
+export function runRuff(request: RuffRequest): RuffResponse {
+  const texts = new Map(request.files.map((f) => [f.path, f.text]));
+  return { version: ruffVersion(), passes: request.passes.map((pass) => runPass(pass, texts)) };
+}
+
+function runPass(pass: RuffPass, texts: ReadonlyMap<string, string>): RuffPassResult {
+  let workspace: Workspace;
+  try {
+    workspace = workspaceFor(pass.settings);
+  } catch (error) {
+    return { ok: false, error: messageOf(error) };
+  }
+  const files: RuffFileResult[] = [];
+  for (const path of pass.paths) {
+    const text = texts.get(path);
+    if (text !== undefined) files.push(checkFile(workspace, path, text, pass.format));
+  }
+  return { ok: true, files };
+}
+
+function checkFile(workspace: Workspace, path: string, text: string, format: boolean): RuffFileResult {
+  try {
+    const diagnostics = DiagnosticsSchema.parse(workspace.check(text));
+    const formatted = format && !diagnostics.some(isSyntaxDiagnostic) ? workspace.format(text) : text;
+    return { path, diagnostics, formatted: formatted === text ? null : formatted, error: null };
+  } catch (error) {
+    return { path, diagnostics: [], formatted: null, error: messageOf(error) };
+  }
+}
+
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The first check compiles most of Ruff lazily (~0.5 s): do it before any real work arrives. */
+export function warmUp(): void {
+  runRuff({ files: [{ path: 'warm_up.py', text: 'import os\n\nprint(os.sep)\n' }], passes: [{ settings: { select: ['ALL'], ignore: [] }, paths: ['warm_up.py'], format: true }] });
+}

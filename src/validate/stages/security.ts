@@ -1,0 +1,79 @@
+import type { SecurityLevel, ValidationConfig } from '../../config/schema.js';
+import { sortFindings, stage, type Finding, type StageOutcome } from '../report.js';
+import { isSyntaxDiagnostic, type RuffPass, type RuffPassResult } from '../ruff/ruff-protocol.js';
+import { atLeast, banditLevel } from './security-levels.js';
+
+/** Ruff's flake8-bandit rules, whatever `lint.select` says. */
+const SECURITY_RULES = ['S'];
+/** pytest's checks are asserts: bandit's own docs advise skipping B101 in tests. */
+const NOT_IN_TESTS = ['S101'];
+
+/**
+ * Two passes, because Ruff's WebAssembly build has no per-file ignores: the code, then the tests
+ * without the assert rule.
+ */
+export function securityPasses(code: readonly string[], tests: readonly string[], config: ValidationConfig): [RuffPass, RuffPass] {
+  const ignore = config.security.ignore;
+  return [
+    { settings: { select: SECURITY_RULES, ignore: [...ignore] }, paths: [...code], format: false },
+    { settings: { select: SECURITY_RULES, ignore: [...ignore, ...NOT_IN_TESTS] }, paths: [...tests], format: false },
+  ];
+}
+
+export interface SecurityContext {
+  /** Python files given to Ruff. */
+  readonly checked: number;
+  /** Files with syntax errors: the syntax stage fails them, their partial parse is not judged here. */
+  readonly broken: ReadonlySet<string>;
+  /** Python files that are not UTF-8 text (the lint stage lists them). */
+  readonly unreadable: number;
+  readonly version: string;
+}
+
+export function securityOutcome(results: readonly RuffPassResult[], context: SecurityContext, config: ValidationConfig): StageOutcome {
+  const findings: Finding[] = [];
+  const levels: SecurityLevel[] = [];
+  for (const result of results) {
+    if (!result.ok) return stage('security', 'error', `Ruff refused the security settings (security.ignore?): ${result.error}`, findings);
+    for (const file of result.files) {
+      if (context.broken.has(file.path)) continue;
+      if (file.error !== null) {
+        // A file Ruff could not read cannot be called safe.
+        findings.push({ path: file.path, line: 0, rule: 'ruff-error', message: `Ruff could not check this file: ${file.error}`, severity: 'error' });
+        continue;
+      }
+      for (const d of file.diagnostics) {
+        if (isSyntaxDiagnostic(d) || d.code === null) continue;
+        const level = banditLevel(d.code, d.message);
+        levels.push(level);
+        findings.push({
+          path: file.path,
+          line: d.start_location.row,
+          column: d.start_location.column,
+          endLine: d.end_location.row,
+          rule: d.code,
+          message: `[${level}] ${d.message}`,
+          severity: atLeast(level, config.security.fail_on) ? 'error' : 'warning',
+        });
+      }
+    }
+  }
+  const status = findings.some((f) => f.severity === 'error') ? 'failed' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'passed';
+  return stage('security', status, summarise(levels, findings, context, config.security.fail_on), sortFindings(findings));
+}
+
+function summarise(levels: readonly SecurityLevel[], findings: readonly Finding[], context: SecurityContext, failOn: SecurityLevel): string {
+  const files = `${context.checked} ${context.checked === 1 ? 'file' : 'files'}`;
+  const skipped = [
+    context.broken.size > 0 ? `; ${context.broken.size} with syntax errors not checked` : '',
+    context.unreadable > 0 ? `; ${context.unreadable} not UTF-8, not checked` : '',
+  ].join('');
+  if (levels.length === 0) return `no findings in ${files}${skipped} (Ruff ${context.version})`;
+  const count = (level: SecurityLevel): number => levels.filter((l) => l === level).length;
+  const byLevel = (['high', 'medium', 'low'] as const)
+    .filter((level) => count(level) > 0)
+    .map((level) => `${count(level)} ${level}`)
+    .join(', ');
+  const affected = new Set(findings.filter((f) => f.rule.startsWith('S')).map((f) => f.path)).size;
+  return `${levels.length} ${levels.length === 1 ? 'finding' : 'findings'} (${byLevel}) in ${affected} of ${files}${skipped}; failing at ${failOn} and above (Ruff ${context.version})`;
+}
