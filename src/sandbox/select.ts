@@ -68,6 +68,9 @@ async function open(kind: SandboxKind, python: string): Promise<ReadySandbox> {
       `The sandbox's Python must be a system interpreter under /usr (it was ${python}), because only system folders are mounted into the sandbox. Set CODE4PY_PYTHON to e.g. /usr/bin/python3.`,
     );
   }
+  if (!(await isExecutable(python))) {
+    throw new SandboxUnavailableError(`There is no Python at ${python}. Install it (Debian/Ubuntu: apt-get install python3 python3-pytest python3-coverage) or set CODE4PY_PYTHON to the interpreter to use.`);
+  }
   if (kind === 'docker') {
     throw new SandboxUnavailableError(`The docker sandbox backend is not available in this version. Use CODE4PY_SANDBOX=bwrap. ${INSTALL_HINT}`);
   }
@@ -94,14 +97,16 @@ async function probe(sandbox: Sandbox): Promise<PythonInfo> {
 async function findExecutable(name: string): Promise<string | null> {
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/bin', '/usr/local/bin']);
   for (const dir of dirs) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      await access(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here.
-    }
+    if (dir && (await isExecutable(join(dir, name)))) return join(dir, name);
   }
   return null;
+}
+
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,7 @@ import type { SourceFile } from './source.js';
 import { assessCoverage } from './stages/coverage.js';
 import { runDependencies } from './stages/dependencies.js';
 import { analyse } from './stages/syntax.js';
-import { runTests } from './stages/tests.js';
+import { runTests, type TestRun } from './stages/tests.js';
 import { copyFolder, type Workspace } from './workspace.js';
 
 /** Lint and security checks, which run in-process (Ruff's WebAssembly build) beside the sandbox runs. */
@@ -65,7 +65,8 @@ export async function validateWorkspace(workspace: Workspace, options: ValidateO
     record(lint, t0);
     record(security, t0);
   });
-  const tests = runTests(sandbox.sandbox, workspace.root, config.tests.timeout_seconds, signal).then((run) => {
+  const missing = missingTools(sandbox);
+  const tests = (missing ? Promise.resolve(toolsMissing(missing)) : runTests(sandbox.sandbox, workspace.root, config.tests.timeout_seconds, signal)).then((run) => {
     record(run.tests, t0);
     const ran = run.cases.length > 0;
     const cov = assessCoverage(run.coverageJson, workspace.files, ran, config);
@@ -84,5 +85,22 @@ export async function validateWorkspace(workspace: Workspace, options: ValidateO
     coverage: testRun.coverage,
     sandbox: `${sandbox.sandbox.backend} (${sandbox.sandbox.limiter} limits), Python ${sandbox.python.version}, pytest ${sandbox.python.pytest ?? 'missing'}, coverage ${sandbox.python.coverage ?? 'missing'}`,
     durationMs: Math.round(performance.now() - started),
+  };
+}
+
+/** pytest and coverage.py must be importable by the sandbox's Python; which are not, if any. */
+function missingTools(sandbox: ReadySandbox): string[] | null {
+  const missing = [sandbox.python.pytest ? null : 'pytest', sandbox.python.coverage ? null : 'coverage'].filter((t): t is string => t !== null);
+  return missing.length > 0 ? missing : null;
+}
+
+function toolsMissing(missing: readonly string[]): TestRun {
+  const packages = missing.map((tool) => `python3-${tool}`).join(' ');
+  const message = `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed for the sandbox's Python: install ${packages} (Debian/Ubuntu: apt-get install ${packages}), or point CODE4PY_PYTHON at a Python that has them`;
+  return {
+    tests: stage('tests', 'error', message, [{ path: '.', line: 0, rule: 'tools-missing', message, severity: 'error' }]),
+    counts: { passed: 0, failed: 0, errors: 0, skipped: 0, timedOut: false },
+    cases: [],
+    coverageJson: null,
   };
 }

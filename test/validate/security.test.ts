@@ -47,6 +47,21 @@ describe('security stage', () => {
     expect(result.summary).toMatch(/^1 finding \(1 high\) in 1 of 1 file; failing at medium and above/);
   });
 
+  it('ignores the code\'s own suppression comments, keeping every position', async () => {
+    const silenced = SHELL.replace('check=True)', 'check=True)  # noqa: S602') + 'x = eval("1")  # ruff: noqa\n';
+    const result = await security([file('run.py', `# ruff: noqa\n${silenced}`)]);
+    expect(result.status).toBe('failed');
+    expect(result.findings.map((f) => [f.rule, f.line, f.column])).toEqual([
+      ['S602', 5, 1],
+      ['S307', 6, 5],
+    ]);
+  });
+
+  it('lets a maintainer waive a rule with security.ignore', async () => {
+    const result = await security([file('run.py', SHELL)], config({ security: { ignore: ['S602'] } }));
+    expect(result.status).toBe('passed');
+  });
+
   it('rates a shell command written as a literal low, as bandit does', async () => {
     const result = await security([file('run.py', 'import subprocess\n\nsubprocess.run("/bin/ls -l", shell=True, check=True)\n')]);
     expect(result.findings.map((f) => [f.rule, f.severity, f.message])).toEqual([

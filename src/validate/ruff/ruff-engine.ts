@@ -67,7 +67,7 @@ function runPass(pass: RuffPass, texts: ReadonlyMap<string, string>): RuffPassRe
   const files: RuffFileResult[] = [];
   for (const path of pass.paths) {
     const text = texts.get(path);
-    if (text !== undefined) files.push(checkFile(workspace, path, text, pass.format));
+    if (text !== undefined) files.push(checkFile(workspace, path, pass.ignoreSuppressions ? blankSuppressions(text) : text, pass.format));
   }
   return { ok: true, files };
 }
@@ -80,6 +80,13 @@ function checkFile(workspace: Workspace, path: string, text: string, format: boo
   } catch (error) {
     return { path, diagnostics: [], formatted: null, error: messageOf(error) };
   }
+}
+
+const SUPPRESSION = /#[ \t]*(?:noqa\b|ruff[ \t]*:|flake8[ \t]*:[ \t]*noqa\b)[^\r\n]*/gi;
+
+/** Replaces suppression comments with spaces of the same length, so every position Ruff reports stays true. */
+export function blankSuppressions(text: string): string {
+  return text.replace(SUPPRESSION, (comment) => ' '.repeat(comment.length));
 }
 
 export function messageOf(error: unknown): string {

@@ -16,6 +16,8 @@ export const RuffPassSchema = z.object({
   paths: z.array(z.string()),
   /** Also run `ruff format` on the files that parse. */
   format: z.boolean(),
+  /** Judge the code as if it had no suppression comments (`# noqa`, `# ruff: noqa`): the code under test must not waive its own checks. */
+  ignoreSuppressions: z.boolean().optional(),
 });
 export type RuffPass = z.infer<typeof RuffPassSchema>;
 

@@ -10,13 +10,14 @@ const NOT_IN_TESTS = ['S101'];
 
 /**
  * Two passes, because Ruff's WebAssembly build has no per-file ignores: the code, then the tests
- * without the assert rule.
+ * without the assert rule. Neither honours `# noqa`: generated code could otherwise silence its own
+ * security findings; a maintainer waives a rule with `security.ignore` instead.
  */
 export function securityPasses(code: readonly string[], tests: readonly string[], config: ValidationConfig): [RuffPass, RuffPass] {
   const ignore = config.security.ignore;
   return [
-    { settings: { select: SECURITY_RULES, ignore: [...ignore] }, paths: [...code], format: false },
-    { settings: { select: SECURITY_RULES, ignore: [...ignore, ...NOT_IN_TESTS] }, paths: [...tests], format: false },
+    { settings: { select: SECURITY_RULES, ignore: [...ignore] }, paths: [...code], format: false, ignoreSuppressions: true },
+    { settings: { select: SECURITY_RULES, ignore: [...ignore, ...NOT_IN_TESTS] }, paths: [...tests], format: false, ignoreSuppressions: true },
   ];
 }
 
