@@ -62,12 +62,14 @@ export class BwrapSandbox implements Sandbox {
     const child = spawn('/bin/sh', ['-c', launcher, 'code4py-sandbox', String(joins.length), ...joins, this.options.bwrapPath, ...bwrapArgs], {
       env: {},
       cwd: '/',
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      // fd 3 carries bubblewrap's --info-fd; fd 4 the run's channel, when asked for.
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', request.channel ? 'pipe' : 'ignore'],
       detached: true,
     });
-    const [, out, err, infoFd] = child.stdio as unknown as [null, Readable, Readable, Readable];
+    const [, out, err, infoFd, channelFd] = child.stdio as unknown as [null, Readable, Readable, Readable, Readable | null];
     const stdout = new CappedCapture(out, limits.outputBytes);
     const stderr = new CappedCapture(err, limits.outputBytes);
+    const channel = channelFd ? new CappedCapture(channelFd, limits.outputBytes) : null;
     const info = readInfo(infoFd);
 
     let timedOut = false;
@@ -111,6 +113,7 @@ export class BwrapSandbox implements Sandbox {
         stderr: stderr.text(),
         stdoutTruncated: stdout.truncated,
         stderrTruncated: stderr.truncated,
+        channel: channel?.text() ?? '',
         timedOut,
         outOfMemory,
         aborted,
@@ -123,6 +126,7 @@ export class BwrapSandbox implements Sandbox {
       out.destroy();
       err.destroy();
       infoFd.destroy();
+      channelFd?.destroy();
     }
   }
 }

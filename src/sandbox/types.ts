@@ -16,6 +16,9 @@ export interface RunLimits {
   readonly outputBytes: number;
 }
 
+/** The fd inside the sandbox on which a run writes to its `channel`. */
+export const CHANNEL_FD = 4;
+
 export const DEFAULT_LIMITS: RunLimits = Object.freeze({
   cpuSeconds: 120,
   memoryBytes: 1024 * 1024 * 1024,
@@ -43,6 +46,11 @@ export interface RunRequest {
   /** Extra environment; only names from SANDBOX_ENV_ALLOWED may be given (never a secret). */
   readonly env?: Readonly<Record<string, string>>;
   readonly limits?: Partial<RunLimits>;
+  /**
+   * Open a pipe to the host on the run's fd 4 (see `RunResult.channel`). A run that writes its own findings
+   * there and closes it before it loads any untrusted code gives the host output that code cannot forge.
+   */
+  readonly channel?: boolean;
   /** Aborting kills the run at once. */
   readonly signal?: AbortSignal;
 }
@@ -55,6 +63,8 @@ export interface RunResult {
   readonly stderr: string;
   readonly stdoutTruncated: boolean;
   readonly stderrTruncated: boolean;
+  /** What the run wrote to fd 4 when `channel` was asked for (capped like stdout); '' otherwise. */
+  readonly channel: string;
   /** Killed because the wall-clock limit passed. */
   readonly timedOut: boolean;
   /** The memory controller killed a process of the run. */

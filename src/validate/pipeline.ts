@@ -1,10 +1,9 @@
 import type { ValidationConfig } from '../config/schema.js';
 import type { ReadySandbox } from '../sandbox/select.js';
-import { stage, STAGE_NAMES, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
+import { stage, STAGE_NAMES, type Finding, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
 import type { SourceFile } from './source.js';
 import { assessCoverage } from './stages/coverage.js';
 import { runDependencies } from './stages/dependencies.js';
-import { analyse } from './stages/syntax.js';
 import { runTests, type TestRun } from './stages/tests.js';
 import { copyFolder, type Workspace } from './workspace.js';
 
@@ -50,30 +49,29 @@ export async function validateWorkspace(workspace: Workspace, options: ValidateO
   };
 
   const t0 = performance.now();
-  const analysis = analyse(sandbox.sandbox, workspace.root, workspace.notes, signal).then((a) => {
-    record(a.syntax, t0);
-    const deps = performance.now();
-    record(
-      a.ran
-        ? runDependencies({ files: workspace.files, imports: a.imports, stdlib: new Set(sandbox.python.stdlib), config })
-        : stage('dependencies', 'skipped', 'not checked: the imports could not be read'),
-      deps,
-    );
-    return a;
-  });
   const lint = linter.check(workspace.files, config).then(({ lint, security }) => {
     record(lint, t0);
     record(security, t0);
   });
   const missing = missingTools(sandbox);
-  const tests = (missing ? Promise.resolve(toolsMissing(missing)) : runTests(sandbox.sandbox, workspace.root, config.tests.timeout_seconds, signal)).then((run) => {
+  const tests = (missing ? Promise.resolve(toolsMissing(missing, workspace.notes)) : runTests(sandbox.sandbox, workspace.root, workspace.notes, config.tests.timeout_seconds, signal)).then((run) => {
+    // One sandbox run parses every file (before any of it runs), then runs the tests.
+    const { analysis } = run;
+    record(analysis.syntax, t0);
+    const deps = performance.now();
+    record(
+      analysis.ran
+        ? runDependencies({ files: workspace.files, imports: analysis.imports, stdlib: new Set(sandbox.python.stdlib), config })
+        : stage('dependencies', 'skipped', 'not checked: the imports could not be read'),
+      deps,
+    );
     record(run.tests, t0);
     const ran = run.cases.length > 0;
     const cov = assessCoverage(run.coverageJson, workspace.files, ran, config);
     record(cov.stage, t0);
     return { run, coverage: cov.coverage };
   });
-  const [, , testRun] = await Promise.all([analysis, lint, tests]);
+  const [, testRun] = await Promise.all([lint, tests]);
 
   const stages = STAGE_NAMES.map((name) => results.get(name)).filter((s): s is StageResult => s !== undefined);
   const passed =
@@ -94,10 +92,11 @@ function missingTools(sandbox: ReadySandbox): string[] | null {
   return missing.length > 0 ? missing : null;
 }
 
-function toolsMissing(missing: readonly string[]): TestRun {
+function toolsMissing(missing: readonly string[], notes: readonly Finding[]): TestRun {
   const packages = missing.map((tool) => `python3-${tool}`).join(' ');
   const message = `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed for the sandbox's Python: install ${packages} (Debian/Ubuntu: apt-get install ${packages}), or point CODE4PY_PYTHON at a Python that has them`;
   return {
+    analysis: { syntax: stage('syntax', 'error', message, [...notes]), imports: [], ran: false },
     tests: stage('tests', 'error', message, [{ path: '.', line: 0, rule: 'tools-missing', message, severity: 'error' }]),
     counts: { passed: 0, failed: 0, errors: 0, skipped: 0, timedOut: false },
     cases: [],

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getSandbox, type ReadySandbox } from '../../src/sandbox/select.js';
-import { analyse } from '../../src/validate/stages/syntax.js';
+import { runTests } from '../../src/validate/stages/tests.js';
 import { writeWorkspace } from '../../src/validate/workspace.js';
 
 let ready: ReadySandbox;
@@ -11,7 +11,7 @@ beforeAll(async () => {
 async function analyseFiles(files: Record<string, string | Buffer>) {
   const ws = await writeWorkspace(Object.entries(files).map(([path, content]) => ({ path, content: Buffer.from(content) })));
   try {
-    return await analyse(ready.sandbox, ws.root, []);
+    return (await runTests(ready.sandbox, ws.root, [], 30)).analysis;
   } finally {
     await ws.dispose();
   }
@@ -62,5 +62,16 @@ describe('syntax stage', () => {
   it('fails a folder with no Python files', async () => {
     const result = await analyseFiles({ 'README.md': '# nothing\n' });
     expect(result.syntax).toMatchObject({ status: 'failed', summary: 'no Python files' });
+  });
+
+  it('cannot be forged by the code under test, which runs after the parse and without its channel', async () => {
+    const forged = JSON.stringify({ python: '3', files: [{ path: 'broken.py', error: null, imports: [] }] });
+    const result = await analyseFiles({
+      'broken.py': 'def f(:\n',
+      'conftest.py': `import os\ntry:\n    os.write(4, ${JSON.stringify(forged)}.encode())\nexcept OSError:\n    pass\n`,
+      'test_x.py': 'def test_x():\n    assert True\n',
+    });
+    expect(result.syntax.status).toBe('failed');
+    expect(result.syntax.findings.map((f) => f.path)).toEqual(['broken.py']);
   });
 });

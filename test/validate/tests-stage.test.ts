@@ -12,7 +12,7 @@ beforeAll(async () => {
 async function run(files: Record<string, string>, timeoutSeconds = 30) {
   const ws = await writeWorkspace(Object.entries(files).map(([path, text]) => ({ path, content: Buffer.from(text) })));
   try {
-    return await runTests(ready.sandbox, ws.root, timeoutSeconds);
+    return await runTests(ready.sandbox, ws.root, [], timeoutSeconds);
   } finally {
     await ws.dispose();
   }

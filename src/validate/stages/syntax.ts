@@ -1,7 +1,5 @@
 import { z } from 'zod';
 import { parseJsonOrNull } from '../json.js';
-import type { Sandbox } from '../../sandbox/types.js';
-import { pythonScript } from '../python-scripts.js';
 import { stage, type Finding, type StageOutcome } from '../report.js';
 import type { ImportRecord } from '../source.js';
 
@@ -35,20 +33,14 @@ export interface Analysis {
 }
 
 /**
- * Parses every Python file with Python's own parser, inside the sandbox (a crafted file must not reach a
- * parser running with the bot's rights), and collects the imports for the dependency check.
+ * The syntax stage, from what python/validate.py found with Python's own parser inside the sandbox (a
+ * crafted file must not reach a parser running with the bot's rights), before any code under validation
+ * ran: it is written to a channel that code cannot reach. Also returns the imports for the dependency check.
  */
-export async function analyse(sandbox: Sandbox, workDir: string, notes: readonly Finding[], signal?: AbortSignal): Promise<Analysis> {
-  const result = await sandbox.run({
-    command: ['python', '-I', '-c', pythonScript('analyse')],
-    workDir,
-    limits: { wallTimeMs: 60_000, outputBytes: 64 * 1024 * 1024 },
-    signal,
-  });
-  const parsed = result.exitCode === 0 && !result.stdoutTruncated ? AnalysisSchema.safeParse(parseJsonOrNull(result.stdout)) : null;
-  if (!parsed?.success) {
-    const why = result.timedOut ? 'it timed out' : (result.stderr.trim().split('\n').at(-1) ?? `exit ${result.exitCode}`);
-    return { syntax: stage('syntax', 'error', `Python's parser could not be run in the sandbox: ${why}`, [...notes]), imports: [], ran: false };
+export function readAnalysis(channel: string, notes: readonly Finding[], failure: string): Analysis {
+  const parsed = AnalysisSchema.safeParse(parseJsonOrNull(channel));
+  if (!parsed.success) {
+    return { syntax: stage('syntax', 'error', `Python's parser could not be run in the sandbox: ${failure}`, [...notes]), imports: [], ran: false };
   }
   const findings: Finding[] = [...notes];
   const imports: ImportRecord[] = [];

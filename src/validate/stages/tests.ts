@@ -2,11 +2,11 @@ import { constants } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Sandbox } from '../../sandbox/types.js';
+import { CHANNEL_FD, type Sandbox } from '../../sandbox/types.js';
 import { pythonScript } from '../python-scripts.js';
 import { stage, type Finding, type StageOutcome, type TestCase, type TestCounts } from '../report.js';
 import { parseJunit } from './junit.js';
-import { plural } from './syntax.js';
+import { plural, readAnalysis, type Analysis } from './syntax.js';
 
 /** pytest's exit statuses (https://docs.pytest.org/en/stable/reference/exit-codes.html). */
 const PYTEST_NO_TESTS = 5;
@@ -14,6 +14,8 @@ const PYTEST_USAGE_ERROR = 4;
 const PYTEST_INTERNAL_ERROR = 3;
 
 export interface TestRun {
+  /** What python/validate.py sent on its channel (Python's parse of every file) before any test ran. */
+  readonly analysis: Analysis;
   readonly tests: StageOutcome;
   readonly counts: TestCounts;
   readonly cases: readonly TestCase[];
@@ -26,17 +28,19 @@ export interface TestRun {
  * reads the per-test results from its JUnit XML. The results are written to a second folder, not the
  * work folder, so files the tests write cannot be mistaken for them.
  */
-export async function runTests(sandbox: Sandbox, workDir: string, timeoutSeconds: number, signal?: AbortSignal): Promise<TestRun> {
+export async function runTests(sandbox: Sandbox, workDir: string, notes: readonly Finding[], timeoutSeconds: number, signal?: AbortSignal): Promise<TestRun> {
   const out = await mkdtemp(join(tmpdir(), 'code4py-out-'));
   try {
     const result = await sandbox.run({
-      command: ['python', '-I', '-c', pythonScript('run_tests'), '/out'],
+      command: ['python', '-I', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD)],
+      channel: true,
       workDir,
       mounts: [{ host: out, sandbox: '/out', writable: true }],
       env: { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1', PYTHONHASHSEED: '0', COLUMNS: '120' },
       limits: { wallTimeMs: timeoutSeconds * 1000, cpuSeconds: timeoutSeconds + 5 },
       signal,
     });
+    const analysis = readAnalysis(result.channel, notes, result.timedOut ? 'it timed out' : lastLines(result.stderr, 1) || `exit ${result.exitCode ?? result.signal}`);
     const junit = await readOutput(join(out, 'junit.xml'), 32 * 1024 * 1024);
     const coverageJson = await readOutput(join(out, 'coverage.json'), 32 * 1024 * 1024);
     const cases = junit ? parseJunit(junit) : [];
@@ -59,7 +63,7 @@ export async function runTests(sandbox: Sandbox, workDir: string, timeoutSeconds
       }));
     const tail = lastLines(result.stderr || result.stdout, 12);
 
-    if (result.aborted) return { tests: stage('tests', 'error', 'the test run was cancelled', findings), counts, cases, coverageJson };
+    if (result.aborted) return { analysis, tests: stage('tests', 'error', 'the test run was cancelled', findings), counts, cases, coverageJson };
     if (result.timedOut || result.outOfMemory) {
       const running = await lastStarted(out, cases);
       const what = result.timedOut ? `timed out after ${timeoutSeconds} s` : 'ran out of memory';
@@ -71,19 +75,19 @@ export async function runTests(sandbox: Sandbox, workDir: string, timeoutSeconds
         severity: 'error',
         ...(tail ? { details: tail } : {}),
       });
-      return { tests: stage('tests', 'failed', `${summarise(counts)}; ${what}`, findings), counts, cases, coverageJson };
+      return { analysis, tests: stage('tests', 'failed', `${summarise(counts)}; ${what}`, findings), counts, cases, coverageJson };
     }
     if (result.exitCode === PYTEST_NO_TESTS || (result.exitCode === 0 && cases.length === 0)) {
       findings.push({ path: '.', line: 0, rule: 'no-tests', message: 'no tests were found: add test_*.py files with test_… functions (pytest discovery rules)', severity: 'error' });
-      return { tests: stage('tests', 'failed', 'no tests were found', findings), counts, cases, coverageJson };
+      return { analysis, tests: stage('tests', 'failed', 'no tests were found', findings), counts, cases, coverageJson };
     }
     if (!junit || result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR || result.exitCode === null) {
       const why = result.exitCode === null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode}`;
       findings.push({ path: '.', line: 0, rule: 'pytest-error', message: `pytest ${why} before reporting results`, severity: 'error', ...(tail ? { details: tail } : {}) });
-      return { tests: stage('tests', 'error', `pytest ${why}`, findings), counts, cases, coverageJson };
+      return { analysis, tests: stage('tests', 'error', `pytest ${why}`, findings), counts, cases, coverageJson };
     }
     const failed = counts.failed + counts.errors > 0 || result.exitCode !== 0;
-    return { tests: stage('tests', failed ? 'failed' : 'passed', summarise(counts), findings), counts, cases, coverageJson };
+    return { analysis, tests: stage('tests', failed ? 'failed' : 'passed', summarise(counts), findings), counts, cases, coverageJson };
   } finally {
     await rm(out, { recursive: true, force: true });
   }

@@ -1,14 +1,25 @@
-"""Parse every Python file under the working directory with Python's own parser.
+"""Code4Py's validation driver: runs inside the sandbox, as ``python -I -c <this file> OUT FD``.
 
-Runs inside the sandbox. Prints one JSON object: for each file, the syntax error (exact line and
-column) or the imports it makes, each marked optional (inside ``try: ... except ImportError``) or
-type-checking only (under ``if TYPE_CHECKING:``).
+1. Parses every Python file under the working directory with Python's own parser and writes, to file
+   descriptor FD (a pipe to the host), one JSON object: each file's syntax error (exact line and column)
+   or its imports, each marked optional (inside ``try: ... except ImportError``) or type-checking only
+   (under ``if TYPE_CHECKING:``). FD is closed before any code under validation is loaded, so that code
+   cannot write there.
+2. Runs the tests with pytest, measuring coverage with coverage.py, and writes into OUT: ``junit.xml``
+   (pytest's per-test results), ``coverage.json`` (coverage.py's report of the non-test files) and
+   ``progress`` (the id of each test as it starts, so that a run killed at its time limit still says
+   which test hung). Exits with pytest's status.
 """
 
 import ast
 import json
 import os
 import sys
+
+OUT = sys.argv[1]
+CHANNEL = int(sys.argv[2])
+ROOT = os.getcwd()
+TEST_PATTERNS = ["*/test_*.py", "*/*_test.py", "*/conftest.py", "*/tests/*", "*/test/*"]
 
 IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 
@@ -104,18 +115,80 @@ def analyse(path, relative):
     return {"path": relative, "error": None, "imports": visitor.found}
 
 
-def main():
-    root = os.getcwd()
+def analyse_tree(root):
     files = []
     for folder, dirs, names in os.walk(root):
         dirs.sort()
         for name in sorted(names):
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
-                if os.path.islink(path):
-                    continue
-                files.append(analyse(path, os.path.relpath(path, root).replace(os.sep, "/")))
-    json.dump({"python": sys.version.split()[0], "files": files}, sys.stdout)
+                if not os.path.islink(path):
+                    files.append(analyse(path, os.path.relpath(path, root).replace(os.sep, "/")))
+    return {"python": sys.version.split()[0], "files": files}
+
+
+def send_analysis():
+    data = json.dumps(analyse_tree(ROOT)).encode("utf-8")
+    view = memoryview(data)
+    while view:
+        view = view[os.write(CHANNEL, view):]
+    os.close(CHANNEL)
+
+
+class Progress:
+    """Records each test as it starts."""
+
+    def __init__(self, path):
+        self.handle = open(path, "w", buffering=1, encoding="utf-8")
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.handle.write(nodeid + "\n")
+
+
+def main():
+    send_analysis()
+
+    # Import the code under test the way a project's own `pytest` run would find it: from the root, and
+    # from src/ in a src layout.
+    for extra in (os.path.join(ROOT, "src"), ROOT):
+        if os.path.isdir(extra) and extra not in sys.path:
+            sys.path.insert(0, extra)
+
+    import coverage
+    import pytest
+
+    cov = coverage.Coverage(
+        data_file=None,
+        source=[ROOT],
+        omit=TEST_PATTERNS,
+        config_file=False,
+        messages=False,
+    )
+    progress = Progress(os.path.join(OUT, "progress"))
+    cov.start()
+    try:
+        status = pytest.main(
+            [
+                "-q",
+                "-p", "no:cacheprovider",
+                "--color=no",
+                "--tb=short",
+                "--rootdir", ROOT,
+                "--junitxml", os.path.join(OUT, "junit.xml"),
+                "-o", "junit_family=xunit1",
+                "-o", "junit_logging=no",
+                ROOT,
+            ],
+            plugins=[progress],
+        )
+    finally:
+        cov.stop()
+        progress.handle.close()
+    try:
+        cov.json_report(outfile=os.path.join(OUT, "coverage.json"), pretty_print=False)
+    except coverage.exceptions.NoDataError:
+        pass
+    sys.exit(int(status))
 
 
 if __name__ == "__main__":
