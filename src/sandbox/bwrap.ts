@@ -53,12 +53,13 @@ export class BwrapSandbox implements Sandbox {
 
   private async spawnRun(request: RunRequest, limits: RunLimits, cgroup: RunCgroup | null): Promise<RunResult> {
     const started = performance.now();
-    const bwrapArgs = await buildArgs(request, limits, this.options.python, cgroup === null);
+    const bwrapArgs = await buildArgs(request, this.options.python);
     const joins = cgroup?.procsFiles ?? [];
-    // The launcher moves itself into the run's cgroups before it becomes bubblewrap, so every process of the
-    // run is born inside them. It starts with an empty environment: bubblewrap's own process stays visible
+    // The launcher sets the per-process limits (inherited by bubblewrap and everything it starts) and moves
+    // itself into the run's cgroups before it becomes bubblewrap, so every process of the run is born
+    // inside them. It execs bubblewrap with an empty environment: bubblewrap's own process stays visible
     // inside as /proc/1, and must hold nothing of ours.
-    const launcher = `n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit ${JOIN_FAILED}; shift; n=$((n-1)); done; exec /usr/bin/env -i "$@"`;
+    const launcher = `${rlimitScript(limits, cgroup === null)} && n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit ${JOIN_FAILED}; shift; n=$((n-1)); done; exec /usr/bin/env -i "$@"`;
     const child = spawn('/bin/sh', ['-c', launcher, 'code4py-sandbox', String(joins.length), ...joins, this.options.bwrapPath, ...bwrapArgs], {
       env: {},
       cwd: '/',
@@ -181,7 +182,7 @@ async function processesIn(namespace: string): Promise<number[]> {
   return found;
 }
 
-async function buildArgs(request: RunRequest, limits: RunLimits, python: string, rlimitProcesses: boolean): Promise<string[]> {
+async function buildArgs(request: RunRequest, python: string): Promise<string[]> {
   const args = [
     '--unshare-user',
     '--unshare-pid',
@@ -222,11 +223,11 @@ async function buildArgs(request: RunRequest, limits: RunLimits, python: string,
     '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
   );
   for (const [name, value] of Object.entries(request.env ?? {})) args.push('--setenv', name, value);
-  args.push('--', '/bin/sh', '-c', rlimitScript(limits, rlimitProcesses), 'code4py-limits', ...resolveCommand(request.command, python));
+  args.push('--', ...resolveCommand(request.command, python));
   return args;
 }
 
-/** Per-process limits set inside, just before the command starts (dash's ulimit: -f counts 512-byte blocks, -v KiB). */
+/** Per-process limits, hard and soft (dash's ulimit: -f counts 512-byte blocks, -v KiB). */
 function rlimitScript(limits: RunLimits, processes: boolean): string {
   const lines = [
     `ulimit -c 0`,
@@ -236,7 +237,7 @@ function rlimitScript(limits: RunLimits, processes: boolean): string {
     `ulimit -n ${limits.openFiles}`,
   ];
   if (processes) lines.push(`ulimit -p ${limits.processes}`);
-  return `${lines.join(' && ')} && exec "$@"`;
+  return lines.join(' && ');
 }
 
 function resolveCommand(command: readonly string[], python: string): string[] {
