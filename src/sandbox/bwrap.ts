@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CappedCapture } from './capture.js';
+import { killUntilGone } from './kill.js';
 import type { CgroupFactory, RunCgroup } from './cgroup.js';
 import { DEFAULT_LIMITS, SANDBOX_ENV_ALLOWED, type RunLimits, type RunRequest, type RunResult, type Sandbox } from './types.js';
 
@@ -104,7 +104,7 @@ export class BwrapSandbox implements Sandbox {
       // streams close once the last writer is gone.
       const namespace = await info;
       await withTimeout(streamsClosed, 2000);
-      if (!cgroup && namespace !== null) await waitNamespaceEmpty(namespace);
+      if (!cgroup && namespace !== null) await killUntilGone(() => processesIn(namespace));
       if (code === JOIN_FAILED && joins.length > 0) throw new Error('the sandbox could not join its cgroup');
       const outOfMemory = (await cgroup?.outOfMemory()) ?? false;
       return {
@@ -148,23 +148,6 @@ async function readInfo(stream: Readable): Promise<string | null> {
   for await (const chunk of stream) text += String(chunk);
   const inode = /"pid-namespace":\s*(\d+)/.exec(text)?.[1];
   return inode ? `pid:[${inode}]` : null;
-}
-
-async function waitNamespaceEmpty(namespace: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const left = await processesIn(namespace);
-    if (left.length === 0) return;
-    for (const pid of left) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Gone meanwhile.
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`sandbox processes ${left.join(', ')} would not die`);
-    await sleep(5);
-  }
 }
 
 /** Live processes of a pid namespace; zombies are left out (they hold nothing, and the host's init reaps them). */

@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { killUntilGone } from './kill.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
@@ -170,20 +171,7 @@ class Cgroup implements RunCgroup {
   }
 
   async destroy(): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const pids = await this.pids();
-      if (pids.length === 0) break;
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // Already gone.
-        }
-      }
-      if (Date.now() > deadline) throw new Error(`sandbox processes ${pids.join(', ')} would not die`);
-      await sleep(5);
-    }
+    await killUntilGone(() => this.pids());
     for (const { dir } of this.dirs) {
       // An emptied cgroup can stay busy for a moment while the kernel reaps the last task.
       for (let attempt = 0; ; attempt++) {

@@ -3,6 +3,7 @@ import type { ValidationConfig } from '../../config/schema.js';
 import { sortFindings, stage, type Finding, type StageOutcome } from '../report.js';
 import { isSyntaxDiagnostic, type RuffFileResult, type RuffPassResult, type RuffRequest, type RuffResponse } from '../ruff/ruff-protocol.js';
 import { isPythonFile, isTestFile, type SourceFile } from '../source.js';
+import { diagnosticFinding } from '../ruff/findings.js';
 import { localModules } from './import-names.js';
 import { securityOutcome, securityPasses } from './security.js';
 
@@ -105,15 +106,7 @@ function fileFindings(file: RuffFileResult, text: string, severity: 'error' | 'w
   for (const d of file.diagnostics) {
     // The security stage owns flake8-bandit (S<n>), even when lint.select names it; not SIM, SLF, ….
     if (d.code === null || isSyntaxDiagnostic(d) || /^S\d/.test(d.code)) continue;
-    findings.push({
-      path: file.path,
-      line: d.start_location.row,
-      column: d.start_location.column,
-      endLine: d.end_location.row,
-      rule: d.code,
-      message: d.message,
-      severity,
-    });
+    findings.push(diagnosticFinding(file.path, { ...d, code: d.code }, severity));
   }
   if (file.formatted !== null) findings.push(formatFinding(file.path, text, file.formatted, severity));
   return findings;

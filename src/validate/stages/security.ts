@@ -1,6 +1,7 @@
 import type { SecurityLevel, ValidationConfig } from '../../config/schema.js';
 import { sortFindings, stage, type Finding, type StageOutcome } from '../report.js';
 import { isSyntaxDiagnostic, type RuffPass, type RuffPassResult } from '../ruff/ruff-protocol.js';
+import { diagnosticFinding } from '../ruff/findings.js';
 import { atLeast, banditLevel } from './security-levels.js';
 
 /** Ruff's flake8-bandit rules, whatever `lint.select` says. */
@@ -47,15 +48,7 @@ export function securityOutcome(results: readonly RuffPassResult[], context: Sec
         if (isSyntaxDiagnostic(d) || d.code === null) continue;
         const level = banditLevel(d.code, d.message);
         levels.push(level);
-        findings.push({
-          path: file.path,
-          line: d.start_location.row,
-          column: d.start_location.column,
-          endLine: d.end_location.row,
-          rule: d.code,
-          message: `[${level}] ${d.message}`,
-          severity: atLeast(level, config.security.fail_on) ? 'error' : 'warning',
-        });
+        findings.push(diagnosticFinding(file.path, { ...d, code: d.code }, atLeast(level, config.security.fail_on) ? 'error' : 'warning', `[${level}] ${d.message}`));
       }
     }
   }
