@@ -167,6 +167,21 @@ describe('code4py validate', () => {
     expect(bogus.stderr).toContain('CODE4PY_SANDBOX');
   });
 
+  it('refuses to run code when bubblewrap is there but cannot make its sandbox', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'code4py-fake-bwrap-'));
+    cleanups.push(() => rm(bin, { recursive: true, force: true }));
+    const marker = join(bin, 'python-ran');
+    // A bwrap that fails as it does where user namespaces are not allowed; it must not fall back to running Python itself.
+    await writeFile(join(bin, 'bwrap'), `#!/bin/sh\necho "bwrap: No permissions to creating new namespace" >&2\nexit 1\n`, { mode: 0o755 });
+    const run = await code4py(['validate', await project({ ...GOOD_PROJECT, 'conftest.py': `open(${JSON.stringify(marker)}, "w").write("ran")\n` })], {
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('No sandbox backend works here: bubblewrap could not run /usr/bin/python3 (bwrap: No permissions to creating new namespace)');
+    expect(run.stderr).toContain('apt-get install bubblewrap');
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('stops at --timeout, naming the test that hung', async () => {
     const run = await code4py(['validate', '--timeout', '2', await project({ 'test_hang.py': 'import time\n\n\ndef test_hang():\n    time.sleep(60)\n' })]);
     expect(run.code).toBe(1);
