@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { loadValidationConfig } from '../config/load.js';
 import { defaultValidationConfig } from '../config/schema.js';
 import { renderText } from '../render/text.js';
 import { readSandboxEnv } from '../sandbox/env.js';
@@ -20,7 +19,8 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
   process.once('SIGTERM', onSignal);
   try {
     const sandboxEnv = readSandboxEnv(io.env);
-    const base = options.config ? await loadValidationConfig(options.config) : defaultValidationConfig();
+    // The YAML parser is loaded only when there is a file to read: every import delays the first sandbox run.
+    const base = options.config ? await (await import('../config/load.js')).loadValidationConfig(options.config) : defaultValidationConfig();
     const config = options.timeout ? { ...base, tests: { ...base.tests, timeout_seconds: options.timeout } } : base;
     const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
     const sandbox = await getSandbox(sandboxEnv.kind, sandboxEnv.python);

@@ -1,4 +1,4 @@
-import { XMLParser } from 'fast-xml-parser';
+import type { XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
 import type { TestCase } from '../report.js';
 
@@ -19,20 +19,30 @@ const Case = z
 const Suite = z.object({ testcase: z.array(Case).optional() }).passthrough();
 const Junit = z.object({ testsuites: z.object({ testsuite: z.array(Suite).optional() }).passthrough() }).passthrough();
 
-const parser = new XMLParser({
+let parser: XMLParser | undefined;
+
+/** The XML parser, loaded on first use: it is needed only once the tests have run. */
+async function xmlParser(): Promise<XMLParser> {
+  const { XMLParser } = await import('fast-xml-parser');
+  parser ??= new XMLParser(PARSER_OPTIONS);
+  return parser;
+}
+
+const PARSER_OPTIONS = {
   ignoreAttributes: false,
   attributeNamePrefix: '',
   parseAttributeValue: false,
   parseTagValue: false,
   processEntities: true,
-  isArray: (name) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(name),
-});
+  isArray: (name: string) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(name),
+};
 
 /**
  * Reads pytest's JUnit XML (xunit1 family, which keeps each test's file and line) into test cases.
  * A document that does not parse gives no cases, and the caller reports pytest's own output instead.
  */
-export function parseJunit(xml: string): TestCase[] {
+export async function parseJunit(xml: string): Promise<TestCase[]> {
+  const parser = await xmlParser();
   let doc: unknown;
   try {
     doc = parser.parse(xml);

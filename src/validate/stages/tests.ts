@@ -43,7 +43,7 @@ export async function runTests(sandbox: Sandbox, workDir: string, notes: readonl
     const analysis = readAnalysis(result.channel, notes, result.timedOut ? 'it timed out' : lastLines(result.stderr, 1) || `exit ${result.exitCode ?? result.signal}`);
     const junit = await readOutput(join(out, 'junit.xml'), 32 * 1024 * 1024);
     const coverageJson = await readOutput(join(out, 'coverage.json'), 32 * 1024 * 1024);
-    const cases = junit ? parseJunit(junit) : [];
+    const cases = junit ? await parseJunit(junit) : [];
     const counts: TestCounts = {
       passed: cases.filter((c) => c.outcome === 'passed').length,
       failed: cases.filter((c) => c.outcome === 'failed').length,
