@@ -1,0 +1,10 @@
+export { OpenAIModelClient, DEFAULT_TIMEOUT_MS, type ModelClientOptions } from './client.js';
+export { TokenLedger, estimateTokens, type TokenUsage } from './budget.js';
+export { ModelOutputError, ModelRequestError, ModelUnavailableError, TokenBudgetExceededError } from './errors.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+export { AnalysisSchema, SolutionSchema, INTENTS, type Analysis, type Intent, type Solution, type SolutionFile } from './schemas.js';
+export { SecretRedactor } from './secrets.js';
+export { DEFAULT_BASE_URL, type ModelLogger } from './transport.js';
+export { visibleText, DataFence } from './untrusted.js';
+export { PROMPT_VERSION } from './prompts/version.js';
+export type * from './types.js';
