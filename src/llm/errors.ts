@@ -54,7 +54,7 @@ export class TokenBudgetExceededError extends Code4PyError {
   ) {
     super(
       `This task used ${used.toLocaleString('en-US')} tokens of its budget of ${budget.toLocaleString('en-US')}, ` +
-        'so Code4Py stopped before asking the model again. Raise `model.max_tokens_per_task` in ' +
+        'so Code4Py stopped before asking the model again. Raise `max_tokens_per_task` in ' +
         '.github/code4py.yml (or narrow the issue) and comment `/code4py retry`.',
     );
   }

@@ -1,0 +1,59 @@
+import type { Probot } from 'probot';
+import { IssueCommentPayloadSchema, IssuesPayloadSchema, MAYBE_COMMAND, type TaskRequest } from './webhooks/requests.js';
+
+/** Where deliveries go: a durable queue. Both calls are synchronous and local: no network I/O on the webhook path. */
+export interface Intake {
+  /** Records a delivery id; false when it was seen before (a redelivery), which is then dropped. */
+  accept(request: TaskRequest): { queued: boolean; reason?: string };
+}
+
+/**
+ * The Probot app: parse, dedupe, enqueue, answer. Everything that needs GitHub or the model happens in
+ * the worker, so a delivery is acknowledged in milliseconds whatever the load.
+ */
+export function createApp(intake: Intake) {
+  return (app: Probot): void => {
+    app.on(['issues.labeled', 'issues.opened'], async (context) => {
+      const parsed = IssuesPayloadSchema.safeParse(context.payload);
+      if (!parsed.success) {
+        context.log.warn({ deliveryId: context.id, issues: parsed.error.issues.length }, 'ignored an issues payload that does not have the fields the bot uses');
+        return;
+      }
+      const p = parsed.data;
+      if (p.sender.type === 'Bot' || p.issue.pull_request !== undefined) return;
+      const labels = p.action === 'labeled' ? (p.label ? [p.label.name] : []) : p.issue.labels.map((l) => l.name);
+      if (labels.length === 0) return;
+      const result = intake.accept({
+        deliveryId: context.id,
+        installationId: p.installation.id,
+        owner: p.repository.owner.login,
+        repo: p.repository.name,
+        issueNumber: p.issue.number,
+        sender: p.sender.login,
+        trigger: { kind: 'label', labels },
+      });
+      context.log.debug({ deliveryId: context.id, ...result }, 'label delivery taken');
+    });
+
+    app.on('issue_comment.created', async (context) => {
+      const parsed = IssueCommentPayloadSchema.safeParse(context.payload);
+      if (!parsed.success) {
+        context.log.warn({ deliveryId: context.id, issues: parsed.error.issues.length }, 'ignored an issue_comment payload that does not have the fields the bot uses');
+        return;
+      }
+      const p = parsed.data;
+      // Our own comments and other bots' never trigger work.
+      if (p.sender.type === 'Bot' || p.comment.user.type === 'Bot' || !MAYBE_COMMAND.test(p.comment.body)) return;
+      const result = intake.accept({
+        deliveryId: context.id,
+        installationId: p.installation.id,
+        owner: p.repository.owner.login,
+        repo: p.repository.name,
+        issueNumber: p.issue.number,
+        sender: p.sender.login,
+        trigger: { kind: 'comment', commentId: p.comment.id, body: p.comment.body, isPullRequest: p.issue.pull_request !== undefined },
+      });
+      context.log.debug({ deliveryId: context.id, ...result }, 'comment delivery taken');
+    });
+  };
+}

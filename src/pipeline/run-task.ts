@@ -1,0 +1,255 @@
+import type { RepoConfig } from '../config/repo-config.js';
+import type { GitHubApi } from '../github/api.js';
+import { permissionReaches } from '../github/api.js';
+import { readRepoTarball } from '../github/tarball.js';
+import { TokenLedger, type Analysis, type FailureFeedback, type ModelClient, type RepoFile, type Solution, type SolutionFile } from '../llm/index.js';
+import { batchAnnotations, toAnnotations } from '../render/annotations.js';
+import { renderMarkdown } from '../render/markdown.js';
+import { renderPullRequestBody } from '../render/pull-request.js';
+import { StatusComment } from '../publish/status-comment.js';
+import type { ReadySandbox } from '../sandbox/select.js';
+import type { Linter } from '../validate/pipeline.js';
+import { validateWorkspace } from '../validate/pipeline.js';
+import type { Report } from '../validate/report.js';
+import { writeWorkspace, type InputFile } from '../validate/workspace.js';
+import { pickContext } from './context/pick-context.js';
+import { applyPathPolicy } from './generate/path-policy.js';
+
+export const CHECK_RUN_NAME = 'Code4Py validation';
+
+/** What a worker hands the pipeline: the task, and ports to everything outside it. */
+export interface TaskPorts {
+  readonly github: GitHubApi;
+  readonly model: ModelClient;
+  readonly sandbox: ReadySandbox;
+  readonly linter: Linter;
+  /** Durable per-task checkpoints, so a resumed task skips what it already did. */
+  readonly checkpoints: { get(): Record<string, unknown>; set(key: string, value: unknown): void };
+  readonly signal?: AbortSignal;
+  readonly defaultModel: string;
+  readonly statusIntervalMs?: number;
+}
+
+export interface GenerateTask {
+  readonly taskId: string;
+  readonly issueNumber: number;
+  readonly sender: string;
+  /** The comment that triggered the task (reacted to), or none for a label. */
+  readonly commentId?: number;
+  /** Text after `/code4py generate`. */
+  readonly instructions?: string;
+  readonly config: RepoConfig;
+}
+
+export type TaskOutcome =
+  | { readonly kind: 'unauthorized' }
+  | { readonly kind: 'clarification'; readonly questions: readonly string[] }
+  | { readonly kind: 'pull-request'; readonly number: number; readonly url: string; readonly passed: boolean }
+  | { readonly kind: 'failed'; readonly attempts: number };
+
+interface Attempt {
+  readonly number: number;
+  readonly solution: Solution;
+  readonly accepted: readonly SolutionFile[];
+  readonly rejected: ReadonlyArray<{ path: string; reason: string }>;
+  readonly report: Report;
+}
+
+const branchOf = (issue: number) => `code4py/issue-${issue}`;
+
+/**
+ * The bot's main loop for one issue: check the sender, understand the task, generate, validate in the
+ * sandbox, repair, publish. Every GitHub effect is keyed by a name it can find again (the branch, the pull
+ * request by its head, the checkpoints), so a redelivery or a resumed task converges on one result.
+ */
+export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Promise<TaskOutcome> {
+  const { github, checkpoints, config } = { ...ports, config: task.config };
+  const saved = checkpoints.get();
+
+  const permission = await github.permissionOf(task.sender);
+  if (!permissionReaches(permission, config.permission)) {
+    if (!saved.unauthorizedReply) {
+      await github.createComment(
+        task.issueNumber,
+        `Thanks for your interest, @${task.sender}! Code4Py only takes work from people with ${config.permission} access to this repository; a maintainer can start it with \`${config.command}\`.`,
+      );
+      checkpoints.set('unauthorizedReply', true);
+    }
+    return { kind: 'unauthorized' };
+  }
+
+  if (!saved.reacted) {
+    if (task.commentId) await github.reactToComment(task.commentId, 'eyes');
+    else await github.reactToIssue(task.issueNumber, 'eyes');
+    checkpoints.set('reacted', true);
+  }
+  const status = new StatusComment(github, task.issueNumber, typeof saved.statusCommentId === 'number' ? saved.statusCommentId : null, (id) => checkpoints.set('statusCommentId', id), ports.statusIntervalMs);
+  await status.progress('⏳ Code4Py is on it: understanding the task…');
+
+  const usage = new TokenLedger(config.max_tokens_per_task);
+  const model = config.model ?? ports.defaultModel;
+  const issue = await github.getIssue(task.issueNumber);
+  const comments = (await github.listComments(task.issueNumber)).filter((c) => !c.authorIsBot && !c.body.trimStart().toLowerCase().startsWith(config.command.toLowerCase()));
+  const taskText = {
+    number: issue.number,
+    title: issue.title,
+    body: issue.body,
+    comments: comments.map((c) => ({ author: c.author, body: c.body })),
+    ...(task.instructions ? { instructions: task.instructions } : {}),
+  };
+  const analysis: Analysis = await ports.model.analyse({ task: taskText }, usage, { model, ...(ports.signal ? { signal: ports.signal } : {}) });
+  if (analysis.needs_clarification && !task.instructions) {
+    const questions = analysis.questions.map((q, i) => `${i + 1}. ${q}`).join('\n');
+    await status.finish(`❓ Code4Py needs to know more before it writes code:\n\n${questions}\n\nAnswer in a comment, or run \`${config.command} generate\` to go ahead with its assumptions.`);
+    return { kind: 'clarification', questions: analysis.questions };
+  }
+
+  const base = await github.defaultBranch();
+  const branch = branchOf(task.issueNumber);
+  const branchHead = await github.branchSha(branch);
+  const snapshot = await readRepoTarball(await github.downloadTarball(branchHead ?? base.sha), config.limits);
+  const repoFiles = new Map(snapshot.files.map((f) => [f.path, f.content]));
+  const context = pickContext(snapshot.files, analysis);
+
+  const attempts: Attempt[] = [];
+  let feedback: FailureFeedback | undefined;
+  for (let n = 1; n <= config.max_attempts; n++) {
+    await status.progress(`⏳ Code4Py is generating and validating the code (attempt ${n} of ${config.max_attempts})…`);
+    const previous = attempts.at(-1);
+    const solution = await ports.model.solve(
+      { task: taskText, analysis, context, ...(previous && feedback ? { repair: { previous: previous.accepted, failures: feedback } } : {}) },
+      usage,
+      { model, ...(ports.signal ? { signal: ports.signal } : {}) },
+    );
+    const policy = applyPathPolicy(solution.files, config.paths, new Set(snapshot.symlinks));
+    const files = materialise(repoFiles, policy.accepted);
+    const workspace = await writeWorkspace(files.all);
+    let report: Report;
+    try {
+      report = await validateWorkspace(workspace, { config, sandbox: ports.sandbox, linter: ports.linter, ...(ports.signal ? { signal: ports.signal } : {}) });
+    } finally {
+      await workspace.dispose();
+    }
+    attempts.push({ number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report });
+    if (report.passed && policy.accepted.length > 0) break;
+    feedback = feedbackFrom(report, policy.rejected);
+  }
+
+  const last = attempts.at(-1)!;
+  const passed = last.report.passed && last.accepted.length > 0;
+  if (!passed && !config.draft) {
+    await status.finish(failureText(attempts, config.command));
+    return { kind: 'failed', attempts: attempts.length };
+  }
+
+  // Publish: one commit with one tree of inline contents, on the branch head (never forced).
+  const parent = branchHead ?? base.sha;
+  const changed = materialise(repoFiles, last.accepted).changed;
+  let commit = typeof saved.commitSha === 'string' ? saved.commitSha : null;
+  if (!commit) {
+    const tree = await github.createTree(await github.commitTree(parent), changed.map((f) => ({ path: f.path, content: f.content.toString('utf8') })));
+    commit = await github.createCommit(`${analysis.title}\n\nGenerated by Code4Py for #${task.issueNumber}.`, tree, [parent]);
+    checkpoints.set('commitSha', commit);
+  }
+  if (!saved.branchMoved) {
+    if (branchHead) await github.updateBranch(branch, commit);
+    else await github.createBranch(branch, commit);
+    checkpoints.set('branchMoved', true);
+  }
+
+  await publishCheckRun(github, commit, task.taskId, last.report, checkpoints);
+
+  const body = renderPullRequestBody({
+    issue: task.issueNumber,
+    summary: last.solution.summary,
+    requirements: analysis.requirements,
+    assumptions: analysis.assumptions,
+    files: changed.map((f) => ({ path: f.path, kind: repoFiles.has(f.path) ? 'changed' : 'added' })),
+    notWritten: last.rejected,
+    contextFiles: context.map((f) => f.path),
+    report: last.report,
+    attempts: last.number,
+    tokens: usage.snapshot,
+    model,
+    command: config.command,
+  });
+  const existing = await github.findPullRequest(branch);
+  const pull = existing ?? (await github.createPullRequest({ title: analysis.title, body, head: branch, base: base.name, draft: !passed }));
+  if (existing) await github.updatePullRequest(existing.number, { body });
+  checkpoints.set('pullRequestNumber', pull.number);
+
+  await status.finish(
+    passed
+      ? `✅ Code4Py opened ${pull.url}: ${last.report.tests.passed} tests pass (attempt ${last.number} of ${config.max_attempts}, ${usage.snapshot.total} tokens).`
+      : `${failureText(attempts, config.command)}\n\nThe last attempt is in the draft pull request ${pull.url}, with its failing check.`,
+  );
+  return { kind: 'pull-request', number: pull.number, url: pull.url, passed };
+}
+
+/** The check run on the head commit: in progress, then completed with the summary and every annotation (50 a request). */
+async function publishCheckRun(github: GitHubApi, headSha: string, taskId: string, report: Report, checkpoints: TaskPorts['checkpoints']): Promise<void> {
+  if (checkpoints.get().checkRunDone) return;
+  const saved = checkpoints.get().checkRunId;
+  const id = typeof saved === 'number' ? saved : await github.createCheckRun({ name: CHECK_RUN_NAME, headSha, externalId: taskId, status: 'in_progress' });
+  checkpoints.set('checkRunId', id);
+  const title = `${report.passed ? 'Passed' : 'Failed'}: ${report.tests.passed} passed, ${report.tests.failed} failed`;
+  const summary = renderMarkdown(report);
+  const batches = batchAnnotations(toAnnotations(report));
+  for (const [i, annotations] of batches.entries()) {
+    if (i === batches.length - 1) break;
+    await github.updateCheckRun(id, { output: { title, summary, annotations } });
+  }
+  await github.updateCheckRun(id, { status: 'completed', conclusion: report.passed ? 'success' : 'failure', output: { title, summary, annotations: batches.at(-1) ?? [] } });
+  checkpoints.set('checkRunDone', true);
+}
+
+/** The repository's files with the accepted ones written over them; `changed` holds only the new contents. */
+function materialise(repo: ReadonlyMap<string, Buffer>, accepted: readonly SolutionFile[]): { all: InputFile[]; changed: InputFile[] } {
+  const merged = new Map(repo);
+  const changed: InputFile[] = [];
+  for (const file of accepted) {
+    if (file.content === null) continue;
+    const content = Buffer.from(file.content);
+    merged.set(file.path, content);
+    changed.push({ path: file.path, content });
+  }
+  return { all: [...merged].map(([path, content]) => ({ path, content })), changed };
+}
+
+function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
+  return {
+    failingTests: report.tests.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => ({ id: c.id, outcome: c.outcome, message: c.message, details: c.details })),
+    findings: report.stages
+      .filter((s) => s.name !== 'tests' && s.name !== 'coverage')
+      .flatMap((s) => s.findings)
+      .filter((f) => f.severity !== 'info')
+      .slice(0, 40)
+      .map((f) => ({ path: f.path, line: f.line, rule: f.rule, message: f.message, severity: f.severity })),
+    summaries: report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`),
+    rejectedPaths: rejected,
+  };
+}
+
+function failureText(attempts: readonly Attempt[], command: string): string {
+  const lines = attempts.map((a) => {
+    const failed = a.report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`);
+    const none = a.accepted.length === 0 ? ['no file within the allowed paths'] : [];
+    return `${a.number}. ${[...none, ...failed].join('; ') || 'failed'}`;
+  });
+  const last = attempts.at(-1)!;
+  return [
+    `❌ Code4Py could not produce code that passes validation in ${attempts.length} ${attempts.length === 1 ? 'attempt' : 'attempts'}:`,
+    '',
+    ...lines,
+    '',
+    '<details><summary>The last validation</summary>',
+    '',
+    renderMarkdown(last.report, { maxLength: 20_000 }),
+    '',
+    '</details>',
+    '',
+    `Add detail to the issue and run \`${command} retry\`.`,
+  ].join('\n');
+}
+
+export type { RepoFile };

@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/** What the webhook handler hands the queue: only what the worker needs, parsed from the payload. */
+export const TriggerSchema = z.discriminatedUnion('kind', [
+  /** `issues.labeled` / `issues.opened` with labels: the worker checks the label against the repository's config. */
+  z.object({ kind: z.literal('label'), labels: z.array(z.string()) }),
+  /** `issue_comment.created` whose body has a line starting with `/`: the worker parses the command. */
+  z.object({ kind: z.literal('comment'), commentId: z.number().int(), body: z.string(), isPullRequest: z.boolean() }),
+]);
+export type Trigger = z.infer<typeof TriggerSchema>;
+
+export const TaskRequestSchema = z.object({
+  deliveryId: z.string().min(1),
+  installationId: z.number().int(),
+  owner: z.string().min(1),
+  repo: z.string().min(1),
+  issueNumber: z.number().int().positive(),
+  sender: z.string().min(1),
+  trigger: TriggerSchema,
+});
+export type TaskRequest = z.infer<typeof TaskRequestSchema>;
+
+const User = z.object({ login: z.string(), type: z.string() });
+const Repository = z.object({ name: z.string(), owner: z.object({ login: z.string() }) });
+const Installation = z.object({ id: z.number().int() });
+
+/** The fields of `issues.labeled` / `issues.opened` the bot uses. */
+export const IssuesPayloadSchema = z.object({
+  action: z.enum(['labeled', 'opened']),
+  issue: z.object({ number: z.number().int(), labels: z.array(z.object({ name: z.string() })).optional().default([]), pull_request: z.unknown().optional() }),
+  label: z.object({ name: z.string() }).optional(),
+  repository: Repository,
+  sender: User,
+  installation: Installation,
+});
+
+/** The fields of `issue_comment.created` the bot uses. */
+export const IssueCommentPayloadSchema = z.object({
+  action: z.literal('created'),
+  issue: z.object({ number: z.number().int(), pull_request: z.unknown().optional() }),
+  comment: z.object({ id: z.number().int(), body: z.string(), user: User }),
+  repository: Repository,
+  sender: User,
+  installation: Installation,
+});
+
+/** A line that starts with a slash command; the worker reads it with the repository's command word. */
+export const MAYBE_COMMAND = /^[ \t]*\/[a-z0-9_-]+/im;

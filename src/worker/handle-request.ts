@@ -1,0 +1,75 @@
+import { helpText, parseCommand } from '../commands.js';
+import { parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
+import { errorMessage } from '../errors.js';
+import type { GitHubApi } from '../github/api.js';
+import { permissionReaches } from '../github/api.js';
+import type { TaskRequest } from '../webhooks/requests.js';
+import { runGenerateTask, type TaskOutcome, type TaskPorts } from '../pipeline/run-task.js';
+
+/** What one request turned into, for the store and the logs. */
+export type HandledOutcome =
+  | TaskOutcome
+  | { readonly kind: 'ignored'; readonly why: string }
+  | { readonly kind: 'answered'; readonly what: 'help' | 'invalid-config' | 'not-yet' };
+
+export interface RequestPorts extends Omit<TaskPorts, 'github'> {
+  readonly github: GitHubApi;
+  /** The repository's `.github/code4py.yml` as Probot's config plugin reads it (with `_extends`), or null. */
+  loadConfig(): Promise<unknown>;
+}
+
+/**
+ * Turns a queued delivery into work: reads the repository's config (an invalid file gets a comment naming
+ * the key, and nothing else happens), decides what the trigger asks for, and runs it.
+ */
+export async function handleRequest(taskId: string, request: TaskRequest, ports: RequestPorts): Promise<HandledOutcome> {
+  const parsed = parseRepoConfig(await ports.loadConfig());
+  if (!parsed.ok) {
+    if (!ports.checkpoints.get().configComment) {
+      await ports.github.createComment(request.issueNumber, parsed.message);
+      ports.checkpoints.set('configComment', true);
+    }
+    return { kind: 'answered', what: 'invalid-config' };
+  }
+  const config: RepoConfig = parsed.config;
+  const generate = (instructions?: string, commentId?: number) =>
+    runGenerateTask(
+      { taskId, issueNumber: request.issueNumber, sender: request.sender, config, ...(instructions ? { instructions } : {}), ...(commentId ? { commentId } : {}) },
+      ports,
+    );
+
+  const trigger = request.trigger;
+  if (trigger.kind === 'label') {
+    return trigger.labels.includes(config.label) ? generate() : { kind: 'ignored', why: `no ${config.label} label` };
+  }
+  const command = parseCommand(trigger.body, config.command);
+  if (!command) return { kind: 'ignored', why: 'no command' };
+  switch (command.kind) {
+    case 'generate':
+      if (trigger.isPullRequest) return answer(ports.github, request, config, 'not-yet', `\`${config.command} generate\` works on issues; on the bot's pull request use \`${config.command} refine <feedback>\`.`);
+      return generate(command.instructions || undefined, trigger.commentId);
+    case 'retry':
+      return trigger.isPullRequest ? answer(ports.github, request, config, 'not-yet', `\`${config.command} retry\` works on the issue the pull request closes.`) : generate(undefined, trigger.commentId);
+    case 'help':
+      return answer(ports.github, request, config, 'help', helpText({ command: config.command, label: config.label, permission: config.permission }, command.problem));
+    case 'unknown':
+      return answer(ports.github, request, config, 'help', helpText({ command: config.command, label: config.label, permission: config.permission }, `Code4Py does not know \`${command.word}\`.`));
+    case 'refine':
+    case 'cancel':
+      // Both are answered honestly until they land (issue 4): nothing pretends to have happened.
+      return answer(ports.github, request, config, 'not-yet', `\`${config.command} ${command.kind}\` is not available in this version of Code4Py yet.`);
+  }
+}
+
+async function answer(github: GitHubApi, request: TaskRequest, config: RepoConfig, what: 'help' | 'not-yet', text: string): Promise<HandledOutcome> {
+  // Answers are cheap, but still only for people who may use the bot.
+  const permission = await github.permissionOf(request.sender);
+  if (!permissionReaches(permission, config.permission)) return { kind: 'ignored', why: 'sender lacks permission' };
+  await github.createComment(request.issueNumber, text);
+  return { kind: 'answered', what };
+}
+
+/** A one-line reason a user can act on, for the status comment of a task that failed. */
+export function failureReason(error: unknown): string {
+  return errorMessage(error);
+}

@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import { errorMessage } from '../errors.js';
+import type { GitHubApi } from '../github/api.js';
+import type { TaskRequest } from '../webhooks/requests.js';
+import { handleRequest, type HandledOutcome, type RequestPorts } from './handle-request.js';
+
+/** The queue as the worker sees it (the embedded SQLite store implements it). */
+export interface WorkQueue {
+  claim(workerId: string): { id: string; request: TaskRequest } | null;
+  heartbeat(taskId: string, workerId: string): void;
+  complete(taskId: string, workerId: string, outcome: string): void;
+  fail(taskId: string, workerId: string, reason: string): void;
+  checkpoints(taskId: string): { get(): Record<string, unknown>; set(key: string, value: unknown): void };
+}
+
+export interface WorkerLogger {
+  info(meta: object, message: string): void;
+  warn(meta: object, message: string): void;
+  error(meta: object, message: string): void;
+}
+
+export interface WorkerOptions {
+  readonly queue: WorkQueue;
+  /** Builds the ports of one request: an installation's GitHub, the config loader, the model, the sandbox. */
+  readonly portsFor: (request: TaskRequest, checkpoints: RequestPorts['checkpoints'], signal: AbortSignal) => Promise<RequestPorts>;
+  readonly concurrency: number;
+  readonly log: WorkerLogger;
+  readonly pollMs?: number;
+  readonly heartbeatMs?: number;
+}
+
+/**
+ * Takes tasks from the queue, `concurrency` at a time, and runs each to an end the issue can see: a pull
+ * request, a question, or a status comment that says what went wrong and that `retry` will try again.
+ */
+export class Worker {
+  private readonly id = `worker-${randomUUID()}`;
+  private running = 0;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly aborts = new Set<AbortController>();
+  private readonly active = new Set<Promise<void>>();
+
+  constructor(private readonly options: WorkerOptions) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Called by intake after an enqueue, so an idle worker starts at once instead of at its next poll. */
+  wake(): void {
+    if (!this.stopped) this.schedule(0);
+  }
+
+  /** Stops taking tasks; running ones are aborted and left to be taken up again at the next start. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    for (const abort of this.aborts) abort.abort(new Error('the bot is shutting down'));
+    await Promise.allSettled([...this.active]);
+  }
+
+  /** Resolves when no task is running or waiting (for tests and graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.active.size > 0) await Promise.allSettled([...this.active]);
+  }
+
+  private schedule(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fill(), ms);
+    this.timer.unref();
+  }
+
+  private fill(): void {
+    while (!this.stopped && this.running < this.options.concurrency) {
+      const task = this.options.queue.claim(this.id);
+      if (!task) break;
+      this.running++;
+      const run = this.run(task.id, task.request).finally(() => {
+        this.running--;
+        this.active.delete(run);
+        this.wake();
+      });
+      this.active.add(run);
+    }
+    if (!this.stopped) this.schedule(this.options.pollMs ?? 1000);
+  }
+
+  private async run(taskId: string, request: TaskRequest): Promise<void> {
+    const { queue, log } = this.options;
+    const meta = { taskId, deliveryId: request.deliveryId, repository: `${request.owner}/${request.repo}`, issue: request.issueNumber };
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    const beat = setInterval(() => queue.heartbeat(taskId, this.id), this.options.heartbeatMs ?? 10_000);
+    const checkpoints = queue.checkpoints(taskId);
+    let github: GitHubApi | undefined;
+    try {
+      const ports = await this.options.portsFor(request, checkpoints, abort.signal);
+      github = ports.github;
+      log.info(meta, 'task started');
+      const outcome: HandledOutcome = await handleRequest(taskId, request, ports);
+      queue.complete(taskId, this.id, outcome.kind);
+      log.info({ ...meta, outcome: outcome.kind }, 'task finished');
+    } catch (error) {
+      const reason = errorMessage(error);
+      if (abort.signal.aborted) {
+        // Shutting down: the task stays running in the store and is taken up again at the next start.
+        log.warn(meta, 'task interrupted by shutdown');
+        return;
+      }
+      log.error({ ...meta, error: reason }, 'task failed');
+      queue.fail(taskId, this.id, reason);
+      await this.reportFailure(github, request, checkpoints.get(), reason).catch((e: unknown) => log.error({ ...meta, error: errorMessage(e) }, 'could not report the failure on the issue'));
+    } finally {
+      clearInterval(beat);
+      this.aborts.delete(abort);
+    }
+  }
+
+  private async reportFailure(github: GitHubApi | undefined, request: TaskRequest, saved: Record<string, unknown>, reason: string): Promise<void> {
+    if (!github) return;
+    const text = `❌ Code4Py stopped: ${reason}\n\nWhen that is fixed, comment \`/code4py retry\` to try again.`;
+    if (typeof saved.statusCommentId === 'number') await github.updateComment(saved.statusCommentId, text);
+    else await github.createComment(request.issueNumber, text);
+  }
+}
