@@ -121,7 +121,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       usage,
       { model, ...(ports.signal ? { signal: ports.signal } : {}) },
     );
-    const policy = applyPathPolicy(solution.files, config.paths, new Set(snapshot.symlinks));
+    const policy = applyPathPolicy(solution.files, config.paths, new Set([...snapshot.symlinks, ...snapshot.submodules]));
     const files = materialise(repoFiles, policy.accepted);
     const workspace = await writeWorkspace(files.all);
     let report: Report;

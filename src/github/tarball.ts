@@ -1,0 +1,238 @@
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
+import { defaultValidationConfig, type ValidationConfig } from '../config/schema.js';
+import { Code4PyError } from '../errors.js';
+import { formatBytes, type InputFile } from '../validate/workspace.js';
+
+/** The repository's tarball could not be read: corrupt, truncated, or over a limit. The message says which. */
+export class TarballError extends Code4PyError {
+  override readonly name = 'TarballError';
+}
+
+export type TarballLimits = ValidationConfig['limits'] & {
+  /**
+   * Bytes the tarball may unpack to, skipped entries and tar headers included, before reading stops: the
+   * bound on the work a decompression bomb can cause. Default: four times `max_total_bytes`.
+   */
+  readonly max_unpacked_bytes?: number;
+};
+
+export interface SkippedEntry {
+  /** Relative to the repository root (the tarball's top folder stripped), or the entry's raw name when it has no such form. */
+  readonly path: string;
+  readonly reason: string;
+}
+
+/** The repository at one commit, read into memory. */
+export interface RepoSnapshot {
+  /** Regular files, in the tarball's order. */
+  readonly files: InputFile[];
+  /** Symbolic links: never followed, never written onto or through (see the path policy). */
+  readonly symlinks: string[];
+  /** Submodules: GitHub's tarballs hold each as an empty folder (Git stores no empty folders otherwise). */
+  readonly submodules: string[];
+  /** Every entry left out (links, devices, unsafe names, files over `max_file_bytes`), with why. */
+  readonly skipped: SkippedEntry[];
+}
+
+/**
+ * Reads GitHub's tarball of a repository (`GET /repos/{owner}/{repo}/tarball/{ref}`: gzip, one top folder
+ * `owner-repo-sha/`) into memory; nothing touches the disk. Bytes are counted as they stream, so reading
+ * stops at the first limit crossed, whatever the archive claims about itself.
+ */
+export async function readRepoTarball(input: Readable | Uint8Array, limits: TarballLimits = defaultValidationConfig().limits): Promise<RepoSnapshot> {
+  const source = input instanceof Readable ? input : Readable.from([Buffer.from(input.buffer, input.byteOffset, input.byteLength)]);
+  const reader = new EntryReader(limits);
+  const unpackedCap = limits.max_unpacked_bytes ?? 4 * limits.max_total_bytes;
+  let unpacked = 0;
+  let head = Buffer.alloc(0);
+  let parserError: Error | undefined;
+  // Brotli and zstd sniffing off; gzip inside the gzip is refused below, so every byte is counted here.
+  const parser = new Parser({ strict: true, zstd: false, brotli: false, onReadEntry: (entry) => reader.read(entry) });
+  parser.on('ignoredEntry', (entry: ReadEntry) => reader.ignore(entry));
+  parser.on('error', (error: Error) => (parserError ??= error));
+  const failure = () => reader.failure ?? (parserError && corrupt(parserError));
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (head.length < 2) {
+        head = Buffer.concat([head, chunk.subarray(0, 2)]);
+        if (head[0] === 0x1f && head[1] === 0x8b) return callback(new TarballError('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.'));
+      }
+      unpacked += chunk.length;
+      if (unpacked > unpackedCap) {
+        return callback(new TarballError(`The repository tarball unpacks to more than ${formatBytes(unpackedCap)}, so Code4Py stopped reading it. Keep large files out of the repository, or raise limits.max_total_bytes in .github/code4py.yml.`));
+      }
+      parser.write(chunk);
+      callback(failure() ?? null);
+    },
+    final(callback) {
+      let called = false;
+      const finish = () => {
+        if (called) return;
+        called = true;
+        callback(failure() ?? null);
+      };
+      parser.once('end', finish);
+      parser.once('error', finish);
+      parser.end();
+    },
+  });
+  try {
+    await pipeline(source, createGunzip(), sink);
+  } catch (error) {
+    if (error instanceof TarballError) throw error;
+    throw corrupt(error as Error);
+  }
+  return reader.snapshot();
+}
+
+function corrupt(error: Error): TarballError {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  const fromTar = 'tarCode' in error;
+  const detail =
+    code === 'Z_BUF_ERROR' || /unexpected end|truncated/i.test(error.message)
+      ? 'it ends too early (a truncated download)'
+      : code.startsWith('Z_')
+        ? `it is not valid gzip data (${error.message})`
+        : fromTar
+          ? `it is not a valid tar archive (${error.message.replace(/^TAR_\w+: /, '')})`
+          : `the download failed (${error.message})`;
+  return new TarballError(`The repository tarball from GitHub could not be read: ${detail}. Trigger Code4Py again; if this persists, GitHub sent a damaged archive.`, { cause: error });
+}
+
+type Located = { readonly kind: 'root' } | { readonly kind: 'path'; readonly path: string } | { readonly kind: 'unsafe'; readonly path: string; readonly reason: string };
+
+/** Turns tar entries into files and notes; `failure` is set at the first limit crossed. */
+class EntryReader {
+  failure: TarballError | undefined;
+  private top: string | undefined;
+  private readonly files: InputFile[] = [];
+  private readonly symlinks: string[] = [];
+  private readonly skipped: SkippedEntry[] = [];
+  private readonly folders: string[] = [];
+  /** Every path an entry claimed, and every folder something lies in. */
+  private readonly claimed = new Set<string>();
+  private readonly parents = new Set<string>();
+  private keptBytes = 0;
+
+  constructor(private readonly limits: TarballLimits) {}
+
+  read(entry: ReadEntry): void {
+    if (this.failure) return void entry.resume();
+    const located = this.locate(entry.path, isFolder(entry));
+    if (located.kind === 'root') return void entry.resume();
+    if (located.kind === 'unsafe') {
+      this.skip(located.path, located.reason);
+      return void entry.resume();
+    }
+    const path = located.path;
+    for (const parent of ancestors(path)) this.parents.add(parent);
+    if (isFolder(entry)) {
+      this.folders.push(path);
+      return void entry.resume();
+    }
+    if (this.claimed.has(path)) {
+      this.skip(path, 'appears twice in the tarball; the first one was kept');
+      return void entry.resume();
+    }
+    this.claimed.add(path);
+    switch (entry.type) {
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile':
+        return this.readFile(entry, path);
+      case 'SymbolicLink':
+        this.symlinks.push(path);
+        this.skip(path, 'is a symbolic link; links are never followed');
+        break;
+      case 'Link':
+        this.skip(path, 'is a hard link; links are never followed');
+        break;
+      default:
+        this.skip(path, `is not a regular file (${entry.type})`);
+    }
+    entry.resume();
+  }
+
+  /** Entries the tar parser does not hand out (sparse files, tape volumes, oversized metadata). */
+  ignore(entry: ReadEntry): void {
+    if (entry.meta) return;
+    const located = this.locate(entry.path, false);
+    if (located.kind !== 'root') this.skip(located.path, `is an unsupported tar entry (${entry.type})`);
+  }
+
+  snapshot(): RepoSnapshot {
+    // A file inside a link's path, or inside another file's, cannot exist in a checkout: leave it out.
+    const links = new Set(this.symlinks);
+    const filePaths = new Set(this.files.map((f) => f.path));
+    const files = this.files.filter((file) => {
+      const blocker = ancestors(file.path).find((a) => links.has(a) || filePaths.has(a));
+      if (blocker !== undefined) this.skip(file.path, `lies inside ${blocker}, which is ${links.has(blocker) ? 'a symbolic link' : 'a file'}`);
+      return blocker === undefined;
+    });
+    const submodules = this.folders.filter((folder) => !this.parents.has(folder));
+    return { files, symlinks: [...this.symlinks], submodules, skipped: [...this.skipped] };
+  }
+
+  private readFile(entry: ReadEntry, path: string): void {
+    const { max_file_bytes, max_files, max_total_bytes } = this.limits;
+    if (entry.size > max_file_bytes) {
+      this.skip(path, `is larger than ${formatBytes(max_file_bytes)} (limits.max_file_bytes), so it was left out`);
+      return void entry.resume();
+    }
+    if (this.files.length >= max_files) {
+      this.fail(`The repository holds more than ${max_files} files, so Code4Py stopped reading it. Raise limits.max_files in .github/code4py.yml.`);
+      return void entry.resume();
+    }
+    const chunks: Buffer[] = [];
+    let length = 0;
+    entry.on('data', (chunk: Buffer) => {
+      if (this.failure) return;
+      length += chunk.length;
+      this.keptBytes += chunk.length;
+      if (this.keptBytes > max_total_bytes) {
+        this.fail(`The repository's files add up to more than ${formatBytes(max_total_bytes)}, so Code4Py stopped reading them. Raise limits.max_total_bytes in .github/code4py.yml.`);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    entry.on('end', () => {
+      if (!this.failure) this.files.push({ path, content: Buffer.concat(chunks, length) });
+    });
+  }
+
+  /** Strips the top folder and refuses names that could not be a repository file. */
+  private locate(raw: string, folder: boolean): Located {
+    if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return { kind: 'unsafe', path: raw, reason: 'has an absolute path' };
+    const [top = '', ...rest] = raw.replace(/\/+$/, '').split('/');
+    if (top === '' || top === '.' || top === '..') return { kind: 'unsafe', path: raw, reason: 'has "..", "." or an empty folder name in its path' };
+    if (this.top === undefined && (rest.length > 0 || folder)) this.top = top;
+    if (top !== this.top || (rest.length === 0 && !folder)) return { kind: 'unsafe', path: raw, reason: `lies outside the tarball's top folder${this.top ? ` ${this.top}/` : ''}` };
+    if (rest.length === 0) return { kind: 'root' };
+    const path = rest.join('/');
+    if (rest.some((segment) => segment === '' || segment === '.' || segment === '..')) return { kind: 'unsafe', path, reason: 'has "..", "." or an empty folder name in its path' };
+    if (/[\p{Cc}\\]/u.test(path)) return { kind: 'unsafe', path: JSON.stringify(path), reason: 'has a control character or a backslash in its name' };
+    if (rest.some((segment) => segment.toLowerCase() === '.git')) return { kind: 'unsafe', path, reason: 'lies in .git/' };
+    return { kind: 'path', path };
+  }
+
+  private skip(path: string, reason: string): void {
+    this.skipped.push({ path, reason });
+  }
+
+  private fail(message: string): void {
+    this.failure ??= new TarballError(message);
+  }
+}
+
+function isFolder(entry: ReadEntry): boolean {
+  return entry.type === 'Directory' || entry.type === 'GNUDumpDir';
+}
+
+/** `a/b/c` → `a`, `a/b` (not the path itself). */
+function ancestors(path: string): string[] {
+  const parts = path.split('/');
+  return parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+}
