@@ -10,6 +10,8 @@ export interface WorkQueue {
   heartbeat(taskId: string, workerId: string): void;
   complete(taskId: string, workerId: string, outcome: string): void;
   fail(taskId: string, workerId: string, reason: string): void;
+  /** Gives a task back to the queue unfinished (shutdown); its checkpoints are kept. */
+  release(taskId: string, workerId: string): void;
   checkpoints(taskId: string): { get(): Record<string, unknown>; set(key: string, value: unknown): void };
 }
 
@@ -104,8 +106,9 @@ export class Worker {
     } catch (error) {
       const reason = errorMessage(error);
       if (abort.signal.aborted) {
-        // Shutting down: the task stays running in the store and is taken up again at the next start.
-        log.warn(meta, 'task interrupted by shutdown');
+        // Shutting down: the task goes back to the queue with its checkpoints, to be finished at the next start.
+        log.warn(meta, 'task interrupted by shutdown; given back to the queue');
+        queue.release(taskId, this.id);
         return;
       }
       log.error({ ...meta, error: reason }, 'task failed');
