@@ -1,0 +1,126 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import type { Intake } from '../app.js';
+import { UsageError } from '../errors.js';
+import { TaskRequestSchema, type TaskRequest } from '../webhooks/requests.js';
+import type { WorkQueue } from '../worker/worker.js';
+
+/** A task that was running when its process died this many times is failed instead of retried again. */
+const MAX_CRASHES = 3;
+const LEASE_MS = 5 * 60_000;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+  id TEXT PRIMARY KEY,
+  issue_key TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+  request TEXT NOT NULL,
+  worker TEXT,
+  lease_until INTEGER,
+  crashes INTEGER NOT NULL DEFAULT 0,
+  outcome TEXT,
+  error TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+-- One active task per issue: a second trigger while one is queued or running makes no second task.
+CREATE UNIQUE INDEX IF NOT EXISTS one_active_task_per_issue ON tasks (issue_key) WHERE state IN ('queued', 'running');
+CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (state, created_at);
+CREATE TABLE IF NOT EXISTS checkpoints (task_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (task_id, key));
+`;
+
+const TaskRow = z.object({ id: z.string(), request: z.string() });
+const CheckpointRow = z.object({ key: z.string(), value: z.string() });
+
+export interface EmbeddedQueue extends Intake, WorkQueue {
+  /** Tasks left running by a process that died go back to the queue (a poison task fails after MAX_CRASHES). */
+  recoverOnStart(): { requeued: number; failed: number };
+  /** Counts by state, for tests and operators. */
+  counts(): Record<string, number>;
+  close(): void;
+}
+
+/**
+ * The embedded, durable queue and task store: one SQLite file (WAL), no server. Every call is one short
+ * synchronous transaction, so the webhook handler can use it without waiting on any I/O but the local disk.
+ * WAL with `synchronous=NORMAL` keeps every committed transaction across a killed process (`kill -9`);
+ * only an operating-system crash can lose the last few, which redelivery and the idempotent steps absorb.
+ */
+export function openQueue(path: string, now: () => number = Date.now): EmbeddedQueue {
+  const file = resolve(path);
+  let db: Database.Database;
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+  } catch (error) {
+    throw new UsageError(`cannot open the task store at ${file} (${(error as Error).message}). Point CODE4PY_DB_PATH at a writable file; a file that is not a Code4Py database must be moved away.`);
+  }
+
+  const insertDelivery = db.prepare('INSERT OR IGNORE INTO deliveries (id, received_at) VALUES (?, ?)');
+  const insertTask = db.prepare(
+    "INSERT OR IGNORE INTO tasks (id, issue_key, state, request, created_at, updated_at) VALUES (@id, @issueKey, 'queued', @request, @now, @now)",
+  );
+  const nextTask = db.prepare(
+    "SELECT id, request FROM tasks WHERE state = 'queued' OR (state = 'running' AND lease_until < ?) ORDER BY created_at, rowid LIMIT 1",
+  );
+  const takeTask = db.prepare("UPDATE tasks SET state = 'running', worker = ?, lease_until = ?, updated_at = ? WHERE id = ?");
+  const finish = db.prepare('UPDATE tasks SET state = @state, outcome = @outcome, error = @error, worker = NULL, lease_until = NULL, updated_at = @now WHERE id = @id AND worker = @worker');
+  const beat = db.prepare("UPDATE tasks SET lease_until = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'");
+  const giveBack = db.prepare("UPDATE tasks SET state = 'queued', worker = NULL, lease_until = NULL, updated_at = ? WHERE id = ? AND worker = ?");
+  const getCheckpoints = db.prepare('SELECT key, value FROM checkpoints WHERE task_id = ?');
+  const setCheckpoint = db.prepare('INSERT INTO checkpoints (task_id, key, value) VALUES (?, ?, ?) ON CONFLICT (task_id, key) DO UPDATE SET value = excluded.value');
+
+  const accept = db.transaction((request: TaskRequest): { queued: boolean; reason?: string } => {
+    if (insertDelivery.run(request.deliveryId, now()).changes === 0) return { queued: false, reason: 'delivery already seen' };
+    const issueKey = `${request.owner}/${request.repo}#${request.issueNumber}`.toLowerCase();
+    const inserted = insertTask.run({ id: randomUUID(), issueKey, request: JSON.stringify(request), now: now() });
+    return inserted.changes === 1 ? { queued: true } : { queued: false, reason: 'a task for this issue is already queued or running' };
+  });
+  // The unique index turns a second active task into an ignored insert, not an error.
+  const claim = db.transaction((workerId: string) => {
+    const row = nextTask.get(now());
+    if (!row) return null;
+    const task = TaskRow.parse(row);
+    takeTask.run(workerId, now() + LEASE_MS, now(), task.id);
+    return { id: task.id, request: TaskRequestSchema.parse(JSON.parse(task.request)) };
+  });
+  const recover = db.transaction(() => {
+    const failed = db
+      .prepare("UPDATE tasks SET state = 'failed', error = ?, worker = NULL, lease_until = NULL, updated_at = ? WHERE state = 'running' AND crashes + 1 >= ?")
+      .run(`the bot stopped in the middle of this task ${MAX_CRASHES} times`, now(), MAX_CRASHES).changes;
+    const requeued = db.prepare("UPDATE tasks SET state = 'queued', crashes = crashes + 1, worker = NULL, lease_until = NULL, updated_at = ? WHERE state = 'running'").run(now()).changes;
+    return { requeued, failed };
+  });
+
+  return {
+    // IMMEDIATE: take the write lock first, so two processes wait for each other (busy_timeout) instead of
+    // failing at once with SQLITE_BUSY when a read would have to become a write.
+    accept: (request) => accept.immediate(TaskRequestSchema.parse(request)),
+    claim: (workerId) => claim.immediate(workerId),
+    heartbeat: (taskId, workerId) => void beat.run(now() + LEASE_MS, now(), taskId, workerId),
+    complete: (taskId, workerId, outcome) => void finish.run({ state: 'done', outcome, error: null, now: now(), id: taskId, worker: workerId }),
+    fail: (taskId, workerId, reason) => void finish.run({ state: 'failed', outcome: null, error: reason, now: now(), id: taskId, worker: workerId }),
+    release: (taskId, workerId) => void giveBack.run(now(), taskId, workerId),
+    checkpoints: (taskId) => ({
+      get: () => Object.fromEntries(z.array(CheckpointRow).parse(getCheckpoints.all(taskId)).map((r) => [r.key, JSON.parse(r.value) as unknown])),
+      set: (key, value) => void setCheckpoint.run(taskId, key, JSON.stringify(value)),
+    }),
+    recoverOnStart: () => recover.immediate(),
+    counts: () =>
+      Object.fromEntries(
+        z
+          .array(z.object({ state: z.string(), n: z.number() }))
+          .parse(db.prepare('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state').all())
+          .map((r) => [r.state, r.n]),
+      ),
+    close: () => db.close(),
+  };
+}
