@@ -26,7 +26,7 @@ export interface BotDeps {
  * The bot: the Probot app (webhooks → queue) and the worker that drains the queue, sharing one process.
  * `appFn` goes to Probot's `run` (or a test's Probot instance); `worker` is there once the app is loaded.
  */
-export function createBot(deps: BotDeps): { appFn: (app: Probot) => void; worker: () => Worker } {
+export function createBot(deps: BotDeps): { appFn: (app: Probot) => void; worker: () => Worker; stop: () => Promise<void> } {
   let worker: Worker | undefined;
   const intake: Intake = {
     accept(request) {
@@ -48,6 +48,8 @@ export function createBot(deps: BotDeps): { appFn: (app: Probot) => void; worker
   };
   return {
     appFn,
+    // In Probot's setup mode the app is never loaded, so there may be no worker to stop.
+    stop: async () => worker?.stop(),
     worker: () => {
       if (!worker) throw new Error('the app has not been loaded yet');
       return worker;

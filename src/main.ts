@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     stopping = true;
     process.stderr.write(`code4py: ${signal}: finishing; running tasks are given back to the queue\n`);
     await server.stop().catch(() => undefined);
-    await bot.worker().stop().catch(() => undefined);
+    await bot.stop().catch(() => undefined);
     await linter.close();
     queue.close();
     process.exit(0);
