@@ -1,0 +1,134 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
+import { getSandbox, type ReadySandbox } from '../../src/sandbox/select.js';
+import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
+import { createRuffLinter, type RuffLinter } from '../../src/validate/ruff/ruff-linter.js';
+import type { TaskRequest } from '../../src/webhooks/requests.js';
+import { Worker } from '../../src/worker/worker.js';
+import { FakeModelServer } from '../helpers/fake-model.js';
+import { MemoryGitHub } from '../helpers/memory-github.js';
+
+const ANALYSIS: Analysis = { intent: 'algorithm', title: 'Add double', module: 'double', requirements: ['double a number'], assumptions: [], needs_clarification: false, questions: [] };
+const SOLUTION: Solution = {
+  summary: 'double()',
+  files: [
+    { path: 'double.py', content: 'def double(x):\n    return 2 * x\n', patch: null },
+    { path: 'test_double.py', content: 'from double import double\n\n\ndef test_double():\n    assert double(2) == 4\n', patch: null },
+  ],
+  dependencies: [],
+};
+
+let ready: ReadySandbox;
+let linter: RuffLinter;
+beforeAll(async () => {
+  ready = await getSandbox('bwrap');
+  linter = createRuffLinter();
+});
+afterAll(() => linter.close());
+
+let dir: string;
+let queue: EmbeddedQueue;
+let github: MemoryGitHub;
+let model: FakeModelServer;
+let config: unknown;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'code4py-worker-'));
+  queue = openQueue(join(dir, 'db.sqlite'));
+  github = new MemoryGitHub({ 'README.md': '# x\n' });
+  github.permissions.set('maintainer', 'maintain');
+  github.issues.set(3, { number: 3, title: 'Double', body: 'double(x) returns 2x', author: 'maintainer', state: 'open' });
+  model = await new FakeModelServer().start();
+  config = null;
+});
+afterEach(async () => {
+  queue.close();
+  await model.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function worker(modelUrl = model.baseUrl): Worker {
+  return new Worker({
+    queue,
+    concurrency: 1,
+    pollMs: 20,
+    log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    portsFor: async (_request, checkpoints, signal) => ({
+      github,
+      model: new OpenAIModelClient({ apiKey: 'sk-test-worker-000000000000000000000', baseURL: modelUrl, model: 'fake', retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } }),
+      sandbox: ready,
+      linter,
+      checkpoints,
+      signal,
+      defaultModel: 'fake',
+      loadConfig: async () => config,
+    }),
+  });
+}
+
+function comment(deliveryId: string, body: string, sender = 'maintainer'): TaskRequest {
+  return { deliveryId, installationId: 1, owner: 'octo', repo: 'calc', issueNumber: 3, sender, trigger: { kind: 'comment', commentId: 77, body, isPullRequest: false } };
+}
+
+async function drain(w: Worker): Promise<void> {
+  w.start();
+  // Let the first poll claim, then wait for the work to finish.
+  await new Promise((r) => setTimeout(r, 60));
+  await w.idle();
+  await w.stop();
+}
+
+describe('the worker', () => {
+  it('turns a /code4py comment into a pull request and marks the task done', async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', SOLUTION);
+    queue.accept(comment('d1', '/code4py'));
+    await drain(worker());
+    expect(github.pulls.length).toBe(1);
+    expect(github.reactions).toEqual(['comment 77 eyes']);
+    expect(queue.counts()).toEqual({ done: 1 });
+  });
+
+  it('says on the issue when the model is unreachable, marks the task failed, and `retry` queues it again', async () => {
+    queue.accept(comment('d1', '/code4py'));
+    await drain(worker('http://127.0.0.1:9/v1'));
+    expect(queue.counts()).toEqual({ failed: 1 });
+    const status = [...github.comments.values()].at(-1)!.body;
+    expect(status).toMatch(/^❌ Code4Py stopped: .*127\.0\.0\.1/);
+    expect(status).toContain('`/code4py retry`');
+    expect(status).not.toContain('sk-test-worker');
+
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', SOLUTION);
+    expect(queue.accept(comment('d2', '/code4py retry'))).toEqual({ queued: true });
+    await drain(worker());
+    expect(github.pulls.length).toBe(1);
+    expect(queue.counts()).toEqual({ done: 1, failed: 1 });
+  });
+
+  it('comments once naming the key of an invalid config, and does no work', async () => {
+    config = { max_attempts: 99, paths: { alow: ['x'] } };
+    queue.accept(comment('d1', '/code4py'));
+    await drain(worker());
+    const bodies = [...github.comments.values()].map((c) => c.body);
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toContain('max_attempts: Too big');
+    expect(bodies[0]).toContain('alow');
+    expect(model.bodies).toEqual([]);
+  });
+
+  it('answers help, and an unknown command with the help text', async () => {
+    queue.accept(comment('d1', '/code4py deploy'));
+    await drain(worker());
+    expect([...github.comments.values()][0]?.body).toContain('Code4Py does not know `deploy`');
+    expect(model.bodies).toEqual([]);
+  });
+
+  it('ignores a label that is not the configured one', async () => {
+    queue.accept({ ...comment('d1', ''), trigger: { kind: 'label', labels: ['bug'] } });
+    await drain(worker());
+    expect(github.writes).toEqual([]);
+    expect(queue.counts()).toEqual({ done: 1 });
+  });
+});
