@@ -188,4 +188,19 @@ describe('the generate pipeline', () => {
     expect(outcome).toMatchObject({ kind: 'pull-request', number: 100 });
     expect(github.pulls.length).toBe(1);
   });
+
+  it('rides out a rate-limited, a failing and a garbled model answer', async () => {
+    model
+      .script('code4py_analysis', { status: 429, headers: { 'retry-after': '0' } }, { status: 500 }, ANALYSIS)
+      .script('code4py_solution', { raw: 'Sure! Here is the code: def median(' }, GOOD);
+    const outcome = await runGenerateTask(task(), ports());
+    expect(outcome).toMatchObject({ kind: 'pull-request', passed: true });
+    expect(model.bodies.length).toBe(5);
+  });
+
+  it('stops with a clear error when the model never gives a usable answer', async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', { raw: 'no json here' }, { raw: '{"summary": 1}' });
+    await expect(runGenerateTask(task(), ports())).rejects.toThrow(/usable/);
+    expect(github.pulls).toEqual([]);
+  });
 });
