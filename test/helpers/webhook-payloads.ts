@@ -1,0 +1,150 @@
+import { createRequire } from 'node:module';
+import type { WebhookDefinition } from '@octokit/webhooks-examples';
+import type { IssueCommentCreatedEvent, IssuesLabeledEvent, IssuesOpenedEvent } from '@octokit/webhooks-types';
+
+/**
+ * Webhook payloads for tests, made from GitHub's own examples (`@octokit/webhooks-examples`) so they keep
+ * every field and quirk of a real delivery; only the repository, issue, comment, sender and installation
+ * are changed to the test's. Each call returns a fresh deep copy.
+ */
+
+const definitions = createRequire(import.meta.url)('@octokit/webhooks-examples') as WebhookDefinition[];
+
+export interface Actor {
+  readonly login: string;
+  readonly type?: 'User' | 'Bot';
+}
+
+export interface Where {
+  /** Default `octo` (the repository owner). */
+  readonly owner?: string;
+  /** Default `calc`. */
+  readonly repo?: string;
+  /** Default 4242, FakeGitHub's installation. */
+  readonly installationId?: number;
+  /** Who acted (added the label, opened the issue, wrote the comment); default `alice`, a User. */
+  readonly sender?: string | Actor;
+}
+
+export interface IssueSpec {
+  readonly number?: number;
+  readonly title?: string;
+  readonly body?: string | null;
+  /** Default: the sender. */
+  readonly author?: string | Actor;
+  readonly labels?: readonly string[];
+}
+
+type Json = unknown;
+
+export function issuesLabeledPayload(options: Where & { issue?: IssueSpec; label?: string } = {}): IssuesLabeledEvent {
+  const payload = adapt(example('issues', 'labeled'), options) as unknown as IssuesLabeledEvent;
+  const label = options.label ?? 'code4py';
+  const labels = options.issue?.labels ?? [label];
+  setIssue(payload.issue, options, { ...options.issue, labels: labels.includes(label) ? labels : [...labels, label] });
+  payload.label = labelObject(payload.issue.labels![0]!, options, label) as unknown as IssuesLabeledEvent['label'];
+  return payload;
+}
+
+export function issuesOpenedPayload(options: Where & { issue?: IssueSpec } = {}): IssuesOpenedEvent {
+  const payload = adapt(example('issues', 'opened'), options) as unknown as IssuesOpenedEvent;
+  setIssue(payload.issue as IssuesLabeledEvent['issue'], options, options.issue ?? {});
+  return payload;
+}
+
+/** `issue_comment.created`; with `onPullRequest`, the issue is a pull request's, as GitHub sends for PR conversation comments. */
+export function issueCommentCreatedPayload(options: Where & { body: string; issue?: IssueSpec; commentId?: number; onPullRequest?: boolean }): IssueCommentCreatedEvent {
+  const payload = adapt(example('issue_comment', 'created'), options) as unknown as IssueCommentCreatedEvent;
+  const issue = payload.issue as unknown as IssuesLabeledEvent['issue'];
+  setIssue(issue, options, options.issue ?? {});
+  const { owner, repo } = names(options);
+  const number = issue.number;
+  if (options.onPullRequest) {
+    const template = (example('issues', 'demilestoned').issue as { pull_request: Record<string, unknown> }).pull_request;
+    const pull = rewrite(template, (s) => s.replace(/Codertocat\/Hello-World\/pulls?\/\d+/g, (m) => m.replace(/Codertocat\/Hello-World/, `${owner}/${repo}`).replace(/\d+$/, String(number))));
+    (issue as { pull_request?: unknown }).pull_request = { ...(pull as object), merged_at: null };
+    issue.html_url = `https://github.com/${owner}/${repo}/pull/${number}`;
+  }
+  const id = options.commentId ?? 492700400 + number;
+  const comment = payload.comment as unknown as Record<string, unknown>;
+  Object.assign(comment, {
+    id,
+    node_id: Buffer.from(`IssueComment:${id}`).toString('base64'),
+    body: options.body,
+    user: user(comment.user, actor(options.sender)),
+    url: `https://api.github.com/repos/${owner}/${repo}/issues/comments/${id}`,
+    html_url: `https://github.com/${owner}/${repo}/${options.onPullRequest ? 'pull' : 'issues'}/${number}#issuecomment-${id}`,
+    issue_url: `https://api.github.com/repos/${owner}/${repo}/issues/${number}`,
+  });
+  return payload;
+}
+
+// ---- adapting GitHub's examples ----
+
+function example(event: string, action: string): Record<string, unknown> {
+  const found = definitions.find((d) => d.name === event)?.examples.find((e) => (e as { action?: string }).action === action);
+  if (!found) throw new Error(`@octokit/webhooks-examples has no ${event}.${action} example`);
+  return structuredClone(found) as unknown as Record<string, unknown>;
+}
+
+function names(options: Where): { owner: string; repo: string } {
+  return { owner: options.owner ?? 'octo', repo: options.repo ?? 'calc' };
+}
+
+function actor(who: string | Actor | undefined, fallback: Actor = { login: 'alice', type: 'User' }): Required<Actor> {
+  const a = who === undefined ? fallback : typeof who === 'string' ? { login: who } : who;
+  return { login: a.login, type: a.type ?? (a.login.endsWith('[bot]') ? 'Bot' : 'User') };
+}
+
+/** Moves the whole payload to the test's repository, sender and installation. */
+function adapt(payload: Record<string, unknown>, options: Where): Record<string, unknown> {
+  const { owner, repo } = names(options);
+  const template = payload.sender;
+  const moved = rewrite(payload, (s) => s.replace(/Codertocat\/Hello-World/g, `${owner}/${repo}`)) as Record<string, unknown>;
+  const repository = moved.repository as Record<string, unknown>;
+  Object.assign(repository, { name: repo, full_name: `${owner}/${repo}`, owner: user(repository.owner, { login: owner, type: 'User' }) });
+  delete moved.organization;
+  moved.sender = user(template, actor(options.sender));
+  moved.installation = { id: options.installationId ?? 4242, node_id: Buffer.from(`Installation:${options.installationId ?? 4242}`).toString('base64') };
+  return moved;
+}
+
+function setIssue(issue: IssuesLabeledEvent['issue'], options: Where, spec: IssueSpec): void {
+  const { owner, repo } = names(options);
+  const number = spec.number ?? 1;
+  const moved = rewrite(issue, (s) => s.replace(new RegExp(`(${owner}/${repo}/issues)/1\\b`, 'g'), `$1/${number}`)) as typeof issue;
+  Object.assign(issue, moved, {
+    number,
+    id: 444500040 + number,
+    title: spec.title ?? 'Add a function that adds two numbers',
+    body: spec.body === undefined ? 'Write `add(a, b)` in calc/add.py, with tests.' : spec.body,
+    user: user(issue.user, actor(spec.author, actor(options.sender))),
+    labels: (spec.labels ?? []).map((name) => labelObject(issue.labels?.[0] ?? {}, options, name)),
+    state: 'open',
+    assignee: null,
+    assignees: [],
+    milestone: null,
+  });
+  delete (issue as { pull_request?: unknown }).pull_request;
+}
+
+function labelObject(template: Json, options: Where, name: string): Record<string, unknown> {
+  const { owner, repo } = names(options);
+  return { ...(template as object), id: 1362934389 + name.length, name, url: `https://api.github.com/repos/${owner}/${repo}/labels/${encodeURIComponent(name)}`, default: false };
+}
+
+/** A user object in the example's shape (all of GitHub's URL fields), for another login. */
+function user(template: Json, who: Required<Actor>): Record<string, unknown> {
+  const login = (template as { login: string }).login;
+  const copy = rewrite(template, (s) => s.split(`/${login}`).join(`/${who.login}`)) as Record<string, unknown>;
+  const id = [...who.login].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1_000_000_000, 7);
+  return { ...copy, login: who.login, id, node_id: Buffer.from(`User:${id}`).toString('base64'), type: who.type };
+}
+
+/** A deep copy with every string passed through `f`. */
+function rewrite(value: Json, f: (s: string) => string): Json {
+  if (typeof value === 'string') return f(value);
+  if (Array.isArray(value)) return value.map((v) => rewrite(v, f));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rewrite(v, f)]));
+  return value;
+}
