@@ -79,8 +79,13 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   }
 
   if (!saved.reacted) {
-    if (task.commentId) await github.reactToComment(task.commentId, 'eyes');
-    else await github.reactToIssue(task.issueNumber, 'eyes');
+    try {
+      if (task.commentId) await github.reactToComment(task.commentId, 'eyes');
+      else await github.reactToIssue(task.issueNumber, 'eyes');
+    } catch (error) {
+      // The reaction only acknowledges; a trigger comment deleted meanwhile (404) must not stop the work.
+      if ((error as { status?: number }).status !== 404) throw error;
+    }
     checkpoints.set('reacted', true);
   }
   const status = new StatusComment(github, task.issueNumber, typeof saved.statusCommentId === 'number' ? saved.statusCommentId : null, (id) => checkpoints.set('statusCommentId', id), ports.statusIntervalMs);

@@ -1,0 +1,155 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Probot } from 'probot';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createBot } from '../../src/bot.js';
+import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
+import { getSandbox, type ReadySandbox } from '../../src/sandbox/select.js';
+import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
+import { createRuffLinter, type RuffLinter } from '../../src/validate/ruff/ruff-linter.js';
+import { createTestProbot, deliverWebhook, FakeGitHub, secondaryRateLimit, testApp, TEST_WEBHOOK_SECRET } from '../helpers/fake-github.js';
+import { FakeModelServer } from '../helpers/fake-model.js';
+import { issueCommentCreatedPayload, issuesLabeledPayload } from '../helpers/webhook-payloads.js';
+
+/**
+ * From a signed webhook to a pull request and a check run: Probot, the embedded queue, the worker, the
+ * model client against a local fake model server, the real sandbox, and a fake GitHub whose every request
+ * and answer is checked against GitHub's OpenAPI description.
+ */
+
+const API_KEY = 'sk-test-e2e-0123456789abcdefghijklmnopqrstuv';
+const REPO = 'octo/calc';
+
+const ANALYSIS: Analysis = {
+  intent: 'algorithm',
+  title: 'Add a word counter',
+  module: 'words',
+  requirements: ['count the words of a text'],
+  assumptions: ['words are separated by whitespace'],
+  needs_clarification: false,
+  questions: [],
+};
+const SOLUTION: Solution = {
+  summary: 'count_words() with tests.',
+  files: [
+    { path: 'words.py', content: 'def count_words(text: str) -> int:\n    """Count the whitespace-separated words of text."""\n    return len(text.split())\n', patch: null },
+    { path: 'test_words.py', content: 'from words import count_words\n\n\ndef test_counts():\n    assert count_words("a b  c") == 3\n\n\ndef test_empty():\n    assert count_words("") == 0\n', patch: null },
+  ],
+  dependencies: [],
+};
+
+let ready: ReadySandbox;
+let linter: RuffLinter;
+beforeAll(async () => {
+  ready = await getSandbox('bwrap');
+  linter = createRuffLinter();
+});
+afterAll(() => linter.close());
+
+let github: FakeGitHub;
+let model: FakeModelServer;
+let dir: string;
+let queue: EmbeddedQueue;
+let probot: Probot;
+let bot: ReturnType<typeof createBot>;
+let issue: number;
+
+beforeEach(async () => {
+  github = new FakeGitHub().start();
+  github.addRepo({ owner: 'octo', name: 'calc', files: { 'README.md': '# calc\n', 'requirements.txt': '' } });
+  github.setPermission(REPO, 'alice', 'write');
+  issue = github.addIssue(REPO, { title: 'Count words', body: 'Add `count_words(text)`.', author: 'alice' }).number;
+  model = await new FakeModelServer().start();
+  dir = await mkdtemp(join(tmpdir(), 'code4py-e2e-'));
+  queue = openQueue(join(dir, 'code4py.db'));
+  const client = new OpenAIModelClient({ apiKey: API_KEY, baseURL: model.baseUrl, model: 'fake', retry: { baseDelayMs: 1, maxDelayMs: 2 }, secrets: [TEST_WEBHOOK_SECRET, testApp().privateKey] });
+  bot = createBot({ intake: queue, queue, model: client, defaultModel: 'fake', sandbox: ready, linter, concurrency: 1, pollMs: 20, statusIntervalMs: 60_000 });
+  probot = createTestProbot();
+  await probot.load(bot.appFn);
+});
+
+afterEach(async () => {
+  await bot.stop();
+  queue.close();
+  await model.stop();
+  github.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function settle(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 50));
+  await bot.worker().idle();
+}
+
+function label(id = 'delivery-label') {
+  return deliverWebhook(probot, { name: 'issues', id, payload: issuesLabeledPayload({ owner: 'octo', repo: 'calc', sender: 'alice', issue: { number: issue, title: 'Count words', author: 'alice' } }) });
+}
+
+describe('a labelled issue, end to end', () => {
+  it('becomes one validated pull request with a completed check run, in at most 10 GitHub writes', async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', SOLUTION);
+    await label();
+    await settle();
+
+    const repo = github.repo(REPO);
+    const pulls = [...repo.pulls.values()];
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]).toMatchObject({ title: 'Add a word counter', head: 'code4py/issue-' + issue, base: 'main', draft: false, state: 'open' });
+    expect(pulls[0]?.body).toContain(`Closes #${issue}`);
+    expect(github.filesAt(REPO, `code4py/issue-${issue}`)['words.py']).toBe(SOLUTION.files[0]!.content);
+
+    const [check] = [...repo.checkRuns.values()];
+    expect(check).toMatchObject({ name: 'Code4Py validation', status: 'completed', conclusion: 'success', headSha: github.branchSha(REPO, `code4py/issue-${issue}`) });
+    expect(check?.output.title).toBe('Passed: 2 passed, 0 failed');
+    expect(check?.output.summary).toContain('2 passed, 0 failed');
+
+    const status = [...repo.comments.values()].find((c) => c.author.type === 'Bot');
+    expect(status?.body).toContain(`✅ Code4Py opened`);
+    expect(repo.reactions.map((r) => r.content)).toEqual(['eyes']);
+    expect(github.writes().length).toBeLessThanOrEqual(10);
+    github.assertNoViolations();
+  });
+
+  it('makes one pull request when the webhook is delivered twice, or the issue triggered again', async () => {
+    model.script('code4py_analysis', ANALYSIS, ANALYSIS).script('code4py_solution', SOLUTION, SOLUTION);
+    await label('same-delivery');
+    await label('same-delivery');
+    await settle();
+    const again = github.addComment(REPO, issue, { body: '/code4py', author: 'alice' });
+    await deliverWebhook(probot, { name: 'issue_comment', payload: issueCommentCreatedPayload({ owner: 'octo', repo: 'calc', sender: 'alice', body: '/code4py', commentId: again.id, issue: { number: issue } }) });
+    await settle();
+    expect([...github.repo(REPO).pulls.values()]).toHaveLength(1);
+    expect(queue.counts()).toEqual({ done: 2 });
+  });
+
+  it('waits out a secondary rate limit instead of failing', async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', SOLUTION);
+    github.failNext(secondaryRateLimit({ method: 'POST', pathPattern: '/repos/{owner}/{repo}/pulls', retryAfterSeconds: 1 }));
+    await label();
+    await settle();
+    expect([...github.repo(REPO).pulls.values()]).toHaveLength(1);
+    expect(queue.counts()).toEqual({ done: 1 });
+  });
+
+  it('answers someone without write access once, and never calls the model', async () => {
+    const asked = github.addComment(REPO, issue, { body: '/code4py', author: 'mallory' });
+    await deliverWebhook(probot, { name: 'issue_comment', payload: issueCommentCreatedPayload({ owner: 'octo', repo: 'calc', sender: 'mallory', body: '/code4py', commentId: asked.id, issue: { number: issue } }) });
+    await settle();
+    const bodies = [...github.repo(REPO).comments.values()].filter((c) => c.author.type === 'Bot').map((c) => c.body);
+    expect(bodies).toEqual([expect.stringContaining('Code4Py only takes work from people with write access')]);
+    expect(model.bodies).toEqual([]);
+  });
+
+  it('sends no secret to GitHub or to the model: no API key, private key, webhook secret or installation token', async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', SOLUTION);
+    await label();
+    await settle();
+    const secrets = [API_KEY, TEST_WEBHOOK_SECRET, ...testApp().privateKey.split('\n').filter((l) => l.length > 40), ...github.tokens];
+    expect(github.tokens.size).toBeGreaterThan(0);
+    const toGitHub = github.requests.map((r) => JSON.stringify(r.body ?? ''));
+    for (const secret of secrets) {
+      for (const body of [...toGitHub, ...model.bodies]) expect(body).not.toContain(secret);
+    }
+  });
+});
