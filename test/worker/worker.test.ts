@@ -8,6 +8,7 @@ import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js
 import { createRuffLinter, type RuffLinter } from '../../src/validate/ruff/ruff-linter.js';
 import type { TaskRequest } from '../../src/webhooks/requests.js';
 import { Worker } from '../../src/worker/worker.js';
+import { handleRequest } from '../../src/worker/handle-request.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
 import { MemoryGitHub } from '../helpers/memory-github.js';
 
@@ -129,6 +130,37 @@ describe('the worker', () => {
     queue.accept({ ...comment('d1', ''), trigger: { kind: 'label', labels: ['bug'] } });
     await drain(worker());
     expect(github.writes).toEqual([]);
+    expect(queue.counts()).toEqual({ done: 1 });
+  });
+
+  it('finishes a task that was running when its process died, with one commit and one pull request', async () => {
+    model.script('code4py_analysis', ANALYSIS, ANALYSIS).script('code4py_solution', SOLUTION, SOLUTION);
+    queue.accept(comment('d1', '/code4py'));
+    const claimed = queue.claim('dying-worker')!;
+    // The first process gets as far as the commit and the branch, then dies before the pull request.
+    const createPullRequest = github.createPullRequest.bind(github);
+    github.createPullRequest = async () => {
+      throw new Error('process killed');
+    };
+    await expect(
+      handleRequest(claimed.id, claimed.request, {
+        github,
+        model: new OpenAIModelClient({ apiKey: 'sk-test-worker-000000000000000000000', baseURL: model.baseUrl, model: 'fake' }),
+        sandbox: ready,
+        linter,
+        checkpoints: queue.checkpoints(claimed.id),
+        defaultModel: 'fake',
+        loadConfig: async () => null,
+      }),
+    ).rejects.toThrow('process killed');
+    expect(github.writes.filter((w) => w === 'commit')).toHaveLength(1);
+    github.createPullRequest = createPullRequest;
+
+    // The next process starts: the task is taken up again and finished.
+    expect(queue.recoverOnStart()).toEqual({ requeued: 1, failed: 0 });
+    await drain(worker());
+    expect(github.writes.filter((w) => w === 'commit')).toHaveLength(1);
+    expect(github.pulls).toHaveLength(1);
     expect(queue.counts()).toEqual({ done: 1 });
   });
 });
