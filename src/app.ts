@@ -1,5 +1,5 @@
 import type { Probot } from 'probot';
-import { IssueCommentPayloadSchema, IssuesPayloadSchema, MAYBE_COMMAND, type TaskRequest } from './webhooks/requests.js';
+import { IssueCommentPayloadSchema, IssuesPayloadSchema, MAYBE_COMMAND, type TaskRequest, type Trigger } from './webhooks/requests.js';
 
 /** Where deliveries go: a durable queue. Both calls are synchronous and local: no network I/O on the webhook path. */
 export interface Intake {
@@ -23,15 +23,7 @@ export function createApp(intake: Intake) {
       if (p.sender.type === 'Bot' || p.issue.pull_request !== undefined) return;
       const labels = p.action === 'labeled' ? (p.label ? [p.label.name] : []) : p.issue.labels.map((l) => l.name);
       if (labels.length === 0) return;
-      const result = intake.accept({
-        deliveryId: context.id,
-        installationId: p.installation.id,
-        owner: p.repository.owner.login,
-        repo: p.repository.name,
-        issueNumber: p.issue.number,
-        sender: p.sender.login,
-        trigger: { kind: 'label', labels },
-      });
+      const result = intake.accept(requestOf(context.id, p, { kind: 'label', labels }));
       context.log.debug({ deliveryId: context.id, ...result }, 'label delivery taken');
     });
 
@@ -44,16 +36,17 @@ export function createApp(intake: Intake) {
       const p = parsed.data;
       // Our own comments and other bots' never trigger work.
       if (p.sender.type === 'Bot' || p.comment.user.type === 'Bot' || !MAYBE_COMMAND.test(p.comment.body)) return;
-      const result = intake.accept({
-        deliveryId: context.id,
-        installationId: p.installation.id,
-        owner: p.repository.owner.login,
-        repo: p.repository.name,
-        issueNumber: p.issue.number,
-        sender: p.sender.login,
-        trigger: { kind: 'comment', commentId: p.comment.id, body: p.comment.body, isPullRequest: p.issue.pull_request !== undefined },
-      });
+      const result = intake.accept(requestOf(context.id, p, { kind: 'comment', commentId: p.comment.id, body: p.comment.body, isPullRequest: p.issue.pull_request !== undefined }));
       context.log.debug({ deliveryId: context.id, ...result }, 'comment delivery taken');
     });
   };
+}
+
+/** The fields every task request takes from its delivery. */
+function requestOf(
+  deliveryId: string,
+  p: { installation: { id: number }; repository: { name: string; owner: { login: string } }; issue: { number: number }; sender: { login: string } },
+  trigger: Trigger,
+): TaskRequest {
+  return { deliveryId, installationId: p.installation.id, owner: p.repository.owner.login, repo: p.repository.name, issueNumber: p.issue.number, sender: p.sender.login, trigger };
 }

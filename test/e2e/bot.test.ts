@@ -2,14 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Probot } from 'probot';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot.js';
 import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
-import { getSandbox, type ReadySandbox } from '../../src/sandbox/select.js';
 import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
-import { createRuffLinter, type RuffLinter } from '../../src/validate/ruff/ruff-linter.js';
 import { createTestProbot, deliverWebhook, FakeGitHub, secondaryRateLimit, testApp, TEST_WEBHOOK_SECRET } from '../helpers/fake-github.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
+import { useValidation } from '../helpers/validation-ports.js';
 import { issueCommentCreatedPayload, issuesLabeledPayload } from '../helpers/webhook-payloads.js';
 
 /**
@@ -39,13 +38,7 @@ const SOLUTION: Solution = {
   dependencies: [],
 };
 
-let ready: ReadySandbox;
-let linter: RuffLinter;
-beforeAll(async () => {
-  ready = await getSandbox('bwrap');
-  linter = createRuffLinter();
-});
-afterAll(() => linter.close());
+const validation = useValidation();
 
 let github: FakeGitHub;
 let model: FakeModelServer;
@@ -64,7 +57,7 @@ beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'code4py-e2e-'));
   queue = openQueue(join(dir, 'code4py.db'));
   const client = new OpenAIModelClient({ apiKey: API_KEY, baseURL: model.baseUrl, model: 'fake', retry: { baseDelayMs: 1, maxDelayMs: 2 }, secrets: [TEST_WEBHOOK_SECRET, testApp().privateKey] });
-  bot = createBot({ intake: queue, queue, model: client, defaultModel: 'fake', sandbox: ready, linter, concurrency: 1, pollMs: 20, statusIntervalMs: 60_000 });
+  bot = createBot({ intake: queue, queue, model: client, defaultModel: 'fake', sandbox: validation.sandbox(), linter: validation.linter(), concurrency: 1, pollMs: 20, statusIntervalMs: 60_000 });
   probot = createTestProbot();
   await probot.load(bot.appFn);
 });

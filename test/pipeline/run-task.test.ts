@@ -1,10 +1,9 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultRepoConfig, RepoConfigSchema, type RepoConfig } from '../../src/config/repo-config.js';
 import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
 import { runGenerateTask, type TaskPorts } from '../../src/pipeline/run-task.js';
-import { getSandbox, type ReadySandbox } from '../../src/sandbox/select.js';
-import { createRuffLinter, type RuffLinter } from '../../src/validate/ruff/ruff-linter.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
+import { useValidation } from '../helpers/validation-ports.js';
 import { MemoryGitHub } from '../helpers/memory-github.js';
 
 const API_KEY = 'sk-test-pipeline-0123456789abcdefghijklmnop';
@@ -33,15 +32,7 @@ const WRONG: Solution = {
   files: [{ path: 'stats.py', content: 'def median(values):\n    """Return the median of a non-empty list."""\n    if not values:\n        raise ValueError("empty")\n    return sorted(values)[len(values) // 2]\n', patch: null }, GOOD.files[1]!],
 };
 
-let ready: ReadySandbox;
-let linter: RuffLinter;
-beforeAll(async () => {
-  ready = await getSandbox('bwrap');
-  linter = createRuffLinter();
-});
-afterAll(async () => {
-  await linter.close();
-});
+const validation = useValidation();
 
 let github: MemoryGitHub;
 let model: FakeModelServer;
@@ -62,8 +53,8 @@ function ports(): TaskPorts {
   return {
     github,
     model: new OpenAIModelClient({ apiKey: API_KEY, baseURL: model.baseUrl, model: 'fake-model', retry: { baseDelayMs: 1, maxDelayMs: 5 } }),
-    sandbox: ready,
-    linter,
+    sandbox: validation.sandbox(),
+    linter: validation.linter(),
     checkpoints: { get: () => ({ ...saved }), set: (key, value) => void (saved[key] = value) },
     defaultModel: 'fake-model',
     statusIntervalMs: 60_000,

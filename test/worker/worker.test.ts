@@ -1,15 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
-import { getSandbox, type ReadySandbox } from '../../src/sandbox/select.js';
 import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
-import { createRuffLinter, type RuffLinter } from '../../src/validate/ruff/ruff-linter.js';
 import type { TaskRequest } from '../../src/webhooks/requests.js';
 import { Worker } from '../../src/worker/worker.js';
 import { handleRequest } from '../../src/worker/handle-request.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
+import { useValidation } from '../helpers/validation-ports.js';
 import { MemoryGitHub } from '../helpers/memory-github.js';
 
 const ANALYSIS: Analysis = { intent: 'algorithm', title: 'Add double', module: 'double', requirements: ['double a number'], assumptions: [], needs_clarification: false, questions: [] };
@@ -22,13 +21,7 @@ const SOLUTION: Solution = {
   dependencies: [],
 };
 
-let ready: ReadySandbox;
-let linter: RuffLinter;
-beforeAll(async () => {
-  ready = await getSandbox('bwrap');
-  linter = createRuffLinter();
-});
-afterAll(() => linter.close());
+const validation = useValidation();
 
 let dir: string;
 let queue: EmbeddedQueue;
@@ -60,8 +53,8 @@ function worker(modelUrl = model.baseUrl): Worker {
     portsFor: async (_request, checkpoints, signal) => ({
       github,
       model: new OpenAIModelClient({ apiKey: 'sk-test-worker-000000000000000000000', baseURL: modelUrl, model: 'fake', retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 } }),
-      sandbox: ready,
-      linter,
+      sandbox: validation.sandbox(),
+      linter: validation.linter(),
       checkpoints,
       signal,
       defaultModel: 'fake',
@@ -146,8 +139,8 @@ describe('the worker', () => {
       handleRequest(claimed.id, claimed.request, {
         github,
         model: new OpenAIModelClient({ apiKey: 'sk-test-worker-000000000000000000000', baseURL: model.baseUrl, model: 'fake' }),
-        sandbox: ready,
-        linter,
+        sandbox: validation.sandbox(),
+        linter: validation.linter(),
         checkpoints: queue.checkpoints(claimed.id),
         defaultModel: 'fake',
         loadConfig: async () => null,
