@@ -126,7 +126,12 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       usage,
       { model, ...(ports.signal ? { signal: ports.signal } : {}) },
     );
-    const policy = applyPathPolicy(solution.files, config.paths, new Set([...snapshot.symlinks, ...snapshot.submodules]));
+    const checked = applyPathPolicy(solution.files, config.paths, new Set([...snapshot.symlinks, ...snapshot.submodules]));
+    // Edits by unified diff come with the next piece of work; until then the model is told to send whole files.
+    const policy = {
+      accepted: checked.accepted.filter((f) => f.content !== null),
+      rejected: [...checked.rejected, ...checked.accepted.filter((f) => f.content === null).map((f) => ({ path: f.path, reason: 'edits by patch are not supported yet: send the whole file as content' }))],
+    };
     const files = materialise(repoFiles, policy.accepted);
     const workspace = await writeWorkspace(files.all);
     let report: Report;
