@@ -25,7 +25,7 @@ export function renderPullRequestBody(c: PullRequestContent): string {
     ...(c.assumptions.length ? [`## Assumptions\n\n${list(c.assumptions)}`] : []),
     `## Files\n\n${c.files.map((f) => `- ${codeSpan(f.path)} (${f.kind})`).join('\n')}`,
     ...(c.notWritten.length
-      ? [`## Not written\n\nThe model proposed these files outside the allowed paths; they were not sent to GitHub:\n\n${c.notWritten.map((f) => `- ${codeSpan(f.path)}: ${escapeInline(f.reason)}`).join('\n')}`]
+      ? [`## Not written\n\nThe model proposed these files, but they were not sent to GitHub:\n\n${c.notWritten.map((f) => `- ${codeSpan(f.path)}: ${escapeInline(f.reason)}`).join('\n')}`]
       : []),
     ...(c.contextFiles.length ? [`<details><summary>Repository files given as context (${c.contextFiles.length})</summary>\n\n${c.contextFiles.map((p) => `- ${codeSpan(p)}`).join('\n')}\n\n</details>`] : []),
     renderMarkdown(c.report, { title: `Validation (attempt ${c.attempts})`, maxLength: 30_000 }),

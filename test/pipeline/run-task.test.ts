@@ -162,6 +162,14 @@ describe('the generate pipeline', () => {
     expect(github.pulls[0]?.body).toContain('`.github/workflows/evil.yml`');
   });
 
+  it('lists a file sent as a patch as not written, since edits by patch are not supported yet', async () => {
+    const patched: Solution = { ...GOOD, files: [...GOOD.files, { path: 'helpers.py', content: null, patch: '--- a/helpers.py\n+++ b/helpers.py\n@@ -0,0 +1 @@\n+X = 1\n' }] };
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', patched);
+    await runGenerateTask(task(), ports());
+    expect(github.filesAt('code4py/issue-7').has('helpers.py')).toBe(false);
+    expect(github.pulls[0]?.body).toContain('`helpers.py`: edits by patch are not supported yet');
+  });
+
   it('makes no second commit or pull request when a task resumes after publishing', async () => {
     model.script('code4py_analysis', ANALYSIS, ANALYSIS).script('code4py_solution', GOOD, GOOD);
     await runGenerateTask(task(), ports());
