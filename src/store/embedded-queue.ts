@@ -11,6 +11,8 @@ import type { WorkQueue } from '../worker/worker.js';
 /** A task that was running when its process died this many times is failed instead of retried again. */
 const MAX_CRASHES = 3;
 const LEASE_MS = 5 * 60_000;
+/** GitHub sends both `issues.opened` and `issues.labeled` for an issue opened with the label: one task. */
+const LABEL_DEDUPE_MS = 10 * 60_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
@@ -68,6 +70,9 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
   const insertTask = db.prepare(
     "INSERT OR IGNORE INTO tasks (id, issue_key, state, request, created_at, updated_at) VALUES (@id, @issueKey, 'queued', @request, @now, @now)",
   );
+  const recentLabelTask = db.prepare(
+    "SELECT 1 FROM tasks WHERE issue_key = ? AND created_at > ? AND json_extract(request, '$.trigger.kind') = 'label' LIMIT 1",
+  );
   const nextTask = db.prepare(
     "SELECT id, request FROM tasks WHERE state = 'queued' OR (state = 'running' AND lease_until < ?) ORDER BY created_at, rowid LIMIT 1",
   );
@@ -81,6 +86,9 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
   const accept = db.transaction((request: TaskRequest): { queued: boolean; reason?: string } => {
     if (insertDelivery.run(request.deliveryId, now()).changes === 0) return { queued: false, reason: 'delivery already seen' };
     const issueKey = `${request.owner}/${request.repo}#${request.issueNumber}`.toLowerCase();
+    if (request.trigger.kind === 'label' && recentLabelTask.get(issueKey, now() - LABEL_DEDUPE_MS)) {
+      return { queued: false, reason: 'the issue was labelled moments ago (issues.opened and issues.labeled)' };
+    }
     const inserted = insertTask.run({ id: randomUUID(), issueKey, request: JSON.stringify(request), now: now() });
     return inserted.changes === 1 ? { queued: true } : { queued: false, reason: 'a task for this issue is already queued or running' };
   });

@@ -30,6 +30,10 @@ function request(issueNumber: number, deliveryId = `d-${issueNumber}-${Math.rand
   return { deliveryId, installationId: 1, owner: 'octo', repo: 'calc', issueNumber, sender: 'maintainer', trigger: { kind: 'label', labels: ['code4py'] } };
 }
 
+function commentRequest(issueNumber: number): TaskRequest {
+  return { ...request(issueNumber), trigger: { kind: 'comment', commentId: 1, body: '/code4py', isPullRequest: false } };
+}
+
 function child(...args: string[]): { done: Promise<string>; kill: () => void; firstLine: Promise<string>; code: Promise<number | null> } {
   const process_ = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/processes/queue-worker.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -55,12 +59,24 @@ describe('the embedded queue', () => {
   it('keeps one active task per issue, and takes a new trigger once the task is done', () => {
     const q = queue();
     expect(q.accept(request(1))).toEqual({ queued: true });
-    expect(q.accept(request(1))).toEqual({ queued: false, reason: 'a task for this issue is already queued or running' });
+    expect(q.accept(commentRequest(1))).toEqual({ queued: false, reason: 'a task for this issue is already queued or running' });
     const task = q.claim('w')!;
-    expect(q.accept(request(1)).queued).toBe(false);
+    expect(q.accept(commentRequest(1)).queued).toBe(false);
     q.complete(task.id, 'w', 'pull-request');
-    expect(q.accept(request(1))).toEqual({ queued: true });
+    expect(q.accept(commentRequest(1))).toEqual({ queued: true });
     expect(q.counts()).toEqual({ done: 1, queued: 1 });
+  });
+
+  it('makes one task of the opened and labeled deliveries of an issue opened with the label, even when the first is done', () => {
+    let clock = 1_000_000;
+    const q = queue(() => clock);
+    expect(q.accept(request(1)).queued).toBe(true);
+    const task = q.claim('w')!;
+    q.complete(task.id, 'w', 'pull-request');
+    clock += 5_000;
+    expect(q.accept(request(1))).toEqual({ queued: false, reason: 'the issue was labelled moments ago (issues.opened and issues.labeled)' });
+    clock += 11 * 60_000;
+    expect(q.accept(request(1)).queued).toBe(true);
   });
 
   it('takes 500 deliveries and hands them out oldest first', () => {
