@@ -109,4 +109,28 @@ describe('webhook intake', () => {
     await Promise.all(Array.from({ length: 300 }, (_, i) => probot.receive({ id: `burst-${i}`, name: 'issues', payload } as never)));
     expect(accepted.length).toBe(300);
   });
+
+  it('records hundreds of deliveries in the durable store, each once, without any network I/O', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { openQueue } = await import('../src/store/embedded-queue.js');
+    const dir = await mkdtemp(join(tmpdir(), 'code4py-intake-'));
+    const queue = openQueue(join(dir, 'db.sqlite'));
+    try {
+      const durable = new Probot({ appId: 1, privateKey, secret: 'test-secret', logLevel: 'fatal' });
+      durable.load(createApp(queue));
+      const payloads = Array.from({ length: 300 }, (_, i) => {
+        const payload = example('issues', 'labeled');
+        payload.issue.number = i + 1;
+        return payload;
+      });
+      await Promise.all(payloads.map((payload, i) => durable.receive({ id: `durable-${i}`, name: 'issues', payload } as never)));
+      await Promise.all(payloads.map((payload, i) => durable.receive({ id: `durable-${i}`, name: 'issues', payload } as never)));
+      expect(queue.counts()).toEqual({ queued: 300 });
+    } finally {
+      queue.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
