@@ -1,5 +1,6 @@
 import type { Probot } from 'probot';
-import { IssueCommentPayloadSchema, IssuesPayloadSchema, MAYBE_COMMAND, type TaskRequest, type Trigger } from './webhooks/requests.js';
+import { CHECK_RUN_NAME } from './pipeline/check-run.js';
+import { CheckRunPayloadSchema, IssueCommentPayloadSchema, IssuesPayloadSchema, issueOfBranch, MAYBE_COMMAND, type TaskRequest, type Trigger } from './webhooks/requests.js';
 
 /** Where deliveries go: a durable queue. Both calls are synchronous and local: no network I/O on the webhook path. */
 export interface Intake {
@@ -38,6 +39,17 @@ export function createApp(intake: Intake) {
       if (p.sender.type === 'Bot' || p.comment.user.type === 'Bot' || !MAYBE_COMMAND.test(p.comment.body)) return;
       const result = intake.accept(requestOf(context.id, p, { kind: 'comment', commentId: p.comment.id, body: p.comment.body, isPullRequest: p.issue.pull_request !== undefined }));
       context.log.debug({ deliveryId: context.id, ...result }, 'comment delivery taken');
+    });
+
+    // "Re-run" on the bot's check run validates the same commit again.
+    app.on('check_run.rerequested', async (context) => {
+      const parsed = CheckRunPayloadSchema.safeParse(context.payload);
+      if (!parsed.success) return;
+      const p = parsed.data;
+      const issueNumber = issueOfBranch(p.check_run.check_suite.head_branch);
+      if (p.check_run.name !== CHECK_RUN_NAME || issueNumber === null || p.sender.type === 'Bot') return;
+      const result = intake.accept(requestOf(context.id, { ...p, issue: { number: issueNumber } }, { kind: 'rerun', headSha: p.check_run.head_sha }));
+      context.log.debug({ deliveryId: context.id, ...result }, 're-run delivery taken');
     });
   };
 }

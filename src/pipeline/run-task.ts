@@ -1,9 +1,7 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
-import { permissionReaches } from '../github/api.js';
 import { readRepoTarball } from '../github/tarball.js';
 import { TokenLedger, type Analysis, type FailureFeedback, type ModelClient, type RepoFile, type Solution, type SolutionFile } from '../llm/index.js';
-import { batchAnnotations, toAnnotations } from '../render/annotations.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderPullRequestBody } from '../render/pull-request.js';
 import { StatusComment } from '../publish/status-comment.js';
@@ -12,10 +10,10 @@ import type { Linter } from '../validate/pipeline.js';
 import { validateWorkspace } from '../validate/pipeline.js';
 import type { Report } from '../validate/report.js';
 import { writeWorkspace, type InputFile } from '../validate/workspace.js';
+import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { pickContext } from './context/pick-context.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 
-export const CHECK_RUN_NAME = 'Code4Py validation';
 
 /** What a worker hands the pipeline: the task, and ports to everything outside it. */
 export interface TaskPorts {
@@ -66,17 +64,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   const { github, checkpoints, config } = { ...ports, config: task.config };
   const saved = checkpoints.get();
 
-  const permission = await github.permissionOf(task.sender);
-  if (!permissionReaches(permission, config.permission)) {
-    if (!saved.unauthorizedReply) {
-      await github.createComment(
-        task.issueNumber,
-        `Thanks for your interest, @${task.sender}! Code4Py only takes work from people with ${config.permission} access to this repository; a maintainer can start it with \`${config.command}\`.`,
-      );
-      checkpoints.set('unauthorizedReply', true);
-    }
-    return { kind: 'unauthorized' };
-  }
+  if (!(await senderMayTrigger(github, task.sender, task.issueNumber, config, checkpoints))) return { kind: 'unauthorized' };
 
   if (!saved.reacted) {
     try {
@@ -167,7 +155,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
     checkpoints.set('branchMoved', true);
   }
 
-  await publishCheckRun(github, commit, task.taskId, last.report, checkpoints);
+  await completeCheckRun(github, await startCheckRun(github, commit, task.taskId, checkpoints), last.report, checkpoints);
 
   const body = renderPullRequestBody({
     issue: task.issueNumber,
@@ -194,23 +182,6 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       : `${failureText(attempts, config.command)}\n\nThe last attempt is in the draft pull request ${pull.url}, with its failing check.`,
   );
   return { kind: 'pull-request', number: pull.number, url: pull.url, passed };
-}
-
-/** The check run on the head commit: in progress, then completed with the summary and every annotation (50 a request). */
-async function publishCheckRun(github: GitHubApi, headSha: string, taskId: string, report: Report, checkpoints: TaskPorts['checkpoints']): Promise<void> {
-  if (checkpoints.get().checkRunDone) return;
-  const saved = checkpoints.get().checkRunId;
-  const id = typeof saved === 'number' ? saved : await github.createCheckRun({ name: CHECK_RUN_NAME, headSha, externalId: taskId, status: 'in_progress' });
-  checkpoints.set('checkRunId', id);
-  const title = `${report.passed ? 'Passed' : 'Failed'}: ${report.tests.passed} passed, ${report.tests.failed} failed`;
-  const summary = renderMarkdown(report);
-  const batches = batchAnnotations(toAnnotations(report));
-  for (const [i, annotations] of batches.entries()) {
-    if (i === batches.length - 1) break;
-    await github.updateCheckRun(id, { output: { title, summary, annotations } });
-  }
-  await github.updateCheckRun(id, { status: 'completed', conclusion: report.passed ? 'success' : 'failure', output: { title, summary, annotations: batches.at(-1) ?? [] } });
-  checkpoints.set('checkRunDone', true);
 }
 
 /** The repository's files with the accepted ones written over them; `changed` holds only the new contents. */

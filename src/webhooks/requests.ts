@@ -6,6 +6,8 @@ export const TriggerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('label'), labels: z.array(z.string()) }),
   /** `issue_comment.created` whose body has a line starting with `/`: the worker parses the command. */
   z.object({ kind: z.literal('comment'), commentId: z.number().int(), body: z.string(), isPullRequest: z.boolean() }),
+  /** `check_run.rerequested` on the bot's check: validate that commit again. */
+  z.object({ kind: z.literal('rerun'), headSha: z.string().regex(/^[0-9a-f]{40}$/) }),
 ]);
 export type Trigger = z.infer<typeof TriggerSchema>;
 
@@ -46,3 +48,18 @@ export const IssueCommentPayloadSchema = z.object({
 
 /** A line that starts with a slash command; the worker reads it with the repository's command word. */
 export const MAYBE_COMMAND = /^[ \t]*\/[a-z0-9_-]+/im;
+
+/** The fields of `check_run.rerequested` the bot uses. */
+export const CheckRunPayloadSchema = z.object({
+  action: z.literal('rerequested'),
+  check_run: z.object({ name: z.string(), head_sha: z.string(), check_suite: z.object({ head_branch: z.string().nullable() }) }),
+  repository: Repository,
+  sender: User,
+  installation: Installation,
+});
+
+/** The issue a branch of the bot's belongs to (`code4py/issue-<n>`), or null for any other branch. */
+export function issueOfBranch(branch: string | null): number | null {
+  const match = /^code4py\/issue-(\d+)$/.exec(branch ?? '');
+  return match ? Number(match[1]) : null;
+}

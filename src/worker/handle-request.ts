@@ -4,11 +4,13 @@ import { errorMessage } from '../errors.js';
 import type { GitHubApi } from '../github/api.js';
 import { permissionReaches } from '../github/api.js';
 import type { TaskRequest } from '../webhooks/requests.js';
+import { runRerun } from '../pipeline/rerun.js';
 import { runGenerateTask, type TaskOutcome, type TaskPorts } from '../pipeline/run-task.js';
 
 /** What one request turned into, for the store and the logs. */
 export type HandledOutcome =
   | TaskOutcome
+  | { readonly kind: 'rerun'; readonly passed: boolean }
   | { readonly kind: 'ignored'; readonly why: string }
   | { readonly kind: 'answered'; readonly what: 'help' | 'invalid-config' | 'not-yet' };
 
@@ -39,6 +41,9 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
     );
 
   const trigger = request.trigger;
+  if (trigger.kind === 'rerun') {
+    return runRerun({ taskId, issueNumber: request.issueNumber, sender: request.sender, headSha: trigger.headSha, config }, ports);
+  }
   if (trigger.kind === 'label') {
     return trigger.labels.includes(config.label) ? generate() : { kind: 'ignored', why: `no ${config.label} label` };
   }

@@ -9,6 +9,7 @@ import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js
 import { createTestProbot, deliverWebhook, FakeGitHub, secondaryRateLimit, testApp, TEST_WEBHOOK_SECRET } from '../helpers/fake-github.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
 import { useValidation } from '../helpers/validation-ports.js';
+import examples from '@octokit/webhooks-examples';
 import { issueCommentCreatedPayload, issuesLabeledPayload } from '../helpers/webhook-payloads.js';
 
 /**
@@ -144,5 +145,36 @@ describe('a labelled issue, end to end', () => {
     for (const secret of secrets) {
       for (const body of [...toGitHub, ...model.bodies]) expect(body).not.toContain(secret);
     }
+  });
+
+  it('validates the head commit again in a new check run when "Re-run" is clicked', async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', SOLUTION);
+    await label();
+    await settle();
+    const branch = `code4py/issue-${issue}`;
+    const head = github.branchSha(REPO, branch)!;
+    // Someone pushes a breaking change; the re-run must judge the commit as it is now.
+    const broken = github.push(REPO, branch, { 'words.py': 'def count_words(text):\n    return 0\n' });
+
+    const group = (examples as unknown as Array<{ name: string; examples: Array<Record<string, any>> }>).find((g) => g.name === 'check_run')!;
+    const payload = structuredClone(group.examples.find((e) => e.action === 'rerequested')!);
+    payload.check_run.name = 'Code4Py validation';
+    payload.check_run.head_sha = broken;
+    payload.check_run.check_suite.head_branch = branch;
+    payload.repository.name = 'calc';
+    payload.repository.owner.login = 'octo';
+    payload.repository.full_name = REPO;
+    payload.sender.login = 'alice';
+    payload.installation = { id: github.installationId, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==' };
+    await deliverWebhook(probot, { name: 'check_run', payload });
+    await settle();
+
+    const runs = [...github.repo(REPO).checkRuns.values()];
+    expect(runs.map((r) => [r.headSha, r.status, r.conclusion])).toEqual([
+      [head, 'completed', 'success'],
+      [broken, 'completed', 'failure'],
+    ]);
+    expect(runs[1]?.output.title).toBe('Failed: 1 passed, 1 failed');
+    github.assertNoViolations();
   });
 });
