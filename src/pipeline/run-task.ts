@@ -55,6 +55,9 @@ interface Attempt {
 
 const branchOf = (issue: number) => `code4py/issue-${issue}`;
 
+/** Marks the bot's clarifying comment, so that it asks only once per issue. */
+const CLARIFICATION_MARK = 'Code4Py needs to know more before it writes code:';
+
 /**
  * The bot's main loop for one issue: check the sender, understand the task, generate, validate in the
  * sandbox, repair, publish. Every GitHub effect is keyed by a name it can find again (the branch, the pull
@@ -82,7 +85,10 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   const usage = new TokenLedger(config.max_tokens_per_task);
   const model = config.model ?? ports.defaultModel;
   const issue = await github.getIssue(task.issueNumber);
-  const comments = (await github.listComments(task.issueNumber)).filter((c) => !c.authorIsBot && !c.body.trimStart().toLowerCase().startsWith(config.command.toLowerCase()));
+  const allComments = await github.listComments(task.issueNumber);
+  const comments = allComments.filter((c) => !c.authorIsBot && !c.body.trimStart().toLowerCase().startsWith(config.command.toLowerCase()));
+  // The bot asks once: after its questions, any new trigger goes ahead with the answers and assumptions there are.
+  const askedBefore = allComments.some((c) => c.authorIsBot && c.body.includes(CLARIFICATION_MARK));
   const taskText = {
     number: issue.number,
     title: issue.title,
@@ -91,9 +97,9 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
     ...(task.instructions ? { instructions: task.instructions } : {}),
   };
   const analysis: Analysis = await ports.model.analyse({ task: taskText }, usage, { model, ...(ports.signal ? { signal: ports.signal } : {}) });
-  if (analysis.needs_clarification && !task.instructions) {
+  if (analysis.needs_clarification && !task.instructions && !askedBefore) {
     const questions = analysis.questions.map((q, i) => `${i + 1}. ${q}`).join('\n');
-    await status.finish(`❓ Code4Py needs to know more before it writes code:\n\n${questions}\n\nAnswer in a comment, or run \`${config.command} generate\` to go ahead with its assumptions.`);
+    await status.finish(`❓ ${CLARIFICATION_MARK}\n\n${questions}\n\nAnswer in a comment, then run \`${config.command} generate\` (or \`${config.command} generate\` now to go ahead with the assumptions in the pull request).`);
     return { kind: 'clarification', questions: analysis.questions };
   }
 

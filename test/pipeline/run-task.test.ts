@@ -117,6 +117,18 @@ describe('the generate pipeline', () => {
     expect(model.remaining('code4py_solution')).toBe(0);
   });
 
+  it('asks only once: the next trigger goes ahead with the answers and the stated assumptions', async () => {
+    model.script('code4py_analysis', { ...ANALYSIS, needs_clarification: true, questions: ['Mean or median?'] }, { ...ANALYSIS, needs_clarification: true, questions: ['Still unsure?'] });
+    model.script('code4py_solution', GOOD);
+    expect((await runGenerateTask(task(), ports())).kind).toBe('clarification');
+    github.comments.set(999, { id: 999, issue: 7, author: 'maintainer', authorIsBot: false, body: 'Median, please.' });
+    saved = {};
+    const outcome = await runGenerateTask(task(), ports());
+    expect(outcome).toMatchObject({ kind: 'pull-request', passed: true });
+    expect(model.bodies.at(-1)).toContain('Median, please.');
+    expect(github.pulls[0]?.body).toContain('the list is not sorted');
+  });
+
   it('repairs a failing attempt with the failing test and its assertion, then opens the pull request', async () => {
     model.script('code4py_analysis', ANALYSIS).script('code4py_solution', WRONG, GOOD);
     const outcome = await runGenerateTask(task(), ports());
