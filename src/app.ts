@@ -36,8 +36,13 @@ export function createApp(intake: Intake) {
       }
       const p = parsed.data;
       // Our own comments and other bots' never trigger work.
-      if (p.sender.type === 'Bot' || p.comment.user.type === 'Bot' || !MAYBE_COMMAND.test(p.comment.body)) return;
-      const result = intake.accept(requestOf(context.id, p, { kind: 'comment', commentId: p.comment.id, body: p.comment.body, isPullRequest: p.issue.pull_request !== undefined }));
+      if (p.sender.type === 'Bot' || p.comment.user.type === 'Bot') return;
+      // A comment without a command counts only as the answer an issue's task is waiting for (the store knows).
+      const trigger: Trigger = MAYBE_COMMAND.test(p.comment.body)
+        ? { kind: 'comment', commentId: p.comment.id, body: p.comment.body, isPullRequest: p.issue.pull_request !== undefined }
+        : { kind: 'answer', commentId: p.comment.id };
+      if (trigger.kind === 'answer' && p.issue.pull_request !== undefined) return;
+      const result = intake.accept(requestOf(context.id, p, trigger));
       context.log.debug({ deliveryId: context.id, ...result }, 'comment delivery taken');
     });
 

@@ -76,9 +76,9 @@ describe('webhook intake', () => {
     expect(accepted[0]?.trigger).toEqual({ kind: 'comment', commentId: payload.comment.id, body: 'Looks good.\n/code4py generate use argparse', isPullRequest: false });
   });
 
-  it('ignores comments without a command, and every comment by a bot (itself included)', async () => {
-    const plain = example('issue_comment', 'created');
-    plain.comment.body = 'Just a thought.';
+  it('passes on a comment without a command only as a possible answer, and ignores every comment by a bot (itself included)', async () => {
+    const plain = example('issue_comment', 'created', (e) => !(e.issue as { pull_request?: unknown }).pull_request);
+    plain.comment.body = 'Median, please.';
     plain.sender.type = 'User';
     plain.comment.user.type = 'User';
     await probot.receive({ id: 'delivery-4', name: 'issue_comment', payload: plain } as never);
@@ -87,7 +87,7 @@ describe('webhook intake', () => {
     bot.sender.type = 'Bot';
     bot.comment.user.type = 'Bot';
     await probot.receive({ id: 'delivery-5', name: 'issue_comment', payload: bot } as never);
-    expect(accepted).toEqual([]);
+    expect(accepted.map((r) => r.trigger)).toEqual([{ kind: 'answer', commentId: plain.comment.id }]);
   });
 
   it('queues a redelivered webhook once', async () => {

@@ -36,6 +36,8 @@ export interface GenerateTask {
   readonly commentId?: number;
   /** Text after `/code4py generate`. */
   readonly instructions?: string;
+  /** The issue's author answering the bot's questions: no permission is needed for that. */
+  readonly senderTrusted?: boolean;
   readonly config: RepoConfig;
 }
 
@@ -67,7 +69,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   const { github, checkpoints, config } = { ...ports, config: task.config };
   const saved = checkpoints.get();
 
-  if (!(await senderMayTrigger(github, task.sender, task.issueNumber, config, checkpoints))) return { kind: 'unauthorized' };
+  if (!task.senderTrusted && !(await senderMayTrigger(github, task.sender, task.issueNumber, config, checkpoints))) return { kind: 'unauthorized' };
 
   if (!saved.reacted) {
     try {
@@ -99,7 +101,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   const analysis: Analysis = await ports.model.analyse({ task: taskText }, usage, { model, ...(ports.signal ? { signal: ports.signal } : {}) });
   if (analysis.needs_clarification && !task.instructions && !askedBefore) {
     const questions = analysis.questions.map((q, i) => `${i + 1}. ${q}`).join('\n');
-    await status.finish(`❓ ${CLARIFICATION_MARK}\n\n${questions}\n\nAnswer in a comment, then run \`${config.command} generate\` (or \`${config.command} generate\` now to go ahead with the assumptions in the pull request).`);
+    await status.finish(`❓ ${CLARIFICATION_MARK}\n\n${questions}\n\nAnswer in a comment and Code4Py goes on with your answer, or comment \`${config.command} generate\` to go ahead with its assumptions now.`);
     return { kind: 'clarification', questions: analysis.questions };
   }
 

@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS tasks (
 -- One active task per issue: a second trigger while one is queued or running makes no second task.
 CREATE UNIQUE INDEX IF NOT EXISTS one_active_task_per_issue ON tasks (issue_key) WHERE state IN ('queued', 'running');
 CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (state, created_at);
+-- Issues whose last task asked questions and waits for an answer.
+CREATE TABLE IF NOT EXISTS waiting (issue_key TEXT PRIMARY KEY, since INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (task_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (task_id, key));
 `;
 
@@ -83,13 +85,20 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
   const getCheckpoints = db.prepare('SELECT key, value FROM checkpoints WHERE task_id = ?');
   const setCheckpoint = db.prepare('INSERT INTO checkpoints (task_id, key, value) VALUES (?, ?, ?) ON CONFLICT (task_id, key) DO UPDATE SET value = excluded.value');
 
+  const isWaiting = db.prepare('SELECT 1 FROM waiting WHERE issue_key = ?');
+  const stopWaiting = db.prepare('DELETE FROM waiting WHERE issue_key = ?');
+  const startWaiting = db.prepare('INSERT OR REPLACE INTO waiting (issue_key, since) VALUES (?, ?)');
+
   const accept = db.transaction((request: TaskRequest): { queued: boolean; reason?: string } => {
+    const issueKey = issueKeyOf(request);
+    // Plain comments are answers only while the issue waits for one; others are not even recorded.
+    if (request.trigger.kind === 'answer' && !isWaiting.get(issueKey)) return { queued: false, reason: 'not a command, and no question is waiting for an answer' };
     if (insertDelivery.run(request.deliveryId, now()).changes === 0) return { queued: false, reason: 'delivery already seen' };
-    const issueKey = `${request.owner}/${request.repo}#${request.issueNumber}`.toLowerCase();
     if (request.trigger.kind === 'label' && recentLabelTask.get(issueKey, now() - LABEL_DEDUPE_MS)) {
       return { queued: false, reason: 'the issue was labelled moments ago (issues.opened and issues.labeled)' };
     }
     const inserted = insertTask.run({ id: randomUUID(), issueKey, request: JSON.stringify(request), now: now() });
+    if (inserted.changes === 1) stopWaiting.run(issueKey);
     return inserted.changes === 1 ? { queued: true } : { queued: false, reason: 'a task for this issue is already queued or running' };
   });
   // The unique index turns a second active task into an ignored insert, not an error.
@@ -117,6 +126,7 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
     complete: (taskId, workerId, outcome) => void finish.run({ state: 'done', outcome, error: null, now: now(), id: taskId, worker: workerId }),
     fail: (taskId, workerId, reason) => void finish.run({ state: 'failed', outcome: null, error: reason, now: now(), id: taskId, worker: workerId }),
     release: (taskId, workerId) => void giveBack.run(now(), taskId, workerId),
+    awaitAnswer: (request) => void startWaiting.run(issueKeyOf(request), now()),
     checkpoints: (taskId) => ({
       get: () => Object.fromEntries(z.array(CheckpointRow).parse(getCheckpoints.all(taskId)).map((r) => [r.key, JSON.parse(r.value) as unknown])),
       set: (key, value) => void setCheckpoint.run(taskId, key, JSON.stringify(value)),
@@ -131,4 +141,8 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
       ),
     close: () => db.close(),
   };
+}
+
+function issueKeyOf(request: Pick<TaskRequest, 'owner' | 'repo' | 'issueNumber'>): string {
+  return `${request.owner}/${request.repo}#${request.issueNumber}`.toLowerCase();
 }

@@ -6,6 +6,8 @@ export const TriggerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('label'), labels: z.array(z.string()) }),
   /** `issue_comment.created` whose body has a line starting with `/`: the worker parses the command. */
   z.object({ kind: z.literal('comment'), commentId: z.number().int(), body: z.string(), isPullRequest: z.boolean() }),
+  /** Any other comment on an issue whose task waits for an answer to its questions. */
+  z.object({ kind: z.literal('answer'), commentId: z.number().int() }),
   /** `check_run.rerequested` on the bot's check: validate that commit again. */
   z.object({ kind: z.literal('rerun'), headSha: z.string().regex(/^[0-9a-f]{40}$/) }),
 ]);

@@ -34,15 +34,20 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
     return { kind: 'answered', what: 'invalid-config' };
   }
   const config: RepoConfig = parsed.config;
-  const generate = (instructions?: string, commentId?: number) =>
+  const generate = (instructions?: string, commentId?: number, senderTrusted = false) =>
     runGenerateTask(
-      { taskId, issueNumber: request.issueNumber, sender: request.sender, config, ...(instructions ? { instructions } : {}), ...(commentId ? { commentId } : {}) },
+      { taskId, issueNumber: request.issueNumber, sender: request.sender, config, senderTrusted, ...(instructions ? { instructions } : {}), ...(commentId ? { commentId } : {}) },
       ports,
     );
 
   const trigger = request.trigger;
   if (trigger.kind === 'rerun') {
     return runRerun({ taskId, issueNumber: request.issueNumber, sender: request.sender, headSha: trigger.headSha, config }, ports);
+  }
+  if (trigger.kind === 'answer') {
+    // The issue's author may answer the questions whatever their permission (DESIGN.md §1); others need it.
+    const issue = await ports.github.getIssue(request.issueNumber);
+    return generate(undefined, trigger.commentId, issue.author.toLowerCase() === request.sender.toLowerCase());
   }
   if (trigger.kind === 'label') {
     return trigger.labels.includes(config.label) ? generate() : { kind: 'ignored', why: `no ${config.label} label` };

@@ -12,6 +12,8 @@ export interface WorkQueue {
   fail(taskId: string, workerId: string, reason: string): void;
   /** Gives a task back to the queue unfinished (shutdown); its checkpoints are kept. */
   release(taskId: string, workerId: string): void;
+  /** The task asked questions: its author's next comment is taken as the answer. */
+  awaitAnswer(request: TaskRequest): void;
   checkpoints(taskId: string): { get(): Record<string, unknown>; set(key: string, value: unknown): void };
 }
 
@@ -102,6 +104,7 @@ export class Worker {
       log.info(meta, 'task started');
       const outcome: HandledOutcome = await handleRequest(taskId, request, ports);
       queue.complete(taskId, this.id, outcome.kind);
+      if (outcome.kind === 'clarification') queue.awaitAnswer(request);
       log.info({ ...meta, outcome: outcome.kind }, 'task finished');
     } catch (error) {
       const reason = errorMessage(error);

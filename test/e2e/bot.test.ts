@@ -177,4 +177,24 @@ describe('a labelled issue, end to end', () => {
     expect(runs[1]?.output.title).toBe('Failed: 1 passed, 1 failed');
     github.assertNoViolations();
   });
+
+  it('asks its questions, then goes on when the issue\'s author answers (whatever their permission)', async () => {
+    const own = github.addIssue(REPO, { title: 'Count things', body: 'Count them.', author: 'bob' }).number;
+    model.script('code4py_analysis', { ...ANALYSIS, needs_clarification: true, questions: ['Words or lines?'] }, ANALYSIS).script('code4py_solution', SOLUTION);
+    await deliverWebhook(probot, { name: 'issues', payload: issuesLabeledPayload({ owner: 'octo', repo: 'calc', sender: 'alice', issue: { number: own, title: 'Count things', author: 'bob' } }) });
+    await settle();
+    const question = [...github.repo(REPO).comments.values()].find((c) => c.author.type === 'Bot' && c.issue === own);
+    expect(question?.body).toContain('1. Words or lines?');
+
+    // An unrelated comment on another issue is not an answer.
+    const other = github.addComment(REPO, issue, { body: 'Words.', author: 'bob' });
+    await deliverWebhook(probot, { name: 'issue_comment', payload: issueCommentCreatedPayload({ owner: 'octo', repo: 'calc', sender: 'bob', body: 'Words.', commentId: other.id, issue: { number: issue } }) });
+    const answer = github.addComment(REPO, own, { body: 'Words, split on whitespace.', author: 'bob' });
+    await deliverWebhook(probot, { name: 'issue_comment', payload: issueCommentCreatedPayload({ owner: 'octo', repo: 'calc', sender: 'bob', body: 'Words, split on whitespace.', commentId: answer.id, issue: { number: own, author: 'bob' } }) });
+    await settle();
+
+    expect([...github.repo(REPO).pulls.values()].map((p) => p.head)).toEqual([`code4py/issue-${own}`]);
+    expect(model.bodies.at(-1)).toContain('Words, split on whitespace.');
+    github.assertNoViolations();
+  });
 });

@@ -79,6 +79,20 @@ describe('the embedded queue', () => {
     expect(q.accept(request(1)).queued).toBe(true);
   });
 
+  it('takes a plain comment as an answer only while the issue waits for one, and only once', () => {
+    const q = queue();
+    const answer = (id: string): TaskRequest => ({ ...request(1, id), trigger: { kind: 'answer', commentId: 5 } });
+    expect(q.accept(answer('a1'))).toEqual({ queued: false, reason: 'not a command, and no question is waiting for an answer' });
+    q.accept(request(1));
+    const asked = q.claim('w')!;
+    q.complete(asked.id, 'w', 'clarification');
+    q.awaitAnswer(asked.request);
+    expect(q.accept(answer('a2'))).toEqual({ queued: true });
+    const resumed = q.claim('w')!;
+    q.complete(resumed.id, 'w', 'pull-request');
+    expect(q.accept(answer('a3')).queued).toBe(false);
+  });
+
   it('takes 500 deliveries and hands them out oldest first', () => {
     const q = queue();
     for (let i = 1; i <= 500; i++) expect(q.accept(request(i)).queued).toBe(true);
