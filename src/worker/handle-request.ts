@@ -47,7 +47,10 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
   if (trigger.kind === 'answer') {
     // The issue's author may answer the questions whatever their permission (DESIGN.md §1); others need it.
     const issue = await ports.github.getIssue(request.issueNumber);
-    return generate(undefined, trigger.commentId, issue.author.toLowerCase() === request.sender.toLowerCase());
+    const isAuthor = issue.author.toLowerCase() === request.sender.toLowerCase();
+    // Anyone else's comment (a "+1") is no answer, and gets no reply: the issue keeps waiting.
+    if (!isAuthor && !permissionReaches(await ports.github.permissionOf(request.sender), config.permission)) return { kind: 'ignored', why: 'not an answer' };
+    return generate(undefined, trigger.commentId, true);
   }
   if (trigger.kind === 'label') {
     return trigger.labels.includes(config.label) ? generate() : { kind: 'ignored', why: `no ${config.label} label` };

@@ -104,7 +104,8 @@ export class Worker {
       log.info(meta, 'task started');
       const outcome: HandledOutcome = await handleRequest(taskId, request, ports);
       queue.complete(taskId, this.id, outcome.kind);
-      if (outcome.kind === 'clarification') queue.awaitAnswer(request);
+      // Still waiting: after the questions, and after a comment that was no answer.
+      if (outcome.kind === 'clarification' || (outcome.kind === 'ignored' && request.trigger.kind === 'answer')) queue.awaitAnswer(request);
       log.info({ ...meta, outcome: outcome.kind }, 'task finished');
     } catch (error) {
       const reason = errorMessage(error);

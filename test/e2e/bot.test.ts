@@ -186,7 +186,12 @@ describe('a labelled issue, end to end', () => {
     const question = [...github.repo(REPO).comments.values()].find((c) => c.author.type === 'Bot' && c.issue === own);
     expect(question?.body).toContain('1. Words or lines?');
 
-    // An unrelated comment on another issue is not an answer.
+    // A passer-by's comment is no answer, and gets no reply; an unrelated comment on another issue neither.
+    github.setPermission(REPO, 'mallory', 'read');
+    const noise = github.addComment(REPO, own, { body: '+1', author: 'mallory' });
+    await deliverWebhook(probot, { name: 'issue_comment', payload: issueCommentCreatedPayload({ owner: 'octo', repo: 'calc', sender: 'mallory', body: '+1', commentId: noise.id, issue: { number: own, author: 'bob' } }) });
+    await settle();
+    expect([...github.repo(REPO).comments.values()].filter((c) => c.author.type === 'Bot' && c.issue === own)).toHaveLength(1);
     const other = github.addComment(REPO, issue, { body: 'Words.', author: 'bob' });
     await deliverWebhook(probot, { name: 'issue_comment', payload: issueCommentCreatedPayload({ owner: 'octo', repo: 'calc', sender: 'bob', body: 'Words.', commentId: other.id, issue: { number: issue } }) });
     const answer = github.addComment(REPO, own, { body: 'Words, split on whitespace.', author: 'bob' });
