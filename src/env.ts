@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from './errors.js';
-import { SANDBOX_KINDS } from './sandbox/select.js';
+import { SandboxEnvSchema } from './sandbox/env.js';
 
 /**
  * The bot's own environment (DESIGN.md §3), parsed once. Probot reads its own variables (APP_ID,
@@ -11,8 +11,7 @@ const EnvSchema = z.object({
   OPENAI_BASE_URL: z.url('must be a URL such as https://api.openai.com/v1 or http://localhost:11434/v1').optional(),
   CODE4PY_MODEL: z.string().min(1).default('gpt-4o-mini'),
   CODE4PY_DB_PATH: z.string().min(1).default('.code4py/code4py.db'),
-  CODE4PY_SANDBOX: z.enum(SANDBOX_KINDS).default('auto'),
-  CODE4PY_PYTHON: z.string().startsWith('/').default('/usr/bin/python3'),
+  ...SandboxEnvSchema.shape,
   CODE4PY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   WEBHOOK_SECRET: z.string().optional(),
   PRIVATE_KEY: z.string().optional(),

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { DEFAULT_PYTHON, SANDBOX_KINDS, type SandboxKind } from './select.js';
 
-const SandboxEnvSchema = z.object({
+/** The sandbox's variables; the bot's whole environment (src/env.ts) includes them. */
+export const SandboxEnvSchema = z.object({
   CODE4PY_SANDBOX: z.enum(SANDBOX_KINDS).default('auto'),
   CODE4PY_PYTHON: z.string().startsWith('/', 'must be an absolute path such as /usr/bin/python3').default(DEFAULT_PYTHON),
 });
