@@ -8,7 +8,7 @@ import { SandboxEnvSchema } from './sandbox/env.js';
  */
 const EnvSchema = z.object({
   OPENAI_API_KEY: z.string({ error: 'required: set OPENAI_API_KEY (any non-empty value for a local server that needs no key)' }).min(1),
-  OPENAI_BASE_URL: z.url('must be a URL such as https://api.openai.com/v1 or http://localhost:11434/v1').optional(),
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.openai.com/v1 or http://localhost:11434/v1' }).optional(),
   CODE4PY_MODEL: z.string().min(1).default('gpt-4o-mini'),
   CODE4PY_DB_PATH: z.string().min(1).default('.code4py/code4py.db'),
   ...SandboxEnvSchema.shape,
