@@ -267,6 +267,25 @@ with open("/work/big.bin", "wb") as f:
     expect((await stat(join(work, 'big.bin'))).size).toBeLessThanOrEqual(8 * 1024 * 1024);
   });
 
+  it('stops a process at its open-files limit', async () => {
+    const code = `
+handles = []
+try:
+    for i in range(10000):
+        handles.append(open(f"/work/f{i}", "w"))
+except OSError:
+    pass
+count = len(handles)
+for handle in handles:
+    handle.close()
+open("/work/count.txt", "w").write(str(count))
+`;
+    await runPython(sandboxOf(), code, { openFiles: 64 });
+    const opened = Number(await readFile(join(work, 'count.txt'), 'utf8'));
+    expect(opened).toBeGreaterThan(0);
+    expect(opened).toBeLessThan(64);
+  });
+
   it('bounds the memory of a memory bomb', async () => {
     const limit = 256 * 1024 * 1024;
     const code = `
