@@ -136,6 +136,8 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
     } finally {
       await workspace.dispose();
     }
+    // A cancelled task stops here: its last validation was cut short and proves nothing.
+    ports.signal?.throwIfAborted();
     attempts.push({ number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report });
     if (report.passed && policy.accepted.length > 0) break;
     feedback = feedbackFrom(report, policy.rejected);

@@ -19,7 +19,10 @@ CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, received_at INTEGER 
 CREATE TABLE IF NOT EXISTS tasks (
   id TEXT PRIMARY KEY,
   issue_key TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+  -- Control tasks (cancel, help) act on an issue's work: they are not held back by its active task.
+  control INTEGER NOT NULL DEFAULT 0,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
   request TEXT NOT NULL,
   worker TEXT,
   lease_until INTEGER,
@@ -30,7 +33,7 @@ CREATE TABLE IF NOT EXISTS tasks (
   updated_at INTEGER NOT NULL
 );
 -- One active task per issue: a second trigger while one is queued or running makes no second task.
-CREATE UNIQUE INDEX IF NOT EXISTS one_active_task_per_issue ON tasks (issue_key) WHERE state IN ('queued', 'running');
+CREATE UNIQUE INDEX IF NOT EXISTS one_active_task_per_issue ON tasks (issue_key) WHERE state IN ('queued', 'running') AND control = 0;
 CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (state, created_at);
 -- Issues whose last task asked questions and waits for an answer.
 CREATE TABLE IF NOT EXISTS waiting (issue_key TEXT PRIMARY KEY, since INTEGER NOT NULL);
@@ -70,13 +73,13 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
 
   const insertDelivery = db.prepare('INSERT OR IGNORE INTO deliveries (id, received_at) VALUES (?, ?)');
   const insertTask = db.prepare(
-    "INSERT OR IGNORE INTO tasks (id, issue_key, state, request, created_at, updated_at) VALUES (@id, @issueKey, 'queued', @request, @now, @now)",
+    "INSERT OR IGNORE INTO tasks (id, issue_key, state, control, request, created_at, updated_at) VALUES (@id, @issueKey, 'queued', @control, @request, @now, @now)",
   );
   const recentLabelTask = db.prepare(
     "SELECT 1 FROM tasks WHERE issue_key = ? AND created_at > ? AND json_extract(request, '$.trigger.kind') = 'label' LIMIT 1",
   );
   const nextTask = db.prepare(
-    "SELECT id, request FROM tasks WHERE state = 'queued' OR (state = 'running' AND lease_until < ?) ORDER BY created_at, rowid LIMIT 1",
+    "SELECT id, request FROM tasks WHERE control >= ? AND (state = 'queued' OR (state = 'running' AND lease_until < ?)) ORDER BY created_at, rowid LIMIT 1",
   );
   const takeTask = db.prepare("UPDATE tasks SET state = 'running', worker = ?, lease_until = ?, updated_at = ? WHERE id = ?");
   const finish = db.prepare('UPDATE tasks SET state = @state, outcome = @outcome, error = @error, worker = NULL, lease_until = NULL, updated_at = @now WHERE id = @id AND worker = @worker');
@@ -97,17 +100,25 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
     if (request.trigger.kind === 'label' && recentLabelTask.get(issueKey, now() - LABEL_DEDUPE_MS)) {
       return { queued: false, reason: 'the issue was labelled moments ago (issues.opened and issues.labeled)' };
     }
-    const inserted = insertTask.run({ id: randomUUID(), issueKey, request: JSON.stringify(request), now: now() });
-    if (inserted.changes === 1) stopWaiting.run(issueKey);
+    const control = isControl(request) ? 1 : 0;
+    const inserted = insertTask.run({ id: randomUUID(), issueKey, control, request: JSON.stringify(request), now: now() });
+    if (inserted.changes === 1 && !control) stopWaiting.run(issueKey);
     return inserted.changes === 1 ? { queued: true } : { queued: false, reason: 'a task for this issue is already queued or running' };
   });
   // The unique index turns a second active task into an ignored insert, not an error.
-  const claim = db.transaction((workerId: string) => {
-    const row = nextTask.get(now());
+  const claim = db.transaction((workerId: string, onlyControl: boolean) => {
+    const row = nextTask.get(onlyControl ? 1 : 0, now());
     if (!row) return null;
     const task = TaskRow.parse(row);
     takeTask.run(workerId, now() + LEASE_MS, now(), task.id);
     return { id: task.id, request: TaskRequestSchema.parse(JSON.parse(task.request)) };
+  });
+  const cancelRequested = db.prepare('SELECT 1 FROM tasks WHERE id = ? AND cancel_requested = 1');
+  const cancel = db.transaction((issueKey: string) => {
+    const dropped = db.prepare("UPDATE tasks SET state = 'cancelled', updated_at = ? WHERE issue_key = ? AND control = 0 AND state = 'queued'").run(now(), issueKey).changes;
+    const stopping = db.prepare("UPDATE tasks SET cancel_requested = 1, updated_at = ? WHERE issue_key = ? AND control = 0 AND state = 'running'").run(now(), issueKey).changes;
+    stopWaiting.run(issueKey);
+    return { dropped, stopping };
   });
   const recover = db.transaction(() => {
     const failed = db
@@ -121,7 +132,9 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
     // IMMEDIATE: take the write lock first, so two processes wait for each other (busy_timeout) instead of
     // failing at once with SQLITE_BUSY when a read would have to become a write.
     accept: (request) => accept.immediate(TaskRequestSchema.parse(request)),
-    claim: (workerId) => claim.immediate(workerId),
+    claim: (workerId, options) => claim.immediate(workerId, options?.onlyControl ?? false),
+    cancelIssue: (request) => cancel.immediate(issueKeyOf(request)),
+    isCancelRequested: (taskId) => Boolean(cancelRequested.get(taskId)),
     heartbeat: (taskId, workerId) => void beat.run(now() + LEASE_MS, now(), taskId, workerId),
     complete: (taskId, workerId, outcome) => void finish.run({ state: 'done', outcome, error: null, now: now(), id: taskId, worker: workerId }),
     fail: (taskId, workerId, reason) => void finish.run({ state: 'failed', outcome: null, error: reason, now: now(), id: taskId, worker: workerId }),
@@ -141,6 +154,11 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
       ),
     close: () => db.close(),
   };
+}
+
+/** A comment whose command is `cancel` or `help` acts beside the issue's running task instead of queueing behind it. */
+function isControl(request: TaskRequest): boolean {
+  return request.trigger.kind === 'comment' && /^ {0,3}\/[A-Za-z0-9_-]+[ \t]+(cancel|help)\b/im.test(request.trigger.body);
 }
 
 function issueKeyOf(request: Pick<TaskRequest, 'owner' | 'repo' | 'issueNumber'>): string {

@@ -12,10 +12,12 @@ export type HandledOutcome =
   | TaskOutcome
   | { readonly kind: 'rerun'; readonly passed: boolean }
   | { readonly kind: 'ignored'; readonly why: string }
-  | { readonly kind: 'answered'; readonly what: 'help' | 'invalid-config' | 'not-yet' };
+  | { readonly kind: 'answered'; readonly what: 'help' | 'invalid-config' | 'not-yet' | 'cancel' };
 
 export interface RequestPorts extends Omit<TaskPorts, 'github'> {
   readonly github: GitHubApi;
+  /** `cancel`: drops the issue's queued task, asks its running one to stop (the worker kills its sandbox). */
+  cancelIssue?(): { dropped: number; stopping: number };
   /** The repository's `.github/code4py.yml` as Probot's config plugin reads it (with `_extends`), or null. */
   loadConfig(): Promise<unknown>;
 }
@@ -67,10 +69,17 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
       return answer(ports.github, request, config, 'help', helpText({ command: config.command, label: config.label, permission: config.permission }, command.problem));
     case 'unknown':
       return answer(ports.github, request, config, 'help', helpText({ command: config.command, label: config.label, permission: config.permission }, `Code4Py does not know \`${command.word}\`.`));
+    case 'cancel': {
+      const permission = await ports.github.permissionOf(request.sender);
+      if (!permissionReaches(permission, config.permission) || !ports.cancelIssue) return { kind: 'ignored', why: 'sender lacks permission' };
+      const { dropped, stopping } = ports.cancelIssue();
+      const what = stopping > 0 ? 'the running task is stopping (its sandbox is killed)' : dropped > 0 ? 'the queued task was dropped' : 'there was no task to cancel';
+      await ports.github.createComment(request.issueNumber, `🛑 Cancelled by @${request.sender}: ${what}.`);
+      return { kind: 'answered', what: 'cancel' };
+    }
     case 'refine':
-    case 'cancel':
-      // Both are answered honestly until they land (issue 4): nothing pretends to have happened.
-      return answer(ports.github, request, config, 'not-yet', `\`${config.command} ${command.kind}\` is not available in this version of Code4Py yet.`);
+      // Answered honestly until it lands (the next issue): nothing pretends to have happened.
+      return answer(ports.github, request, config, 'not-yet', `\`${config.command} refine\` is not available in this version of Code4Py yet.`);
   }
 }
 

@@ -6,7 +6,11 @@ import { handleRequest, type HandledOutcome, type RequestPorts } from './handle-
 
 /** The queue as the worker sees it (the embedded SQLite store implements it). */
 export interface WorkQueue {
-  claim(workerId: string): { id: string; request: TaskRequest } | null;
+  /** The oldest task; with `onlyControl`, only a control task (cancel, help), which may run beyond the concurrency. */
+  claim(workerId: string, options?: { onlyControl?: boolean }): { id: string; request: TaskRequest } | null;
+  /** `cancel`: drops the issue's queued task and asks its running one to stop. */
+  cancelIssue(request: TaskRequest): { dropped: number; stopping: number };
+  isCancelRequested(taskId: string): boolean;
   heartbeat(taskId: string, workerId: string): void;
   complete(taskId: string, workerId: string, outcome: string): void;
   fail(taskId: string, workerId: string, reason: string): void;
@@ -76,8 +80,9 @@ export class Worker {
   }
 
   private fill(): void {
-    while (!this.stopped && this.running < this.options.concurrency) {
-      const task = this.options.queue.claim(this.id);
+    while (!this.stopped) {
+      // Control tasks (cancel, help) never wait for a free slot: a cancel must reach a busy worker.
+      const task = this.options.queue.claim(this.id, { onlyControl: this.running >= this.options.concurrency });
       if (!task) break;
       this.running++;
       const run = this.run(task.id, task.request).finally(() => {
@@ -95,11 +100,15 @@ export class Worker {
     const meta = { taskId, deliveryId: request.deliveryId, repository: `${request.owner}/${request.repo}`, issue: request.issueNumber };
     const abort = new AbortController();
     this.aborts.add(abort);
-    const beat = setInterval(() => queue.heartbeat(taskId, this.id), this.options.heartbeatMs ?? 10_000);
+    let beats = 0;
+    const beat = setInterval(() => {
+      if (queue.isCancelRequested(taskId)) abort.abort(new TaskCancelled());
+      if (++beats % 10 === 0) queue.heartbeat(taskId, this.id);
+    }, (this.options.heartbeatMs ?? 10_000) / 10);
     const checkpoints = queue.checkpoints(taskId);
     let github: GitHubApi | undefined;
     try {
-      const ports = await this.options.portsFor(request, checkpoints, abort.signal);
+      const ports = { ...(await this.options.portsFor(request, checkpoints, abort.signal)), cancelIssue: () => queue.cancelIssue(request) };
       github = ports.github;
       log.info(meta, 'task started');
       const outcome: HandledOutcome = await handleRequest(taskId, request, ports);
@@ -109,6 +118,12 @@ export class Worker {
       log.info({ ...meta, outcome: outcome.kind }, 'task finished');
     } catch (error) {
       const reason = errorMessage(error);
+      if (abort.signal.reason instanceof TaskCancelled) {
+        log.info(meta, 'task cancelled');
+        queue.complete(taskId, this.id, 'cancelled');
+        await this.report(github, request, checkpoints.get(), `🛑 Code4Py stopped: the task was cancelled with \`/code4py cancel\`. Comment \`/code4py retry\` to start again.`).catch(() => undefined);
+        return;
+      }
       if (abort.signal.aborted) {
         // Shutting down: the task goes back to the queue with its checkpoints, to be finished at the next start.
         log.warn(meta, 'task interrupted by shutdown; given back to the queue');
@@ -117,17 +132,26 @@ export class Worker {
       }
       log.error({ ...meta, error: reason }, 'task failed');
       queue.fail(taskId, this.id, reason);
-      await this.reportFailure(github, request, checkpoints.get(), reason).catch((e: unknown) => log.error({ ...meta, error: errorMessage(e) }, 'could not report the failure on the issue'));
+      await this.report(github, request, checkpoints.get(), `❌ Code4Py stopped: ${reason}\n\nWhen that is fixed, comment \`/code4py retry\` to try again.`).catch((e: unknown) =>
+        log.error({ ...meta, error: errorMessage(e) }, 'could not report the failure on the issue'),
+      );
     } finally {
       clearInterval(beat);
       this.aborts.delete(abort);
     }
   }
 
-  private async reportFailure(github: GitHubApi | undefined, request: TaskRequest, saved: Record<string, unknown>, reason: string): Promise<void> {
+  /** Ends the task's status comment (or writes one) with `text`. */
+  private async report(github: GitHubApi | undefined, request: TaskRequest, saved: Record<string, unknown>, text: string): Promise<void> {
     if (!github) return;
-    const text = `❌ Code4Py stopped: ${reason}\n\nWhen that is fixed, comment \`/code4py retry\` to try again.`;
     if (typeof saved.statusCommentId === 'number') await github.updateComment(saved.statusCommentId, text);
     else await github.createComment(request.issueNumber, text);
+  }
+}
+
+/** The abort reason of a task stopped by `cancel`. */
+class TaskCancelled extends Error {
+  constructor() {
+    super('the task was cancelled');
   }
 }

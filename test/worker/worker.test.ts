@@ -10,6 +10,7 @@ import { handleRequest } from '../../src/worker/handle-request.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
 import { useValidation } from '../helpers/validation-ports.js';
 import { MemoryGitHub } from '../helpers/memory-github.js';
+import { processesWith } from '../helpers/host.js';
 
 const ANALYSIS: Analysis = { intent: 'algorithm', title: 'Add double', module: 'double', requirements: ['double a number'], assumptions: [], needs_clarification: false, questions: [] };
 const SOLUTION: Solution = {
@@ -155,5 +156,38 @@ describe('the worker', () => {
     expect(github.writes.filter((w) => w === 'commit')).toHaveLength(1);
     expect(github.pulls).toHaveLength(1);
     expect(queue.counts()).toEqual({ done: 1 });
+  });
+
+  it('cancel stops the running task at once: its sandbox is killed and nothing is published', async () => {
+    const marker = `code4py-cancel-${Date.now()}`;
+    const hanging: Solution = {
+      ...SOLUTION,
+      files: [SOLUTION.files[0]!, { path: 'test_double.py', content: `import subprocess\nimport sys\n\n\ndef test_hangs():\n    subprocess.run([sys.executable, "-c", "import time; time.sleep(120)", "${marker}"])\n`, patch: null }],
+    };
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', hanging);
+    queue.accept(comment('d1', '/code4py'));
+    const w = worker();
+    w.start();
+    const deadline = Date.now() + 20_000;
+    while ((await processesWith(marker)).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect((await processesWith(marker)).length).toBeGreaterThan(0);
+
+    const cancelledAt = Date.now();
+    expect(queue.accept(comment('d2', '/code4py cancel'))).toEqual({ queued: true });
+    await w.idle();
+    await w.stop();
+    expect(Date.now() - cancelledAt).toBeLessThan(10_000);
+    expect(await processesWith(marker)).toEqual([]);
+    expect(github.pulls).toEqual([]);
+    expect(github.refs.has('code4py/issue-3')).toBe(false);
+    const bodies = [...github.comments.values()].map((c) => c.body);
+    expect(bodies).toContainEqual(expect.stringContaining('🛑 Cancelled by @maintainer: the running task is stopping'));
+    expect(bodies).toContainEqual(expect.stringContaining('🛑 Code4Py stopped: the task was cancelled'));
+  });
+
+  it('cancel drops a queued task', async () => {
+    queue.accept(comment('d1', '/code4py'));
+    expect(queue.cancelIssue(comment('d2', '/code4py cancel'))).toEqual({ dropped: 1, stopping: 0 });
+    expect(queue.counts()).toEqual({ cancelled: 1 });
   });
 });
