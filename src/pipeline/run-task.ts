@@ -1,19 +1,15 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
 import { readRepoTarball } from '../github/tarball.js';
-import { TokenLedger, type Analysis, type FailureFeedback, type ModelClient, type RepoFile, type Solution, type SolutionFile } from '../llm/index.js';
+import { TokenLedger, type Analysis, type ModelClient, type RepoFile } from '../llm/index.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderPullRequestBody } from '../render/pull-request.js';
 import { StatusComment } from '../publish/status-comment.js';
 import type { ReadySandbox } from '../sandbox/select.js';
 import type { Linter } from '../validate/pipeline.js';
-import { validateWorkspace } from '../validate/pipeline.js';
-import type { Report } from '../validate/report.js';
-import { writeWorkspace, type InputFile } from '../validate/workspace.js';
+import { generateAndValidate, materialise, pushCommit, type Attempt } from './attempts.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { pickContext } from './context/pick-context.js';
-import { applyPathPolicy } from './generate/path-policy.js';
-
 
 /** What a worker hands the pipeline: the task, and ports to everything outside it. */
 export interface TaskPorts {
@@ -47,13 +43,6 @@ export type TaskOutcome =
   | { readonly kind: 'pull-request'; readonly number: number; readonly url: string; readonly passed: boolean }
   | { readonly kind: 'failed'; readonly attempts: number };
 
-interface Attempt {
-  readonly number: number;
-  readonly solution: Solution;
-  readonly accepted: readonly SolutionFile[];
-  readonly rejected: ReadonlyArray<{ path: string; reason: string }>;
-  readonly report: Report;
-}
 
 const branchOf = (issue: number) => `code4py/issue-${issue}`;
 
@@ -112,36 +101,18 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   const repoFiles = new Map(snapshot.files.map((f) => [f.path, f.content]));
   const context = pickContext(snapshot.files, analysis);
 
-  const attempts: Attempt[] = [];
-  let feedback: FailureFeedback | undefined;
-  for (let n = 1; n <= config.max_attempts; n++) {
-    await status.progress(`⏳ Code4Py is generating and validating the code (attempt ${n} of ${config.max_attempts})…`);
-    const previous = attempts.at(-1);
-    const solution = await ports.model.solve(
-      { task: taskText, analysis, context, ...(previous && feedback ? { repair: { previous: previous.accepted, failures: feedback } } : {}) },
-      usage,
-      { model, ...(ports.signal ? { signal: ports.signal } : {}) },
-    );
-    const checked = applyPathPolicy(solution.files, config.paths, new Set([...snapshot.symlinks, ...snapshot.submodules]));
-    // Edits by unified diff come with the next piece of work; until then the model is told to send whole files.
-    const policy = {
-      accepted: checked.accepted.filter((f) => f.content !== null),
-      rejected: [...checked.rejected, ...checked.accepted.filter((f) => f.content === null).map((f) => ({ path: f.path, reason: 'edits by patch are not supported yet: send the whole file as content' }))],
-    };
-    const files = materialise(repoFiles, policy.accepted);
-    const workspace = await writeWorkspace(files.all);
-    let report: Report;
-    try {
-      report = await validateWorkspace(workspace, { config, sandbox: ports.sandbox, linter: ports.linter, ...(ports.signal ? { signal: ports.signal } : {}) });
-    } finally {
-      await workspace.dispose();
-    }
-    // A cancelled task stops here: its last validation was cut short and proves nothing.
-    ports.signal?.throwIfAborted();
-    attempts.push({ number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report });
-    if (report.passed && policy.accepted.length > 0) break;
-    feedback = feedbackFrom(report, policy.rejected);
-  }
+  const attempts = await generateAndValidate({
+    task: taskText,
+    analysis,
+    context,
+    repoFiles,
+    blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]),
+    config,
+    ports,
+    usage,
+    model,
+    onAttempt: (n) => status.progress(`⏳ Code4Py is generating and validating the code (attempt ${n} of ${config.max_attempts})…`),
+  });
 
   const last = attempts.at(-1)!;
   const passed = last.report.passed && last.accepted.length > 0;
@@ -153,17 +124,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   // Publish: one commit with one tree of inline contents, on the branch head (never forced).
   const parent = branchHead ?? base.sha;
   const changed = materialise(repoFiles, last.accepted).changed;
-  let commit = typeof saved.commitSha === 'string' ? saved.commitSha : null;
-  if (!commit) {
-    const tree = await github.createTree(await github.commitTree(parent), changed.map((f) => ({ path: f.path, content: f.content.toString('utf8') })));
-    commit = await github.createCommit(`${analysis.title}\n\nGenerated by Code4Py for #${task.issueNumber}.`, tree, [parent]);
-    checkpoints.set('commitSha', commit);
-  }
-  if (!saved.branchMoved) {
-    if (branchHead) await github.updateBranch(branch, commit);
-    else await github.createBranch(branch, commit);
-    checkpoints.set('branchMoved', true);
-  }
+  const commit = await pushCommit(github, { branch, parent, exists: branchHead !== null, files: changed, message: `${analysis.title}\n\nGenerated by Code4Py for #${task.issueNumber}.` }, checkpoints);
 
   await completeCheckRun(github, await startCheckRun(github, commit, task.taskId, checkpoints), last.report, checkpoints);
 
@@ -192,33 +153,6 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       : `${failureText(attempts, config.command)}\n\nThe last attempt is in the draft pull request ${pull.url}, with its failing check.`,
   );
   return { kind: 'pull-request', number: pull.number, url: pull.url, passed };
-}
-
-/** The repository's files with the accepted ones written over them; `changed` holds only the new contents. */
-function materialise(repo: ReadonlyMap<string, Buffer>, accepted: readonly SolutionFile[]): { all: InputFile[]; changed: InputFile[] } {
-  const merged = new Map(repo);
-  const changed: InputFile[] = [];
-  for (const file of accepted) {
-    if (file.content === null) continue;
-    const content = Buffer.from(file.content);
-    merged.set(file.path, content);
-    changed.push({ path: file.path, content });
-  }
-  return { all: [...merged].map(([path, content]) => ({ path, content })), changed };
-}
-
-function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
-  return {
-    failingTests: report.tests.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => ({ id: c.id, outcome: c.outcome, message: c.message, details: c.details })),
-    findings: report.stages
-      .filter((s) => s.name !== 'tests' && s.name !== 'coverage')
-      .flatMap((s) => s.findings)
-      .filter((f) => f.severity !== 'info')
-      .slice(0, 40)
-      .map((f) => ({ path: f.path, line: f.line, rule: f.rule, message: f.message, severity: f.severity })),
-    summaries: report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`),
-    rejectedPaths: rejected,
-  };
 }
 
 function failureText(attempts: readonly Attempt[], command: string): string {
