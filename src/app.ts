@@ -1,6 +1,16 @@
 import type { Probot } from 'probot';
 import { CHECK_RUN_NAME } from './pipeline/check-run.js';
-import { CheckRunPayloadSchema, IssueCommentPayloadSchema, IssuesPayloadSchema, issueOfBranch, MAYBE_COMMAND, type TaskRequest, type Trigger } from './webhooks/requests.js';
+import {
+  CheckRunPayloadSchema,
+  IssueCommentPayloadSchema,
+  IssuesPayloadSchema,
+  issueOfBranch,
+  MAYBE_COMMAND,
+  ReviewCommentPayloadSchema,
+  ReviewPayloadSchema,
+  type TaskRequest,
+  type Trigger,
+} from './webhooks/requests.js';
 
 /** Where deliveries go: a durable queue. Both calls are synchronous and local: no network I/O on the webhook path. */
 export interface Intake {
@@ -44,6 +54,28 @@ export function createApp(intake: Intake) {
       if (trigger.kind === 'answer' && p.issue.pull_request !== undefined) return;
       const result = intake.accept(requestOf(context.id, p, trigger));
       context.log.debug({ deliveryId: context.id, ...result }, 'comment delivery taken');
+    });
+
+    // Reviews and line comments on the bot's pull requests: the worker decides whether they ask for a change.
+    app.on('pull_request_review.submitted', async (context) => {
+      const parsed = ReviewPayloadSchema.safeParse(context.payload);
+      if (!parsed.success) return;
+      const p = parsed.data;
+      const body = p.review.body ?? '';
+      if (p.sender.type === 'Bot' || issueOfBranch(p.pull_request.head.ref) === null) return;
+      if (!MAYBE_COMMAND.test(body) && !body.includes('/') && p.review.state !== 'changes_requested') return;
+      const result = intake.accept(requestOf(context.id, { ...p, issue: { number: p.pull_request.number } }, { kind: 'review', reviewId: p.review.id, body, state: p.review.state }));
+      context.log.debug({ deliveryId: context.id, ...result }, 'review delivery taken');
+    });
+
+    app.on('pull_request_review_comment.created', async (context) => {
+      const parsed = ReviewCommentPayloadSchema.safeParse(context.payload);
+      if (!parsed.success) return;
+      const p = parsed.data;
+      if (p.sender.type === 'Bot' || issueOfBranch(p.pull_request.head.ref) === null || !p.comment.body.includes('/')) return;
+      const trigger: Trigger = { kind: 'review-comment', commentId: p.comment.id, body: p.comment.body, path: p.comment.path, line: p.comment.line ?? null };
+      const result = intake.accept(requestOf(context.id, { ...p, issue: { number: p.pull_request.number } }, trigger));
+      context.log.debug({ deliveryId: context.id, ...result }, 'review comment delivery taken');
     });
 
     // "Re-run" on the bot's check run validates the same commit again.

@@ -30,6 +30,14 @@ export interface PullRequestData {
   readonly headSha: string;
 }
 
+export interface PullRequestDetails extends PullRequestData {
+  readonly title: string;
+  readonly body: string;
+  /** The head branch's name (`code4py/issue-7`) and the base branch's. */
+  readonly headRef: string;
+  readonly baseRef: string;
+}
+
 export interface CheckRunOutput {
   readonly title: string;
   readonly summary: string;
@@ -64,6 +72,7 @@ export interface GitHubApi {
   createBranch(branch: string, sha: string): Promise<void>;
   /** Moves a branch forward; never forced, so a commit someone else pushed is never lost. */
   updateBranch(branch: string, sha: string): Promise<void>;
+  getPullRequest(number: number): Promise<PullRequestDetails>;
   /** The open pull request whose head is `branch` in this repository, if any. */
   findPullRequest(branch: string): Promise<PullRequestData | null>;
   createPullRequest(input: { title: string; body: string; head: string; base: string; draft: boolean }): Promise<PullRequestData>;

@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from 'probot';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import type { CheckRunOutput, CommentData, GitHubApi, IssueData, Permission, PullRequestData } from './api.js';
+import type { CheckRunOutput, CommentData, GitHubApi, IssueData, Permission, PullRequestData, PullRequestDetails } from './api.js';
 import { GitHubApiError } from './errors.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -133,6 +133,12 @@ export class OctokitGitHub implements GitHubApi {
 
   async updateBranch(branch: string, sha: string): Promise<void> {
     await this.call(`moving the branch ${branch}`, () => this.octokit.rest.git.updateRef({ ...this.ref, ref: `heads/${branch}`, sha, force: false }));
+  }
+
+  async getPullRequest(number: number): Promise<PullRequestDetails> {
+    const { data } = await this.call(`reading pull request #${number}`, () => this.octokit.rest.pulls.get({ ...this.ref, pull_number: number }));
+    const pull = Pull.extend({ title: z.string(), body: z.string().nullable(), head: z.object({ sha: z.string(), ref: z.string() }), base: z.object({ ref: z.string() }) }).parse(data);
+    return { number: pull.number, url: pull.html_url, state: pull.state, headSha: pull.head.sha, title: pull.title, body: pull.body ?? '', headRef: pull.head.ref, baseRef: pull.base.ref };
   }
 
   async findPullRequest(branch: string): Promise<PullRequestData | null> {

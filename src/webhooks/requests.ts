@@ -8,6 +8,10 @@ export const TriggerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('comment'), commentId: z.number().int(), body: z.string(), isPullRequest: z.boolean() }),
   /** Any other comment on an issue whose task waits for an answer to its questions. */
   z.object({ kind: z.literal('answer'), commentId: z.number().int() }),
+  /** `pull_request_review.submitted`: refines when it mentions the command or requests changes. */
+  z.object({ kind: z.literal('review'), reviewId: z.number().int(), body: z.string(), state: z.string() }),
+  /** `pull_request_review_comment.created`: a line comment; refines when it mentions the command. */
+  z.object({ kind: z.literal('review-comment'), commentId: z.number().int(), body: z.string(), path: z.string(), line: z.number().int().nullable() }),
   /** `check_run.rerequested` on the bot's check: validate that commit again. */
   z.object({ kind: z.literal('rerun'), headSha: z.string().regex(/^[0-9a-f]{40}$/) }),
 ]);
@@ -65,3 +69,25 @@ export function issueOfBranch(branch: string | null): number | null {
   const match = /^code4py\/issue-(\d+)$/.exec(branch ?? '');
   return match ? Number(match[1]) : null;
 }
+
+const PullRequest = z.object({ number: z.number().int(), head: z.object({ ref: z.string() }) });
+
+/** The fields of `pull_request_review.submitted` the bot uses. */
+export const ReviewPayloadSchema = z.object({
+  action: z.literal('submitted'),
+  review: z.object({ id: z.number().int(), body: z.string().nullable(), state: z.string(), user: User }),
+  pull_request: PullRequest,
+  repository: Repository,
+  sender: User,
+  installation: Installation,
+});
+
+/** The fields of `pull_request_review_comment.created` the bot uses. */
+export const ReviewCommentPayloadSchema = z.object({
+  action: z.literal('created'),
+  comment: z.object({ id: z.number().int(), body: z.string(), path: z.string(), line: z.number().int().nullable().optional(), user: User }),
+  pull_request: PullRequest,
+  repository: Repository,
+  sender: User,
+  installation: Installation,
+});

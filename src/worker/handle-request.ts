@@ -1,4 +1,5 @@
-import { helpText, parseCommand } from '../commands.js';
+import { helpText, mentionsCommand, parseCommand } from '../commands.js';
+import { runRefineTask } from '../pipeline/refine.js';
 import { parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import { errorMessage } from '../errors.js';
 import type { GitHubApi } from '../github/api.js';
@@ -11,6 +12,8 @@ import { runGenerateTask, type TaskOutcome, type TaskPorts } from '../pipeline/r
 export type HandledOutcome =
   | TaskOutcome
   | { readonly kind: 'rerun'; readonly passed: boolean }
+  | { readonly kind: 'refined'; readonly commit: string; readonly passed: true }
+  | { readonly kind: 'not-ours' }
   | { readonly kind: 'ignored'; readonly why: string }
   | { readonly kind: 'answered'; readonly what: 'help' | 'invalid-config' | 'not-yet' | 'cancel' };
 
@@ -46,6 +49,16 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
   if (trigger.kind === 'rerun') {
     return runRerun({ taskId, issueNumber: request.issueNumber, sender: request.sender, headSha: trigger.headSha, config }, ports);
   }
+  const refine = (feedback: { body: string; path?: string; line?: number }) =>
+    runRefineTask({ taskId, pullNumber: request.issueNumber, sender: request.sender, feedback: [{ author: request.sender, ...feedback }], config }, ports);
+  if (trigger.kind === 'review') {
+    const asked = mentionsCommand(trigger.body, config.command) || trigger.state.toLowerCase() === 'changes_requested';
+    return asked && trigger.body.trim() ? refine({ body: trigger.body }) : { kind: 'ignored', why: 'the review asks for nothing' };
+  }
+  if (trigger.kind === 'review-comment') {
+    if (!mentionsCommand(trigger.body, config.command)) return { kind: 'ignored', why: 'the comment does not mention the command' };
+    return refine({ body: trigger.body, path: trigger.path, ...(trigger.line !== null ? { line: trigger.line } : {}) });
+  }
   if (trigger.kind === 'answer') {
     // The issue's author may answer the questions whatever their permission (DESIGN.md §1); others need it.
     const issue = await ports.github.getIssue(request.issueNumber);
@@ -78,8 +91,8 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
       return { kind: 'answered', what: 'cancel' };
     }
     case 'refine':
-      // Answered honestly until it lands (the next issue): nothing pretends to have happened.
-      return answer(ports.github, request, config, 'not-yet', `\`${config.command} refine\` is not available in this version of Code4Py yet.`);
+      if (!trigger.isPullRequest) return answer(ports.github, request, config, 'not-yet', `\`${config.command} refine\` works on the pull request Code4Py opened; on the issue use \`${config.command} generate <instructions>\`.`);
+      return refine({ body: command.feedback });
   }
 }
 

@@ -202,4 +202,42 @@ describe('a labelled issue, end to end', () => {
     expect(model.bodies.at(-1)).toContain('Words, split on whitespace.');
     github.assertNoViolations();
   });
+
+  it('refines its pull request on `/code4py refine` and on a line comment that mentions /code4py', async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', SOLUTION);
+    await label();
+    await settle();
+    const pull = [...github.repo(REPO).pulls.values()][0]!;
+    const refined: Solution = { ...SOLUTION, summary: 'count_words() also counts tabs', files: [{ path: 'words.py', content: SOLUTION.files[0]!.content!.replace('"""Count', '"""Count (tabs too)'), patch: null }, SOLUTION.files[1]!] };
+    model.script('code4py_solution', refined);
+    await deliverWebhook(probot, {
+      name: 'issue_comment',
+      payload: issueCommentCreatedPayload({ owner: 'octo', repo: 'calc', sender: 'alice', body: '/code4py refine mention tabs in the docstring', issue: { number: pull.number }, onPullRequest: true }),
+    });
+    await settle();
+    const branch = `code4py/issue-${issue}`;
+    expect(github.filesAt(REPO, branch)['words.py']).toContain('(tabs too)');
+    expect(model.bodies.at(-1)).toContain('mention tabs in the docstring');
+
+    const group = (examples as unknown as Array<{ name: string; examples: Array<Record<string, any>> }>).find((g) => g.name === 'pull_request_review_comment')!;
+    const payload = structuredClone(group.examples.find((e) => e.action === 'created')!);
+    Object.assign(payload.comment, { id: 777, body: 'Please /code4py: return 0 for None too', path: 'words.py', line: 3 });
+    payload.comment.user.type = 'User';
+    Object.assign(payload.pull_request, { number: pull.number });
+    payload.pull_request.head.ref = branch;
+    Object.assign(payload.repository, { name: 'calc', full_name: REPO });
+    payload.repository.owner.login = 'octo';
+    Object.assign(payload.sender, { login: 'alice', type: 'User' });
+    payload.installation = { id: github.installationId, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==' };
+    model.script('code4py_solution', SOLUTION);
+    await deliverWebhook(probot, { name: 'pull_request_review_comment', payload });
+    await settle();
+    const last = model.bodies.at(-1)!;
+    expect(last).toContain('return 0 for None too');
+    expect(last).toContain('words.py');
+    const runs = [...github.repo(REPO).checkRuns.values()];
+    expect(runs).toHaveLength(3);
+    expect(runs.every((r) => r.conclusion === 'success')).toBe(true);
+    github.assertNoViolations();
+  });
 });

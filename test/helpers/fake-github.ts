@@ -536,6 +536,12 @@ export class FakeGitHub {
         return paginate(op, query, pulls.reverse().map((p) => this.pullJson(repo, p)));
       },
       'pulls/create': ({ op, body }) => this.createPull(this.repoOf(op), body),
+      'pulls/get': ({ op }) => {
+        const repo = this.repoOf(op);
+        const pull = repo.pulls.get(Number(op.params.pull_number));
+        if (!pull) throw notFound();
+        return { status: 200, body: this.pullJson(repo, pull) };
+      },
       'pulls/update': ({ op, body }) => {
         const repo = this.repoOf(op);
         const pull = repo.pulls.get(Number(op.params.pull_number));

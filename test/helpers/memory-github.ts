@@ -2,7 +2,7 @@ import { create as createTar } from 'tar';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { CheckRunOutput, CommentData, GitHubApi, IssueData, Permission, PullRequestData } from '../../src/github/api.js';
+import type { CheckRunOutput, CommentData, GitHubApi, IssueData, Permission, PullRequestData, PullRequestDetails } from '../../src/github/api.js';
 import { GitHubApiError } from '../../src/github/errors.js';
 
 interface Commit {
@@ -131,6 +131,23 @@ export class MemoryGitHub implements GitHubApi {
     if (current && !this.commits.get(sha)?.parents.includes(current)) throw new GitHubApiError('Update is not a fast forward', 422);
     this.refs.set(branch, sha);
   }
+  async getPullRequest(number: number): Promise<PullRequestDetails> {
+    const pull = this.pulls.find((p) => p.number === number);
+    if (!pull) throw new GitHubApiError(`no pull request #${number}`, 404);
+    return { ...pull, headSha: this.refs.get(pull.head)!, headRef: pull.head, baseRef: pull.base };
+  }
+
+  /** Someone else pushes a commit to a branch. */
+  pushAs(branch: string, files: Record<string, string>, message = 'A human commit'): string {
+    const parent = this.refs.get(branch)!;
+    const tree = new Map(this.commits.get(parent)!.tree);
+    for (const [path, content] of Object.entries(files)) tree.set(path, content);
+    const sha = this.sha();
+    this.commits.set(sha, { tree, parents: [parent], message });
+    this.refs.set(branch, sha);
+    return sha;
+  }
+
   async findPullRequest(branch: string): Promise<PullRequestData | null> {
     return this.pulls.find((p) => p.head === branch && p.state === 'open') ?? null;
   }
