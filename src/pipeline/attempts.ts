@@ -3,7 +3,8 @@ import type { GitHubApi } from '../github/api.js';
 import type { Analysis, FailureFeedback, RepoFile, ReviewFeedback, Solution, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
 import { validateWorkspace } from '../validate/pipeline.js';
 import type { Report } from '../validate/report.js';
-import { writeWorkspace, type InputFile } from '../validate/workspace.js';
+import { decodeText, writeWorkspace, type InputFile } from '../validate/workspace.js';
+import { applyModelPatch } from './generate/apply-patch.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 import type { TaskPorts } from './run-task.js';
 
@@ -56,11 +57,7 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
       { model: input.model, ...(ports.signal ? { signal: ports.signal } : {}) },
     );
     const checked = applyPathPolicy(solution.files, config.paths, input.blocked);
-    // Edits by unified diff come with the next piece of work; until then the model is told to send whole files.
-    const policy = {
-      accepted: checked.accepted.filter((f) => f.content !== null),
-      rejected: [...checked.rejected, ...checked.accepted.filter((f) => f.content === null).map((f) => ({ path: f.path, reason: 'edits by patch are not supported yet: send the whole file as content' }))],
-    };
+    const policy = applyPatches(checked.accepted, checked.rejected, input.repoFiles);
     const files = materialise(input.repoFiles, policy.accepted);
     const workspace = await writeWorkspace(files.all);
     let report: Report;
@@ -129,3 +126,38 @@ export function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: str
   };
 }
 
+
+/** How much of a file's current content a failed patch's feedback carries back to the model. */
+const MAX_CONTENT_IN_FEEDBACK = 20_000;
+
+/**
+ * Turns patch entries into whole files by applying them to the files as they are. A patch that does not
+ * apply writes nothing: the file is listed as not written, and the next attempt is told why, with the
+ * file's current content — the corrective round.
+ */
+function applyPatches(
+  accepted: readonly SolutionFile[],
+  rejected: ReadonlyArray<{ path: string; reason: string }>,
+  repoFiles: ReadonlyMap<string, Buffer>,
+): { accepted: SolutionFile[]; rejected: Array<{ path: string; reason: string }> } {
+  const result = { accepted: [] as SolutionFile[], rejected: [...rejected] };
+  for (const file of accepted) {
+    if (file.content !== null || file.patch === null) {
+      result.accepted.push(file);
+      continue;
+    }
+    const existing = repoFiles.get(file.path);
+    const current = existing === undefined ? null : decodeText(existing);
+    if (existing !== undefined && current === null) {
+      result.rejected.push({ path: file.path, reason: 'the file is not UTF-8 text, so it cannot be patched' });
+      continue;
+    }
+    const applied = applyModelPatch(file.path, current, file.patch);
+    if (applied.ok) result.accepted.push({ ...file, content: applied.content, patch: null });
+    else {
+      const shown = current === null ? '' : `\n\n${current.length > MAX_CONTENT_IN_FEEDBACK ? `${current.slice(0, MAX_CONTENT_IN_FEEDBACK)}\n… (cut)` : current}`;
+      result.rejected.push({ path: file.path, reason: `${applied.reason}${shown}` });
+    }
+  }
+  return result;
+}

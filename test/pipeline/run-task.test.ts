@@ -174,12 +174,20 @@ describe('the generate pipeline', () => {
     expect(github.pulls[0]?.body).toContain('`.github/workflows/evil.yml`');
   });
 
-  it('lists a file sent as a patch as not written, since edits by patch are not supported yet', async () => {
-    const patched: Solution = { ...GOOD, files: [...GOOD.files, { path: 'helpers.py', content: null, patch: '--- a/helpers.py\n+++ b/helpers.py\n@@ -0,0 +1 @@\n+X = 1\n' }] };
-    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', patched);
-    await runGenerateTask(task(), ports());
-    expect(github.filesAt('code4py/issue-7').has('helpers.py')).toBe(false);
-    expect(github.pulls[0]?.body).toContain('`helpers.py`: edits by patch are not supported yet');
+  it('applies a patch to an existing file, and sends a patch that does not apply back with the file as it is', async () => {
+    github = new MemoryGitHub({ 'README.md': '# calc\n', 'requirements.txt': '', 'util.py': 'def one():\n    return 1\n' });
+    github.permissions.set('maintainer', 'write');
+    github.issues.set(7, { number: 7, title: 'Median', body: 'Add a `median(values)` function.', author: 'maintainer', state: 'open' });
+    const badPatch: Solution = { ...GOOD, files: [{ path: 'util.py', content: null, patch: '--- a/util.py\n+++ b/util.py\n@@ -1,2 +1,2 @@\n def uno():\n-    return 1\n+    return 2\n' }] };
+    const goodPatch: Solution = { ...GOOD, files: [...GOOD.files, { path: 'util.py', content: null, patch: '--- a/util.py\n+++ b/util.py\n@@ -1,2 +1,5 @@\n def one():\n     return 1\n+\n+\n+TWO = 2\n' }] };
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', badPatch, goodPatch);
+    const outcome = await runGenerateTask(task(), ports());
+    expect(outcome).toMatchObject({ kind: 'pull-request', passed: true });
+    // The first attempt's patch did not apply: the repair request says so and carries the file as it is.
+    const repair = model.bodies[2]!;
+    expect(repair).toContain('util.py');
+    expect(repair).toContain('def one():');
+    expect(github.filesAt('code4py/issue-7').get('util.py')).toBe('def one():\n    return 1\n\n\nTWO = 2\n');
   });
 
   it('makes no second commit or pull request when a task resumes after publishing', async () => {
