@@ -56,6 +56,18 @@ export const RepoConfigSchema = z.strictObject({
     .default(200_000)
     .describe('Model tokens (prompt and completion, all calls) one task may spend; the task stops with a message when it would spend more.'),
   paths: PathsSchema,
+  context: z
+    .strictObject({
+      max_tokens: z
+        .number()
+        .int()
+        .min(1000)
+        .max(200_000)
+        .default(12_000)
+        .describe('Tokens the repository context (map, conventions, relevant files) may cost in the solution prompt; it never costs more.'),
+    })
+    .prefault({})
+    .describe('What of the repository the model is shown beside the task.'),
   draft: z.boolean().default(false).describe('When every attempt fails, also open a draft pull request with the last attempt and its failing check (otherwise only a comment).'),
   _extends: z.string().optional().describe("Probot's inheritance: start from another repository's file, e.g. `.github` (the organisation's) or `owner/repo:path.yml`."),
 });

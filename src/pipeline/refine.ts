@@ -6,7 +6,7 @@ import { decodeText } from '../validate/workspace.js';
 import { issueOfBranch } from '../webhooks/requests.js';
 import { generateAndValidate, materialise, pushCommit } from './attempts.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
-import { pickContext } from './context/pick-context.js';
+import { buildContext } from './context/pick-context.js';
 import type { TaskPorts } from './run-task.js';
 
 export interface RefineTask {
@@ -58,10 +58,12 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
   const usage = new TokenLedger(config.max_tokens_per_task);
   const model = config.model ?? ports.defaultModel;
   const repoFiles = new Map(headSnapshot.files.map((f) => [f.path, f.content]));
+  const taskText = { number: issue.number, title: issue.title, body: issue.body, comments: [] };
+  const context = await buildContext({ files: headSnapshot.files, task: taskText, analysis, maxTokens: config.context.max_tokens }, ports.sandbox.sandbox, ports.signal);
   const attempts = await generateAndValidate({
-    task: { number: issue.number, title: issue.title, body: issue.body, comments: [] },
+    task: taskText,
     analysis,
-    context: pickContext(headSnapshot.files, analysis),
+    context: context.files,
     refinement: { current, feedback: task.feedback },
     repoFiles,
     blocked: new Set([...headSnapshot.symlinks, ...headSnapshot.submodules]),

@@ -9,7 +9,7 @@ import type { ReadySandbox } from '../sandbox/select.js';
 import type { Linter } from '../validate/pipeline.js';
 import { generateAndValidate, materialise, pushCommit, type Attempt } from './attempts.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
-import { pickContext } from './context/pick-context.js';
+import { buildContext } from './context/pick-context.js';
 
 /** What a worker hands the pipeline: the task, and ports to everything outside it. */
 export interface TaskPorts {
@@ -99,12 +99,12 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   const branchHead = await github.branchSha(branch);
   const snapshot = await readRepoTarball(await github.downloadTarball(branchHead ?? base.sha), config.limits);
   const repoFiles = new Map(snapshot.files.map((f) => [f.path, f.content]));
-  const context = pickContext(snapshot.files, analysis);
+  const context = await buildContext({ files: snapshot.files, task: taskText, analysis, maxTokens: config.context.max_tokens }, ports.sandbox.sandbox, ports.signal);
 
   const attempts = await generateAndValidate({
     task: taskText,
     analysis,
-    context,
+    context: context.files,
     repoFiles,
     blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]),
     config,
@@ -135,7 +135,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
     assumptions: analysis.assumptions,
     files: changed.map((f) => ({ path: f.path, kind: repoFiles.has(f.path) ? 'changed' : 'added' })),
     notWritten: last.rejected,
-    contextFiles: context.map((f) => f.path),
+    contextFiles: [...context.paths],
     report: last.report,
     attempts: last.number,
     tokens: usage.snapshot,

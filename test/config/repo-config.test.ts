@@ -26,6 +26,7 @@ describe('repository config (.github/code4py.yml)', () => {
         max_attempts: 3,
         max_tokens_per_task: 200_000,
         paths: { allow: ['**/*.py', 'requirements*.txt'], deny: [], max_files: 20, max_bytes: 512 * 1024 },
+        context: { max_tokens: 12_000 },
         draft: false,
       });
     });
@@ -152,7 +153,7 @@ limits:
       expect(schema.type).toBe('object');
       expect(schema.additionalProperties).toBe(false);
       expect(Object.keys(schema.properties).sort()).toEqual(
-        ['_extends', 'command', 'dependencies', 'draft', 'label', 'limits', 'lint', 'max_attempts', 'max_tokens_per_task', 'model', 'paths', 'permission', 'security', 'tests'].sort(),
+        ['_extends', 'command', 'context', 'dependencies', 'draft', 'label', 'limits', 'lint', 'max_attempts', 'max_tokens_per_task', 'model', 'paths', 'permission', 'security', 'tests'].sort(),
       );
     });
 

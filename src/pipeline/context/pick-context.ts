@@ -1,37 +1,66 @@
-import type { Analysis, RepoFile } from '../../llm/index.js';
+import type { Analysis, TaskText } from '../../llm/index.js';
+import type { Sandbox } from '../../sandbox/types.js';
 import { decodeText, type InputFile } from '../../validate/workspace.js';
+import { rank, words } from './bm25.js';
+import { conventionFiles, isTestPath } from './conventions.js';
+import { packContext, type RepoContext } from './pack.js';
+import { definedNames, readRepoMap, type RepoMap } from './repo-map.js';
 
-const CONVENTIONS = /(^|\/)(requirements[^/]*\.txt|pyproject\.toml|setup\.cfg|conftest\.py|README(\.md|\.rst|\.txt)?)$/i;
+export { MAP_PATH, type RepoContext } from './pack.js';
+
+/** The default of `context.max_tokens`. */
+export const DEFAULT_CONTEXT_TOKENS = 12_000;
+
+/** Ranking reads a module's opening only: past it, a large module repeats its words and costs time. */
+const RANKED_CHARS = 32_000;
+
+export interface ContextRequest {
+  /** The repository at the commit the work builds on. */
+  readonly files: readonly InputFile[];
+  readonly task: TaskText;
+  readonly analysis: Analysis;
+  /** Tokens the context may cost in the prompt (`context.max_tokens`). */
+  readonly maxTokens?: number;
+}
 
 /**
- * Repository files to show the model beside the task, within a character budget: the project's conventions
- * (requirements, pyproject, README, conftest) first, then the Python files whose names share words with
- * the task, smallest first. (Ranking by content and a real tokenizer come with the context stage.)
+ * The repository context for the solution prompt: a map of the Python code built with Python's parser in
+ * the sandbox, the conventions, and the files most relevant to the task, within the token budget.
  */
-export function pickContext(files: readonly InputFile[], analysis: Analysis, budgetChars = 24_000): RepoFile[] {
-  const words = new Set(
-    [analysis.module, analysis.title, ...analysis.requirements]
-      .join(' ')
-      .toLowerCase()
-      .split(/[^a-z0-9]+/)
-      .filter((w) => w.length > 2),
-  );
-  const score = (path: string): number => {
-    if (CONVENTIONS.test(path)) return 100;
-    const parts = path.toLowerCase().split(/[^a-z0-9]+/);
-    return parts.filter((p) => words.has(p)).length;
-  };
-  const candidates = files
-    .filter((f) => f.path.endsWith('.py') || CONVENTIONS.test(f.path))
-    .map((f) => ({ path: f.path, text: decodeText(f.content), score: score(f.path) }))
-    .filter((f): f is { path: string; text: string; score: number } => f.text !== null)
-    .sort((a, b) => b.score - a.score || a.text.length - b.text.length || a.path.localeCompare(b.path));
-  const picked: RepoFile[] = [];
-  let used = 0;
-  for (const file of candidates) {
-    if (used + file.text.length > budgetChars) continue;
-    picked.push({ path: file.path, content: file.text });
-    used += file.text.length;
+export async function buildContext(request: ContextRequest, sandbox: Sandbox, signal?: AbortSignal): Promise<RepoContext> {
+  const map = await readRepoMap(sandbox, request.files, signal);
+  return chooseContext(request, map);
+}
+
+/** The pure part of buildContext: ranking and packing, given the map. The same input gives the same context. */
+export function chooseContext(request: ContextRequest, map: RepoMap): RepoContext {
+  const texts = new Map<string, string>();
+  for (const file of request.files) {
+    const text = decodeText(file.content);
+    if (text !== null) texts.set(file.path, text);
   }
-  return picked;
+  const modules = new Map(map.modules.map((m) => [m.path, m]));
+  const documents = map.modules.map((module) => {
+    const path = words(module.path.replace(/\.py$/, ''));
+    const names = words(definedNames(module).join(' '));
+    const docs = words([module.doc, ...module.symbols.flatMap((s) => [s.doc, ...s.methods.map((m) => m.doc)])].filter(Boolean).join(' '));
+    // Repeating a field weighs it: a word in the path or a defined name says more than one in the body.
+    return { id: module.path, words: [...path, ...path, ...path, ...names, ...names, ...docs, ...words((texts.get(module.path) ?? '').slice(0, RANKED_CHARS))] };
+  });
+  const scores = rank(documents, words(taskQuery(request.task, request.analysis)));
+  const tests = scores.filter((s) => isTestPath(s.id) && texts.has(s.id)).map((s) => s.id);
+  const relevant = scores.filter((s) => s.score > 0 && texts.has(s.id));
+  return packContext({
+    budget: request.maxTokens ?? DEFAULT_CONTEXT_TOKENS,
+    modules: scores.map((s) => modules.get(s.id)!),
+    ...(map.problem ? { mapProblem: map.problem } : {}),
+    conventions: conventionFiles(texts, tests),
+    ranked: relevant.map((s) => ({ path: s.id, content: texts.get(s.id)! })),
+  });
+}
+
+/** What the task is about, in words: the analysis (the precise part) and the issue as written. */
+export function taskQuery(task: TaskText, analysis: Analysis): string {
+  // The module name is the analysis' most precise word for the task: it counts twice.
+  return [analysis.module, analysis.module, analysis.title, ...analysis.requirements, task.title, task.body, task.instructions ?? ''].join('\n');
 }
