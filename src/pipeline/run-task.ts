@@ -1,7 +1,7 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
 import { readRepoTarball } from '../github/tarball.js';
-import { TokenLedger, type Analysis, type ModelClient, type RepoFile } from '../llm/index.js';
+import { TokenLedger, type Analysis, type ModelClient } from '../llm/index.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { renderPullRequestBody } from '../render/pull-request.js';
 import { StatusComment } from '../publish/status-comment.js';
@@ -177,4 +177,3 @@ function failureText(attempts: readonly Attempt[], command: string): string {
   ].join('\n');
 }
 
-export type { RepoFile };

@@ -17,10 +17,6 @@ export class StatusComment {
     private readonly now: () => number = Date.now,
   ) {}
 
-  get commentId(): number | null {
-    return this.id;
-  }
-
   /** Shows progress; skipped when the last write was too recent (the final text replaces it anyway). */
   async progress(text: string): Promise<void> {
     if (this.id !== null && this.now() - this.lastWrite < this.minIntervalMs) return;

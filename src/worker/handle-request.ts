@@ -1,7 +1,6 @@
 import { helpText, mentionsCommand, parseCommand } from '../commands.js';
 import { runRefineTask } from '../pipeline/refine.js';
 import { parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
-import { errorMessage } from '../errors.js';
 import type { GitHubApi } from '../github/api.js';
 import { permissionReaches } from '../github/api.js';
 import type { TaskRequest } from '../webhooks/requests.js';
@@ -39,6 +38,8 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
     return { kind: 'answered', what: 'invalid-config' };
   }
   const config: RepoConfig = parsed.config;
+  // The worker's own failure and cancel messages name the repository's command word.
+  ports.checkpoints.set('command', config.command);
   const generate = (instructions?: string, commentId?: number, senderTrusted = false) =>
     runGenerateTask(
       { taskId, issueNumber: request.issueNumber, sender: request.sender, config, senderTrusted, ...(instructions ? { instructions } : {}), ...(commentId ? { commentId } : {}) },
@@ -102,9 +103,4 @@ async function answer(github: GitHubApi, request: TaskRequest, config: RepoConfi
   if (!permissionReaches(permission, config.permission)) return { kind: 'ignored', why: 'sender lacks permission' };
   await github.createComment(request.issueNumber, text);
   return { kind: 'answered', what };
-}
-
-/** A one-line reason a user can act on, for the status comment of a task that failed. */
-export function failureReason(error: unknown): string {
-  return errorMessage(error);
 }

@@ -121,7 +121,7 @@ export class Worker {
       if (abort.signal.reason instanceof TaskCancelled) {
         log.info(meta, 'task cancelled');
         queue.complete(taskId, this.id, 'cancelled');
-        await this.report(github, request, checkpoints.get(), `🛑 Code4Py stopped: the task was cancelled with \`/code4py cancel\`. Comment \`/code4py retry\` to start again.`).catch(() => undefined);
+        await this.report(github, request, checkpoints.get(), (command) => `🛑 Code4Py stopped: the task was cancelled with \`${command} cancel\`. Comment \`${command} retry\` to start again.`).catch(() => undefined);
         return;
       }
       if (abort.signal.aborted) {
@@ -132,7 +132,7 @@ export class Worker {
       }
       log.error({ ...meta, error: reason }, 'task failed');
       queue.fail(taskId, this.id, reason);
-      await this.report(github, request, checkpoints.get(), `❌ Code4Py stopped: ${reason}\n\nWhen that is fixed, comment \`/code4py retry\` to try again.`).catch((e: unknown) =>
+      await this.report(github, request, checkpoints.get(), (command) => `❌ Code4Py stopped: ${reason}\n\nWhen that is fixed, comment \`${command} retry\` to try again.`).catch((e: unknown) =>
         log.error({ ...meta, error: errorMessage(e) }, 'could not report the failure on the issue'),
       );
     } finally {
@@ -141,9 +141,10 @@ export class Worker {
     }
   }
 
-  /** Ends the task's status comment (or writes one) with `text`. */
-  private async report(github: GitHubApi | undefined, request: TaskRequest, saved: Record<string, unknown>, text: string): Promise<void> {
+  /** Ends the task's status comment (or writes one) with the message, in the repository's command word. */
+  private async report(github: GitHubApi | undefined, request: TaskRequest, saved: Record<string, unknown>, message: (command: string) => string): Promise<void> {
     if (!github) return;
+    const text = message(typeof saved.command === 'string' ? saved.command : '/code4py');
     if (typeof saved.statusCommentId === 'number') await github.updateComment(saved.statusCommentId, text);
     else await github.createComment(request.issueNumber, text);
   }

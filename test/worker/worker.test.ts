@@ -102,6 +102,13 @@ describe('the worker', () => {
     expect(queue.counts()).toEqual({ done: 1, failed: 1 });
   });
 
+  it('names the repository\'s own command word when it reports a failure', async () => {
+    config = { command: '/bot' };
+    queue.accept(comment('d1', '/bot'));
+    await drain(worker('http://127.0.0.1:9/v1'));
+    expect([...github.comments.values()].at(-1)?.body).toContain('comment `/bot retry`');
+  });
+
   it('comments once naming the key of an invalid config, and does no work', async () => {
     config = { max_attempts: 99, paths: { alow: ['x'] } };
     queue.accept(comment('d1', '/code4py'));
