@@ -65,6 +65,15 @@ export const RepoConfigSchema = z.strictObject({
         .max(200_000)
         .default(12_000)
         .describe('Tokens the repository context (map, conventions, relevant files) may cost in the solution prompt; it never costs more.'),
+      embeddings_model: z
+        .string()
+        .trim()
+        .min(1, 'an embeddings model name such as text-embedding-3-small, or leave the key out')
+        .max(200)
+        .optional()
+        .describe(
+          "An embeddings model of the operator's OpenAI-compatible endpoint (POST /embeddings), such as text-embedding-3-small or nomic-embed-text. When set, the modules BM25 ranks best are reranked by how close their map entries are to the task; left out, BM25 alone ranks them.",
+        ),
     })
     .prefault({})
     .describe('What of the repository the model is shown beside the task.'),

@@ -1,6 +1,7 @@
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { parseAnswer } from './answer.js';
 import type { TokenLedger } from './budget.js';
+import { EmbeddingsTransport, type EmbedOptions } from './embeddings.js';
 import { ModelOutputError, ModelRequestError } from './errors.js';
 import { analysisMessages, correctiveMessage, fencedAnswerInstruction, solutionMessages } from './prompts/messages.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
@@ -25,6 +26,8 @@ export interface ModelClientOptions {
   /** Tests replace the waits between attempts and the jitter. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** The HTTP layer under the SDK: recording or replaying a transcript (src/llm/transcript.ts), tests, proxies. */
+  fetch?: typeof fetch;
 }
 
 export const DEFAULT_TIMEOUT_MS = 180_000;
@@ -43,6 +46,8 @@ export class OpenAIModelClient implements ModelClient {
   private readonly log: ModelLogger | undefined;
   /** False once this server has rejected `response_format` and accepted the fallback. */
   private structuredOutput = true;
+  /** `POST /embeddings` on the same server, key and redaction (used only when a repository names an embeddings model). */
+  private readonly embeddings: EmbeddingsTransport;
 
   constructor(options: ModelClientOptions) {
     this.redactor = new SecretRedactor([options.apiKey, ...(options.secrets ?? [])]);
@@ -57,7 +62,9 @@ export class OpenAIModelClient implements ModelClient {
       log: options.log,
       sleep: options.sleep,
       random: options.random,
+      fetch: options.fetch,
     });
+    this.embeddings = new EmbeddingsTransport({ apiKey: options.apiKey, baseURL: options.baseURL, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, redactor: this.redactor, fetch: options.fetch });
   }
 
   /** The host requests go to, for messages (never the key). */
@@ -81,6 +88,11 @@ export class OpenAIModelClient implements ModelClient {
 
   solve(input: SolutionInput, usage: TokenLedger, options: CallOptions = {}): Promise<Solution> {
     return this.ask('code4py_solution', solutionMessages(input), usage, options);
+  }
+
+  /** One vector per text from `POST /embeddings`: redacted like every prompt, counted in `options.usage`, tried once. */
+  embed(texts: readonly string[], options: EmbedOptions): Promise<number[][]> {
+    return this.embeddings.embed(texts, options);
   }
 
   private async ask<N extends AnswerName>(

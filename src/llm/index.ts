@@ -1,4 +1,5 @@
 export { OpenAIModelClient, DEFAULT_TIMEOUT_MS, type ModelClientOptions } from './client.js';
+export { EmbeddingsTransport, type EmbedOptions } from './embeddings.js';
 export { TokenLedger, estimateTokens, type TokenUsage } from './budget.js';
 export { ModelOutputError, ModelRequestError, ModelUnavailableError, TokenBudgetExceededError } from './errors.js';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';

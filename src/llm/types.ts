@@ -1,5 +1,6 @@
 import type { Finding, TestCase } from '../validate/report.js';
 import type { TokenLedger } from './budget.js';
+import type { EmbedOptions } from './embeddings.js';
 import type { Analysis, Solution, SolutionFile } from './schemas.js';
 
 /** An issue comment that belongs to the task (later comments, answers to clarifying questions). */
@@ -76,4 +77,6 @@ export interface CallOptions {
 export interface ModelClient {
   analyse(input: AnalysisInput, usage: TokenLedger, options?: CallOptions): Promise<Analysis>;
   solve(input: SolutionInput, usage: TokenLedger, options?: CallOptions): Promise<Solution>;
+  /** One vector per text (`POST /embeddings`), for ranking the repository context; optional, as not every server embeds. */
+  embed?(texts: readonly string[], options: EmbedOptions): Promise<number[][]>;
 }

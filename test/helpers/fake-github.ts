@@ -91,6 +91,8 @@ export interface FakeCommit {
   readonly parents: readonly string[];
   readonly message: string;
   readonly date: string;
+  /** Who made it: the bot (through the API) unless a test pushed it as someone else. */
+  readonly author: FakeUser;
 }
 export interface FakeRepo {
   readonly owner: string;
@@ -260,7 +262,7 @@ export class FakeGitHub {
     };
     this.repos.set(key(spec.owner, spec.name), repo);
     const tree = this.storeTree(new Map(Object.entries(spec.files ?? { 'README.md': `# ${spec.name}\n` })));
-    repo.refs.set(`refs/heads/${repo.defaultBranch}`, this.storeCommit(tree, [], 'Initial commit'));
+    repo.refs.set(`refs/heads/${repo.defaultBranch}`, this.storeCommit(tree, [], 'Initial commit', asUser(spec.owner)));
     return repo;
   }
 
@@ -294,8 +296,11 @@ export class FakeGitHub {
     return this.storeComment(this.repo(fullName), issue, spec.body, asUser(spec.author));
   }
 
-  /** Someone else pushes a commit onto `branch` (created from the default branch when missing). */
-  push(fullName: string, branch: string, files: Record<string, string | null>, message = 'A commit pushed by someone else'): string {
+  /**
+   * Someone else pushes a commit onto `branch` (created from the default branch when missing), as `author`
+   * (default `octocat`), the way `git push` does: no API request, so nothing the bot sees but the new head.
+   */
+  push(fullName: string, branch: string, files: Record<string, string | null>, message = 'A commit pushed by someone else', author: string | FakeUser = 'octocat'): string {
     const repo = this.repo(fullName);
     const parent = repo.refs.get(`refs/heads/${branch}`) ?? repo.refs.get(`refs/heads/${repo.defaultBranch}`)!;
     const next = new Map(this.trees.get(this.commits.get(parent)!.tree));
@@ -303,7 +308,7 @@ export class FakeGitHub {
       if (content === null) next.delete(path);
       else next.set(path, content);
     }
-    const sha = this.storeCommit(this.storeTree(next), [parent], message);
+    const sha = this.storeCommit(this.storeTree(next), [parent], message, asUser(author));
     repo.refs.set(`refs/heads/${branch}`, sha);
     return sha;
   }
@@ -707,10 +712,10 @@ export class FakeGitHub {
     return sha;
   }
 
-  private storeCommit(tree: string, parents: readonly string[], message: string): string {
+  private storeCommit(tree: string, parents: readonly string[], message: string, author: FakeUser = this.bot): string {
     // The counter makes two identical commits distinct, as their timestamps would on GitHub.
     const sha = createHash('sha1').update(`commit ${tree} ${parents.join(' ')} ${this.id()}\n${message}`).digest('hex');
-    this.commits.set(sha, { sha, tree, parents: [...parents], message, date: now() });
+    this.commits.set(sha, { sha, tree, parents: [...parents], message, date: now(), author });
     return sha;
   }
 
@@ -823,7 +828,7 @@ export class FakeGitHub {
 
   private commitJson(repo: FakeRepo, commit: FakeCommit): Record<string, unknown> {
     const base = `${API}/repos/${repo.owner}/${repo.name}/git`;
-    const who = { name: this.bot.login, email: `${this.bot.login}@users.noreply.github.com`, date: commit.date };
+    const who = { name: commit.author.login, email: `${commit.author.login}@users.noreply.github.com`, date: commit.date };
     return {
       ...exampleOf('git-commit'),
       sha: commit.sha,

@@ -1,16 +1,27 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Analysis, Solution } from '../../src/llm/index.js';
 
 /** One scripted answer: a parsed JSON answer, raw text, or an HTTP error. */
 export type ScriptedAnswer = Analysis | Solution | { raw: string } | { status: number; body?: string; headers?: Record<string, string> };
 
+/** One `POST /v1/embeddings` request as received. */
+export interface EmbeddingsRequest {
+  readonly model: string;
+  readonly input: string | readonly string[];
+  readonly encoding_format?: string;
+}
+
 /**
  * A local OpenAI-compatible server on 127.0.0.1 (POST /v1/chat/completions) that answers from a script per
  * response_format name (`code4py_analysis`, `code4py_solution`), and records every raw request body.
+ * `POST /v1/embeddings` answers with the vectors `embedWith` computes (or a scripted error), recorded apart.
  */
 export class FakeModelServer {
   readonly bodies: string[] = [];
+  readonly embeddingRequests: EmbeddingsRequest[] = [];
   private readonly scripts = new Map<string, ScriptedAnswer[]>();
+  private embedder: ((text: string) => number[]) | undefined;
+  private readonly embeddingErrors: Array<{ status: number; body?: string }> = [];
   private server: Server | undefined;
   baseUrl = '';
 
@@ -19,14 +30,29 @@ export class FakeModelServer {
     return this;
   }
 
+  /** How `/v1/embeddings` embeds each input text; without it, that endpoint answers 404 as a chat-only server does. */
+  embedWith(embed: (text: string) => number[]): this {
+    this.embedder = embed;
+    return this;
+  }
+
+  /** The next embeddings requests get these HTTP errors, one each, before `embedWith` answers again. */
+  failEmbeddings(...errors: Array<{ status: number; body?: string }>): this {
+    this.embeddingErrors.push(...errors);
+    return this;
+  }
+
   async start(): Promise<this> {
     this.server = createServer((request, response) => {
       let body = '';
       request.on('data', (chunk: Buffer) => (body += chunk.toString()));
       request.on('end', () => {
+        if (request.url?.endsWith('/embeddings')) {
+          this.embeddings(JSON.parse(body) as EmbeddingsRequest, response);
+          return;
+        }
         this.bodies.push(body);
-        const parsed = JSON.parse(body) as { response_format?: { json_schema?: { name?: string } }; messages: { content: string }[] };
-        const name = parsed.response_format?.json_schema?.name ?? (JSON.stringify(parsed.messages).includes('code4py_solution') ? 'code4py_solution' : 'code4py_analysis');
+        const name = answerName(JSON.parse(body) as ChatBody);
         const answer = this.scripts.get(name)?.shift();
         if (!answer) {
           response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no scripted answer left for ${name}` } }));
@@ -55,6 +81,29 @@ export class FakeModelServer {
     return this;
   }
 
+  private embeddings(request: EmbeddingsRequest, response: ServerResponse): void {
+    this.embeddingRequests.push(request);
+    const error = this.embeddingErrors.shift();
+    if (error || !this.embedder) {
+      const status = error?.status ?? 404;
+      response.writeHead(status, { 'content-type': 'application/json' }).end(error?.body ?? JSON.stringify({ error: { message: status === 404 ? `model "${request.model}" not found` : 'scripted embeddings error' } }));
+      return;
+    }
+    // The API takes one string or a list; Code4Py sends lists, but a fake should answer both as servers do.
+    const input = typeof request.input === 'string' ? [request.input] : request.input;
+    const data = input.map((text, index) => ({ object: 'embedding', index, embedding: this.embedder!(text) }));
+    const tokens = input.reduce((n, text) => n + Math.ceil(text.length / 4), 0);
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }));
+  }
+
+  /** What the model read in each chat request for `name`, in order: every message's text, one string a request. */
+  prompts(name: 'code4py_analysis' | 'code4py_solution'): string[] {
+    return this.bodies
+      .map((body) => JSON.parse(body) as ChatBody)
+      .filter((body) => answerName(body) === name)
+      .map((body) => body.messages.map((m) => m.content).join('\n'));
+  }
+
   remaining(name: 'code4py_analysis' | 'code4py_solution'): number {
     return this.scripts.get(name)?.length ?? 0;
   }
@@ -62,4 +111,14 @@ export class FakeModelServer {
   async stop(): Promise<void> {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+interface ChatBody {
+  readonly response_format?: { json_schema?: { name?: string } };
+  readonly messages: ReadonlyArray<{ content: string }>;
+}
+
+/** The answer a chat request asks for: its response_format's name, or (fenced fallback) the name its prompt gives. */
+function answerName(body: ChatBody): string {
+  return body.response_format?.json_schema?.name ?? (JSON.stringify(body.messages).includes('code4py_solution') ? 'code4py_solution' : 'code4py_analysis');
 }

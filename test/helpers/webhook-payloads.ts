@@ -1,6 +1,13 @@
 import { createRequire } from 'node:module';
 import type { WebhookDefinition } from '@octokit/webhooks-examples';
-import type { IssueCommentCreatedEvent, IssuesLabeledEvent, IssuesOpenedEvent } from '@octokit/webhooks-types';
+import type {
+  CheckRunRerequestedEvent,
+  IssueCommentCreatedEvent,
+  IssuesLabeledEvent,
+  IssuesOpenedEvent,
+  PullRequestReviewCommentCreatedEvent,
+  PullRequestReviewSubmittedEvent,
+} from '@octokit/webhooks-types';
 
 /**
  * Webhook payloads for tests, made from GitHub's own examples (`@octokit/webhooks-examples`) so they keep
@@ -79,6 +86,56 @@ export function issueCommentCreatedPayload(options: Where & { body: string; issu
   return payload;
 }
 
+/** The pull request a review or line comment is on: Code4Py's own have the head branch `code4py/issue-<n>`. */
+export interface PullSpec {
+  readonly number: number;
+  readonly head: string;
+  readonly headSha?: string;
+  /** Default `main`. */
+  readonly base?: string;
+}
+
+/** `pull_request_review.submitted`: a review with its body and state, by the sender. */
+export function reviewSubmittedPayload(
+  options: Where & { pull: PullSpec; review: { id?: number; body: string | null; state: 'approved' | 'changes_requested' | 'commented' } },
+): PullRequestReviewSubmittedEvent {
+  const payload = adapt(example('pull_request_review', 'submitted'), options) as unknown as PullRequestReviewSubmittedEvent;
+  setPull(payload.pull_request as unknown as Record<string, unknown>, options);
+  const review = payload.review as unknown as Record<string, unknown>;
+  const id = options.review.id ?? 237895000 + options.pull.number;
+  Object.assign(review, { id, node_id: Buffer.from(`PullRequestReview:${id}`).toString('base64'), body: options.review.body, state: options.review.state, user: user(review.user, actor(options.sender)) });
+  return payload;
+}
+
+/** `pull_request_review_comment.created`: a line comment on a file of the pull request, by the sender. */
+export function reviewCommentCreatedPayload(
+  options: Where & { pull: PullSpec; comment: { id?: number; body: string; path: string; line: number | null } },
+): PullRequestReviewCommentCreatedEvent {
+  const payload = adapt(example('pull_request_review_comment', 'created'), options) as unknown as PullRequestReviewCommentCreatedEvent;
+  setPull(payload.pull_request as unknown as Record<string, unknown>, options);
+  const comment = payload.comment as unknown as Record<string, unknown>;
+  const id = options.comment.id ?? 191908000 + options.pull.number;
+  Object.assign(comment, {
+    id,
+    node_id: Buffer.from(`PullRequestReviewComment:${id}`).toString('base64'),
+    body: options.comment.body,
+    path: options.comment.path,
+    line: options.comment.line,
+    original_line: options.comment.line,
+    user: user(comment.user, actor(options.sender)),
+  });
+  return payload;
+}
+
+/** `check_run.rerequested`: someone clicked "Re-run" on a check run of `headSha` (on the branch `headBranch`). */
+export function checkRunRerequestedPayload(options: Where & { headSha: string; headBranch: string | null; name?: string }): CheckRunRerequestedEvent {
+  const payload = adapt(example('check_run', 'rerequested'), options) as unknown as CheckRunRerequestedEvent;
+  const run = payload.check_run as unknown as Record<string, unknown> & { check_suite: Record<string, unknown> };
+  Object.assign(run, { name: options.name ?? 'Code4Py validation', head_sha: options.headSha });
+  Object.assign(run.check_suite, { head_branch: options.headBranch, head_sha: options.headSha });
+  return payload;
+}
+
 // ---- adapting GitHub's examples ----
 
 function example(event: string, action: string): Record<string, unknown> {
@@ -126,6 +183,15 @@ function setIssue(issue: IssuesLabeledEvent['issue'], options: Where, spec: Issu
     milestone: null,
   });
   delete (issue as { pull_request?: unknown }).pull_request;
+}
+
+function setPull(pull: Record<string, unknown>, options: Where & { pull: PullSpec }): void {
+  const spec = options.pull;
+  const head = pull.head as Record<string, unknown>;
+  const base = pull.base as Record<string, unknown>;
+  Object.assign(pull, { number: spec.number, id: 279147000 + spec.number, state: 'open' });
+  Object.assign(head, { ref: spec.head, sha: spec.headSha ?? head.sha, label: `${names(options).owner}:${spec.head}` });
+  Object.assign(base, { ref: spec.base ?? 'main', label: `${names(options).owner}:${spec.base ?? 'main'}` });
 }
 
 function labelObject(template: Json, options: Where, name: string): Record<string, unknown> {

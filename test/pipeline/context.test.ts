@@ -1,14 +1,17 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYNTHETIC_ANALYSIS, SYNTHETIC_TASK, syntheticRepo } from '../../bench/context.js';
-import type { Analysis, RepoFile, TaskText } from '../../src/llm/index.js';
+import { parseRepoConfig } from '../../src/config/repo-config.js';
+import { OpenAIModelClient, TokenLedger, type Analysis, type RepoFile, type TaskText } from '../../src/llm/index.js';
 import { solutionMessages } from '../../src/llm/prompts/messages.js';
 import { DataFence } from '../../src/llm/untrusted.js';
 import { rank, words } from '../../src/pipeline/context/bm25.js';
 import { README_CUT_MARKER } from '../../src/pipeline/context/conventions.js';
-import { buildContext, chooseContext, MAP_PATH, type ContextRequest } from '../../src/pipeline/context/pick-context.js';
+import { EMBEDDING_BATCH, EMBEDDING_CANDIDATES } from '../../src/pipeline/context/embeddings.js';
+import { buildContext, chooseContext, MAP_PATH, rankContext, type ContextRequest } from '../../src/pipeline/context/pick-context.js';
 import type { MapModule } from '../../src/pipeline/context/schema.js';
 import { countTokens } from '../../src/pipeline/context/tokens.js';
 import { getSandbox, type ReadySandbox } from '../../src/sandbox/select.js';
+import { FakeModelServer } from '../helpers/fake-model.js';
 
 let ready: ReadySandbox;
 beforeAll(async () => {
@@ -153,5 +156,112 @@ describe('determinism', () => {
     const first = await buildContext(request, ready.sandbox);
     const second = await buildContext({ ...request, files: [...request.files].reverse() }, ready.sandbox);
     expect(second).toEqual(first);
+  });
+});
+
+describe('embeddings (when `context.embeddings_model` is set)', () => {
+  let server: FakeModelServer;
+  let client: OpenAIModelClient;
+  beforeAll(async () => {
+    server = await new FakeModelServer().start();
+    client = new OpenAIModelClient({ apiKey: 'sk-test-embeddings-0123456789abcdef', baseURL: server.baseUrl, model: 'chat-model' });
+  });
+  afterAll(() => server.stop());
+
+  // A module that does what the task asks in other words (no word of the task in it), one BM25 finds by its
+  // words, and two unrelated ones. The fake embeds by meaning as the test defines it: the task and
+  // `accumulate` point one way, the invoice module the other, the unrelated ones mostly the other too.
+  const files = [
+    file('billing/invoice.py', 'def invoice_total(lines, tax):\n    """Total of the invoice lines with tax."""\n'),
+    file('money/accumulate.py', 'def accumulate(rows):\n    """Running amounts of the rows."""\n'),
+    file('net/http_client.py', 'def get(url):\n    return url\n'),
+    file('text/slugify.py', 'def slugify(text):\n    return text\n'),
+  ];
+  const map = { modules: [module('billing/invoice.py', ['invoice_total']), module('money/accumulate.py', ['accumulate']), module('net/http_client.py', ['get']), module('text/slugify.py', ['slugify'])] };
+  const byMeaning = (text: string): number[] => {
+    if (text.startsWith(`${analysis.module}\n${analysis.module}\n`)) return [1, 0]; // the task (taskQuery's opening)
+    if (text.includes('accumulate')) return [1, 0];
+    if (text.includes('invoice_total')) return [0, 1];
+    return [0.2, 0.98];
+  };
+  const request = (extra: Partial<ContextRequest> = {}): ContextRequest => ({ files, task, analysis, embeddingsModel: 'embed-small', embedder: client, usage: new TokenLedger(), ...extra });
+
+  it('comes from .github/code4py.yml, and is off when the key is left out', () => {
+    const on = parseRepoConfig({ context: { embeddings_model: 'text-embedding-3-small' } });
+    expect(on.ok && on.config.context).toEqual({ max_tokens: 12_000, embeddings_model: 'text-embedding-3-small' });
+    const off = parseRepoConfig(null);
+    expect(off.ok && off.config.context.embeddings_model).toBeUndefined();
+    const bad = parseRepoConfig({ context: { embeddings_model: '' } });
+    expect(!bad.ok && bad.message).toContain('context.embeddings_model');
+  });
+
+  it('reranks BM25\'s candidates: a module without the task\'s words comes first when the embeddings say it is the one', async () => {
+    server.embedWith(byMeaning);
+    const bm25 = chooseContext({ files, task, analysis }, map);
+    expect(bm25.paths).toEqual(['billing/invoice.py']);
+    expect(bm25.ranking).toEqual({ method: 'bm25' });
+
+    const before = server.embeddingRequests.length;
+    const usage = new TokenLedger();
+    const fused = await rankContext(request({ usage }), map);
+    expect(fused.paths).toEqual(['money/accumulate.py', 'billing/invoice.py']);
+    expect(fused.ranking).toEqual({ method: 'bm25+embeddings', embeddingsModel: 'embed-small' });
+    const [sent] = server.embeddingRequests.slice(before);
+    expect(sent).toMatchObject({ model: 'embed-small', encoding_format: 'float' });
+    // The task first, then each candidate's map entry (its path, names and docstrings), not the whole file.
+    expect(sent!.input).toHaveLength(1 + map.modules.length);
+    expect(sent!.input[0]).toContain('Total an invoice');
+    expect(sent!.input).toContain('money/accumulate.py\n  def accumulate(x)');
+    // Embeddings spend from the task's token account.
+    expect(usage.snapshot.calls).toBe(1);
+    expect(usage.snapshot.total).toBeGreaterThan(0);
+  });
+
+  it(`embeds at most ${EMBEDDING_CANDIDATES} of BM25's best modules, ${EMBEDDING_BATCH} texts a request`, async () => {
+    server.embedWith(byMeaning);
+    const many = Array.from({ length: 70 }, (_, i) => `pkg/invoice_part_${String(i).padStart(2, '0')}.py`);
+    const before = server.embeddingRequests.length;
+    await rankContext(request({ files: many.map((p) => file(p, 'def invoice_part(x):\n    return x\n')) }), { modules: many.map((p) => module(p, ['invoice_part'])) });
+    const sent = server.embeddingRequests.slice(before);
+    expect(sent.map((r) => r.input.length)).toEqual([EMBEDDING_BATCH, 1 + EMBEDDING_CANDIDATES - EMBEDDING_BATCH]);
+    expect(sent.flatMap((r) => r.input).filter((t) => t.startsWith('pkg/'))).toHaveLength(EMBEDDING_CANDIDATES);
+  });
+
+  it('falls back to BM25 when the embeddings endpoint fails, and says so in the context', async () => {
+    server.embedWith(byMeaning).failEmbeddings({ status: 500 });
+    const bm25 = chooseContext({ files, task, analysis }, map);
+    const context = await rankContext(request(), map);
+    expect(context.paths).toEqual(bm25.paths);
+    expect(context.files).toEqual(bm25.files);
+    expect(context.ranking.method).toBe('bm25');
+    expect(context.ranking.note).toMatch(/^embeddings \(embed-small\) were not used, so BM25 alone ranked the files: .*500/);
+  });
+
+  it('falls back to BM25 when the server has no such embeddings model, naming the setting to check', async () => {
+    const chatOnly = await new FakeModelServer().start();
+    try {
+      const context = await rankContext(request({ embedder: new OpenAIModelClient({ apiKey: 'sk-test-embeddings-0123456789abcdef', baseURL: chatOnly.baseUrl, model: 'chat-model' }) }), map);
+      expect(context.paths).toEqual(['billing/invoice.py']);
+      expect(context.ranking.note).toContain('context.embeddings_model');
+    } finally {
+      await chatOnly.stop();
+    }
+  });
+
+  it('falls back to BM25 when the task has spent its token budget, without a request', async () => {
+    server.embedWith(byMeaning);
+    const spent = new TokenLedger(1000, { total: 1000 });
+    const before = server.embeddingRequests.length;
+    const context = await rankContext(request({ usage: spent }), map);
+    expect(server.embeddingRequests.length).toBe(before);
+    expect(context.paths).toEqual(['billing/invoice.py']);
+    expect(context.ranking.note).toContain('max_tokens_per_task');
+  });
+
+  it('is cancelled with the task, not fallen back from', async () => {
+    server.embedWith(byMeaning);
+    const abort = new AbortController();
+    abort.abort(new Error('the task was cancelled'));
+    await expect(rankContext(request(), map, abort.signal)).rejects.toThrow('the task was cancelled');
   });
 });
