@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { SandboxUnavailableError } from '../errors.js';
 import { BwrapSandbox } from './bwrap.js';
 import { detectCgroups } from './cgroup.js';
+import { DockerSandbox, readDockerImage } from './docker.js';
 import type { Sandbox } from './types.js';
 
 export const SANDBOX_KINDS = ['auto', 'bwrap', 'docker'] as const;
@@ -45,24 +46,66 @@ const INSTALL_HINT =
   'Install bubblewrap and Python with pytest and coverage (Debian/Ubuntu: `apt-get install bubblewrap python3 python3-pytest python3-coverage`). ' +
   'Inside a container bubblewrap needs user namespaces: run the container with `--security-opt seccomp=unconfined --security-opt apparmor=unconfined` (or `--privileged`).';
 
+const DOCKER_HINT = (image: string): string =>
+  `For the docker backend, install the docker client and run an engine on this machine (Debian/Ubuntu: \`apt-get install docker.io\`, or Docker's docker-ce packages), ` +
+  `then build the sandbox image from Code4Py's checkout: \`docker build -t ${image} sandbox/\` (or set CODE4PY_DOCKER_IMAGE to an image built from sandbox/Dockerfile).`;
+
+export interface SandboxOptions {
+  /** The docker backend's image; by default CODE4PY_DOCKER_IMAGE, else `code4py-sandbox`. */
+  readonly dockerImage?: string;
+  /** Folders searched for `bwrap` and `docker` (PATH syntax); by default PATH and the usual system folders. */
+  readonly searchPath?: string;
+}
+
 const cache = new Map<string, Promise<ReadySandbox>>();
 
 /**
  * The sandbox this host offers, probed once per process: `auto` takes the first backend that really runs
- * Python in isolation. When none does, it throws: code is never run unsandboxed.
+ * Python in isolation, bubblewrap first, then docker. When none does, it throws: code is never run unsandboxed.
  */
-export function getSandbox(kind: SandboxKind = 'auto', python: string = DEFAULT_PYTHON): Promise<ReadySandbox> {
-  const key = `${kind}\0${python}`;
+export function getSandbox(kind: SandboxKind = 'auto', python: string = DEFAULT_PYTHON, options: SandboxOptions = {}): Promise<ReadySandbox> {
+  let image: string;
+  try {
+    image = options.dockerImage ?? readDockerImage(process.env);
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+  const key = [kind, python, image, options.searchPath ?? ''].join('\0');
   let ready = cache.get(key);
   if (!ready) {
-    ready = open(kind, python);
+    ready = open(kind, python, image, options.searchPath);
     cache.set(key, ready);
     ready.catch(() => cache.delete(key));
   }
   return ready;
 }
 
-async function open(kind: SandboxKind, python: string): Promise<ReadySandbox> {
+async function open(kind: SandboxKind, python: string, image: string, searchPath: string | undefined): Promise<ReadySandbox> {
+  const lead = 'No sandbox backend works here';
+  if (kind === 'bwrap') return openBwrap(python, searchPath).catch(explain(`${lead}: `));
+  if (kind === 'docker') return openDocker(python, image, searchPath).catch(explain(`${lead}: `));
+  try {
+    return await openBwrap(python, searchPath);
+  } catch (bwrapError) {
+    if (!(bwrapError instanceof SandboxUnavailableError)) throw bwrapError;
+    try {
+      return await openDocker(python, image, searchPath);
+    } catch (dockerError) {
+      if (!(dockerError instanceof SandboxUnavailableError)) throw dockerError;
+      throw new SandboxUnavailableError(`${lead}: ${bwrapError.message} The docker backend cannot be used either: ${dockerError.message}`);
+    }
+  }
+}
+
+/** Puts `lead` before the message of a backend's SandboxUnavailableError. */
+function explain(lead: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof SandboxUnavailableError) throw new SandboxUnavailableError(lead + error.message);
+    throw error;
+  };
+}
+
+async function openBwrap(python: string, searchPath: string | undefined): Promise<ReadySandbox> {
   if (!python.startsWith('/usr/')) {
     throw new SandboxUnavailableError(
       `The sandbox's Python must be a system interpreter under /usr (it was ${python}), because only system folders are mounted into the sandbox. Set CODE4PY_PYTHON to e.g. /usr/bin/python3.`,
@@ -71,31 +114,58 @@ async function open(kind: SandboxKind, python: string): Promise<ReadySandbox> {
   if (!(await isExecutable(python))) {
     throw new SandboxUnavailableError(`There is no Python at ${python}. Install it (Debian/Ubuntu: apt-get install python3 python3-pytest python3-coverage) or set CODE4PY_PYTHON to the interpreter to use.`);
   }
-  if (kind === 'docker') {
-    throw new SandboxUnavailableError(`The docker sandbox backend is not available in this version. Use CODE4PY_SANDBOX=bwrap. ${INSTALL_HINT}`);
-  }
-  const bwrapPath = await findExecutable('bwrap');
-  if (!bwrapPath) throw new SandboxUnavailableError(`No sandbox backend works here: bubblewrap (bwrap) is not installed. ${INSTALL_HINT}`);
+  const bwrapPath = await findExecutable('bwrap', searchPath);
+  if (!bwrapPath) throw new SandboxUnavailableError(`bubblewrap (bwrap) is not installed. ${INSTALL_HINT}`);
   const sandbox = new BwrapSandbox({ bwrapPath, python, cgroups: await detectCgroups() });
-  return { sandbox, python: await probe(sandbox) };
+  return { sandbox, python: await probe(sandbox, (said) => `bubblewrap could not run ${python} (${said}). ${INSTALL_HINT}`) };
 }
 
-async function probe(sandbox: Sandbox): Promise<PythonInfo> {
+async function openDocker(python: string, image: string, searchPath: string | undefined): Promise<ReadySandbox> {
+  const dockerPath = await findExecutable('docker', searchPath);
+  if (!dockerPath) throw new SandboxUnavailableError(`the docker client is not installed. ${DOCKER_HINT(image)}`);
+  const sandbox = new DockerSandbox({ dockerPath, image, python });
+  const version = await sandbox.docker(['version', '--format', '{{.Server.Version}}'], 15_000);
+  if (version.code !== 0 || !version.stdout.trim()) {
+    const said = lastLine(version.stderr) || `exit ${version.code ?? 'by a signal'}`;
+    throw new SandboxUnavailableError(`the Docker engine does not answer \`docker version\` (${said}). Start it, or point DOCKER_HOST at one. ${DOCKER_HINT(image)}`);
+  }
+  const present = await sandbox.docker(['image', 'inspect', '--format', '{{.Id}}', image], 15_000);
+  if (present.code !== 0) {
+    throw new SandboxUnavailableError(`the Docker engine has no image ${image}: build it from Code4Py's checkout with \`docker build -t ${image} sandbox/\`, or set CODE4PY_DOCKER_IMAGE to the image to use.`);
+  }
+  return { sandbox, python: await probe(sandbox, (said) => `the image ${image} could not run ${python} (${said}). ${DOCKER_HINT(image)}`) };
+}
+
+async function probe(sandbox: Sandbox, failure: (said: string) => string): Promise<PythonInfo> {
   const work = await mkdtemp(join(tmpdir(), 'code4py-probe-'));
   try {
     const result = await sandbox.run({ command: ['python', '-I', '-c', PROBE], workDir: work, limits: { wallTimeMs: 20_000 } });
     if (result.exitCode !== 0) {
       const said = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ');
-      throw new SandboxUnavailableError(`No sandbox backend works here: bubblewrap could not run ${sandbox.python} (${said || `exit ${result.exitCode ?? result.signal}`}). ${INSTALL_HINT}`);
+      throw new SandboxUnavailableError(failure(said || `exit ${result.exitCode ?? result.signal}`));
     }
-    return PythonInfoSchema.parse(JSON.parse(result.stdout));
+    const info = PythonInfoSchema.safeParse(parseJson(result.stdout));
+    if (!info.success) throw new SandboxUnavailableError(failure(`its answer could not be read: ${result.stdout.slice(0, 200)}`));
+    return info.data;
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
-async function findExecutable(name: string): Promise<string | null> {
-  const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/bin', '/usr/local/bin']);
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+function lastLine(text: string): string {
+  return text.trim().split('\n').at(-1)?.trim() ?? '';
+}
+
+async function findExecutable(name: string, searchPath: string | undefined): Promise<string | null> {
+  const dirs = searchPath !== undefined ? searchPath.split(delimiter) : (process.env.PATH ?? '').split(delimiter).concat(['/usr/bin', '/bin', '/usr/local/bin']);
   for (const dir of dirs) {
     if (dir && (await isExecutable(join(dir, name)))) return join(dir, name);
   }

@@ -39,9 +39,12 @@ export interface Mount {
 export interface RunRequest {
   /** argv inside the sandbox; `python` may be written as the first element to run the sandbox's Python. */
   readonly command: readonly string[];
-  /** A fresh host folder, mounted writable at `/work` and used as the working directory. */
+  /**
+   * A fresh host folder, seen writable at `/work` and used as the working directory: bubblewrap mounts it;
+   * docker copies it into a tmpfs, so what the run writes there stays inside.
+   */
   readonly workDir: string;
-  /** Further folders (e.g. read-only helper scripts, a writable output folder). */
+  /** Further folders (e.g. read-only helper scripts, a writable output folder): what the run writes here reaches the host. */
   readonly mounts?: readonly Mount[];
   /** Extra environment; only names from SANDBOX_ENV_ALLOWED may be given (never a secret). */
   readonly env?: Readonly<Record<string, string>>;
@@ -49,6 +52,7 @@ export interface RunRequest {
   /**
    * Open a pipe to the host on the run's fd 4 (see `RunResult.channel`). A run that writes its own findings
    * there and closes it before it loads any untrusted code gives the host output that code cannot forge.
+   * On docker, fd 4 is the container's stdout, and the run's own stdout comes back in `stderr`.
    */
   readonly channel?: boolean;
   /** Aborting kills the run at once. */

@@ -156,9 +156,10 @@ describe('code4py validate', () => {
   });
 
   it('refuses to run code when no sandbox can be had, and says what to do', async () => {
-    const docker = await code4py(['validate', await project(GOOD_PROJECT)], { env: { CODE4PY_SANDBOX: 'docker' } });
+    const docker = await code4py(['validate', await project(GOOD_PROJECT)], { env: { CODE4PY_SANDBOX: 'docker', DOCKER_HOST: 'unix:///nonexistent/code4py-docker.sock' } });
     expect(docker.code).toBe(2);
-    expect(docker.stderr).toContain('The docker sandbox backend is not available in this version');
+    expect(docker.stderr).toContain('No sandbox backend works here: the Docker engine does not answer `docker version`');
+    expect(docker.stderr).toContain('docker build -t code4py-sandbox sandbox/');
     const python = await code4py(['validate', await project(GOOD_PROJECT)], { env: { CODE4PY_PYTHON: '/usr/bin/no-such-python' } });
     expect(python.code).toBe(2);
     expect(python.stderr).toContain('There is no Python at /usr/bin/no-such-python');
