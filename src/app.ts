@@ -12,10 +12,18 @@ import {
   type Trigger,
 } from './webhooks/requests.js';
 
-/** Where deliveries go: a durable queue. Both calls are synchronous and local: no network I/O on the webhook path. */
+/**
+ * Where deliveries go: a durable queue. The embedded store answers synchronously from the local disk;
+ * Redis mode answers after one round trip to Redis. Neither waits for GitHub, the model or the sandbox.
+ */
 export interface Intake {
   /** Records a delivery id; false when it was seen before (a redelivery), which is then dropped. */
-  accept(request: TaskRequest): { queued: boolean; reason?: string };
+  accept(request: TaskRequest): AcceptResult | Promise<AcceptResult>;
+}
+
+export interface AcceptResult {
+  readonly queued: boolean;
+  readonly reason?: string;
 }
 
 /**
@@ -34,7 +42,7 @@ export function createApp(intake: Intake) {
       if (p.sender.type === 'Bot' || p.issue.pull_request !== undefined) return;
       const labels = p.action === 'labeled' ? (p.label ? [p.label.name] : []) : p.issue.labels.map((l) => l.name);
       if (labels.length === 0) return;
-      const result = intake.accept(requestOf(context.id, p, { kind: 'label', labels }));
+      const result = await intake.accept(requestOf(context.id, p, { kind: 'label', labels }));
       context.log.debug({ deliveryId: context.id, ...result }, 'label delivery taken');
     });
 
@@ -52,7 +60,7 @@ export function createApp(intake: Intake) {
         ? { kind: 'comment', commentId: p.comment.id, body: p.comment.body, isPullRequest: p.issue.pull_request !== undefined }
         : { kind: 'answer', commentId: p.comment.id };
       if (trigger.kind === 'answer' && p.issue.pull_request !== undefined) return;
-      const result = intake.accept(requestOf(context.id, p, trigger));
+      const result = await intake.accept(requestOf(context.id, p, trigger));
       context.log.debug({ deliveryId: context.id, ...result }, 'comment delivery taken');
     });
 
@@ -64,7 +72,7 @@ export function createApp(intake: Intake) {
       const body = p.review.body ?? '';
       if (p.sender.type === 'Bot' || issueOfBranch(p.pull_request.head.ref) === null) return;
       if (!MAYBE_COMMAND.test(body) && !body.includes('/') && p.review.state !== 'changes_requested') return;
-      const result = intake.accept(requestOf(context.id, { ...p, issue: { number: p.pull_request.number } }, { kind: 'review', reviewId: p.review.id, body, state: p.review.state }));
+      const result = await intake.accept(requestOf(context.id, { ...p, issue: { number: p.pull_request.number } }, { kind: 'review', reviewId: p.review.id, body, state: p.review.state }));
       context.log.debug({ deliveryId: context.id, ...result }, 'review delivery taken');
     });
 
@@ -74,7 +82,7 @@ export function createApp(intake: Intake) {
       const p = parsed.data;
       if (p.sender.type === 'Bot' || issueOfBranch(p.pull_request.head.ref) === null || !p.comment.body.includes('/')) return;
       const trigger: Trigger = { kind: 'review-comment', commentId: p.comment.id, body: p.comment.body, path: p.comment.path, line: p.comment.line ?? null };
-      const result = intake.accept(requestOf(context.id, { ...p, issue: { number: p.pull_request.number } }, trigger));
+      const result = await intake.accept(requestOf(context.id, { ...p, issue: { number: p.pull_request.number } }, trigger));
       context.log.debug({ deliveryId: context.id, ...result }, 'review comment delivery taken');
     });
 
@@ -85,7 +93,7 @@ export function createApp(intake: Intake) {
       const p = parsed.data;
       const issueNumber = issueOfBranch(p.check_run.check_suite.head_branch);
       if (p.check_run.name !== CHECK_RUN_NAME || issueNumber === null || p.sender.type === 'Bot') return;
-      const result = intake.accept(requestOf(context.id, { ...p, issue: { number: issueNumber } }, { kind: 'rerun', headSha: p.check_run.head_sha }));
+      const result = await intake.accept(requestOf(context.id, { ...p, issue: { number: issueNumber } }, { kind: 'rerun', headSha: p.check_run.head_sha }));
       context.log.debug({ deliveryId: context.id, ...result }, 're-run delivery taken');
     });
   };

@@ -1,55 +1,110 @@
-import type { Probot } from 'probot';
+import type { ApplicationFunctionOptions, Probot } from 'probot';
 import { createApp, type Intake } from './app.js';
+import { CONFIG_PATH } from './config/repo-config.js';
 import { OctokitGitHub } from './github/octokit-github.js';
 import type { ModelClient } from './llm/index.js';
+import { opsHandler, type Readiness } from './ops/http.js';
+import type { Metrics } from './ops/metrics.js';
 import type { ReadySandbox } from './sandbox/select.js';
+import { withDailyBudget, type TokenBudgetStore } from './store/token-budget.js';
 import type { Linter } from './validate/pipeline.js';
 import type { TaskRequest } from './webhooks/requests.js';
-import { CONFIG_PATH } from './config/repo-config.js';
 import type { RequestPorts } from './worker/handle-request.js';
-import { Worker, type WorkQueue } from './worker/worker.js';
+import { Worker, type Checkpoints, type WorkQueue } from './worker/worker.js';
 
 export interface BotDeps {
-  /** Where deliveries are recorded and queued (the embedded store); synchronous, local. */
+  /** Where deliveries are recorded and queued: the embedded store, or Redis. */
   readonly intake: Intake;
   readonly queue: WorkQueue;
-  readonly model: ModelClient & { registerSecret?(secret: string | undefined): void };
+  /** What tasks need; an intake-only process has none of them. */
+  readonly model?: ModelClient & { registerSecret?(secret: string | undefined): void };
   readonly defaultModel: string;
-  readonly sandbox: ReadySandbox;
-  readonly linter: Linter;
+  readonly sandbox?: ReadySandbox;
+  readonly linter?: Linter;
   readonly concurrency: number;
+  /** `all` (default): webhooks and the worker; `intake`: webhooks only; `worker`: the worker only. */
+  readonly role?: 'all' | 'intake' | 'worker';
+  readonly metrics?: Metrics;
+  readonly readiness?: Readiness;
+  /** Each installation's model tokens per UTC day; over it the bot says so instead of calling the model. */
+  readonly budget?: { readonly store: TokenBudgetStore; readonly dailyTokens?: number };
   readonly statusIntervalMs?: number;
   readonly pollMs?: number;
 }
 
+export interface Bot {
+  /** For Probot's `run` (or a test's Probot): webhooks in, the worker started, the ops endpoints added. */
+  appFn: (app: Probot, options?: ApplicationFunctionOptions) => void;
+  /** Starts the worker on a Probot instance that serves no webhooks (the `worker` role). */
+  startWorker: (app: Probot) => Worker;
+  worker: () => Worker;
+  /** Stops at once: running tasks are given back to the queue. */
+  stop: () => Promise<void>;
+  /** Graceful: takes no new task, lets running ones finish for up to `graceMs`, then gives the rest back. */
+  drain: (graceMs: number) => Promise<void>;
+}
+
 /**
- * The bot: the Probot app (webhooks → queue) and the worker that drains the queue, sharing one process.
- * `appFn` goes to Probot's `run` (or a test's Probot instance); `worker` is there once the app is loaded.
+ * The bot: the Probot app (webhooks → queue) and the worker that drains the queue. In the default role
+ * both share one process; in Redis mode intake and workers can be separate processes on separate machines.
  */
-export function createBot(deps: BotDeps): { appFn: (app: Probot) => void; worker: () => Worker; stop: () => Promise<void> } {
+export function createBot(given: BotDeps): Bot {
+  const role = given.role ?? 'all';
+  // Measured once here, not per task: the sandbox and the linter are shared by every task.
+  const { metrics } = given;
+  const deps: BotDeps = {
+    ...given,
+    ...(metrics && given.sandbox ? { sandbox: { ...given.sandbox, sandbox: metrics.sandbox(given.sandbox.sandbox) } } : {}),
+    ...(metrics && given.linter ? { linter: metrics.linter(given.linter) } : {}),
+  };
   let worker: Worker | undefined;
   const intake: Intake = {
-    accept(request) {
-      const result = deps.intake.accept(request);
+    async accept(request) {
+      const result = await deps.intake.accept(request);
+      deps.metrics?.intake.inc({ trigger: request.trigger.kind, result: intakeResult(result) });
       if (result.queued) worker?.wake();
       return result;
     },
   };
-  const appFn = (app: Probot): void => {
-    createApp(intake)(app);
+  const startWorker = (app: Probot): Worker => {
+    const { model, sandbox, linter } = deps;
+    if (!model || !sandbox || !linter) throw new Error('a worker needs the model client, the sandbox and the linter');
+    const taskDeps = { ...deps, model, sandbox, linter };
     worker = new Worker({
       queue: deps.queue,
       concurrency: deps.concurrency,
       log: app.log,
       ...(deps.pollMs ? { pollMs: deps.pollMs } : {}),
-      portsFor: (request, checkpoints, signal) => portsFor(app, deps, request, checkpoints, signal),
+      portsFor: (request, checkpoints, signal) => portsFor(app, taskDeps, request, checkpoints, signal),
+      ...(deps.metrics
+        ? {
+            onTaskEnd: ({ outcome, durationMs }) => {
+              deps.metrics!.tasksFinished.inc({ outcome });
+              deps.metrics!.stageSeconds.observe({ stage: 'task' }, durationMs / 1000);
+            },
+          }
+        : {}),
     });
     worker.start();
+    return worker;
+  };
+  const appFn = (app: Probot, options?: ApplicationFunctionOptions): void => {
+    if (deps.metrics && deps.readiness) options?.addHandler(opsHandler(deps.metrics, deps.readiness));
+    if (deps.metrics) app.onAny((context) => deps.metrics!.deliveries.inc({ event: context.name }));
+    if (role !== 'worker') createApp(intake)(app);
+    if (role !== 'intake') startWorker(app);
   };
   return {
     appFn,
+    startWorker,
     // In Probot's setup mode the app is never loaded, so there may be no worker to stop.
     stop: async () => worker?.stop(),
+    drain: async (graceMs) => {
+      if (!worker) return;
+      const w = worker;
+      const timer = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), graceMs).unref());
+      if ((await Promise.race([w.drain().then(() => 'done' as const), timer])) === 'late') await w.stop();
+    },
     worker: () => {
       if (!worker) throw new Error('the app has not been loaded yet');
       return worker;
@@ -57,15 +112,27 @@ export function createBot(deps: BotDeps): { appFn: (app: Probot) => void; worker
   };
 }
 
-async function portsFor(app: Probot, deps: BotDeps, request: TaskRequest, checkpoints: RequestPorts['checkpoints'], signal: AbortSignal): Promise<RequestPorts> {
+function intakeResult(result: { queued: boolean; reason?: string }): string {
+  if (result.queued) return 'queued';
+  if (/already seen|moments ago/.test(result.reason ?? '')) return 'duplicate';
+  if (/already queued or running/.test(result.reason ?? '')) return 'busy';
+  return 'ignored';
+}
+
+type TaskDeps = BotDeps & Required<Pick<BotDeps, 'model' | 'sandbox' | 'linter'>>;
+
+async function portsFor(app: Probot, deps: TaskDeps, request: TaskRequest, checkpoints: Checkpoints, signal: AbortSignal): Promise<RequestPorts> {
   const octokit = await app.auth(request.installationId);
+  deps.metrics?.github(octokit, request.installationId);
   // The installation token must never reach a prompt: the model client redacts what it is told about.
   const auth = (await octokit.auth({ type: 'installation' })) as { token?: unknown };
   if (typeof auth.token === 'string') deps.model.registerSecret?.(auth.token);
   const github = new OctokitGitHub(octokit, request.owner, request.repo);
+  let model: ModelClient = deps.budget ? withDailyBudget(deps.model, deps.budget.store, request.installationId, deps.budget.dailyTokens) : deps.model;
+  if (deps.metrics) model = deps.metrics.model(model);
   return {
     github,
-    model: deps.model,
+    model,
     sandbox: deps.sandbox,
     linter: deps.linter,
     checkpoints,

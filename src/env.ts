@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { DockerEnvSchema } from './sandbox/docker.js';
 import { SandboxEnvSchema } from './sandbox/env.js';
 
 /**
@@ -7,12 +8,25 @@ import { SandboxEnvSchema } from './sandbox/env.js';
  * PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST, LOG_LEVEL, …) itself.
  */
 const EnvSchema = z.object({
-  OPENAI_API_KEY: z.string({ error: 'required: set OPENAI_API_KEY (any non-empty value for a local server that needs no key)' }).min(1),
+  /** `all`: webhooks and worker in one process; `intake`: webhooks only; `worker`: tasks only (Redis mode scales these apart). */
+  CODE4PY_ROLE: z.enum(['all', 'intake', 'worker'], { error: 'must be all, intake or worker' }).default('all'),
+  OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.openai.com/v1 or http://localhost:11434/v1' }).optional(),
   CODE4PY_MODEL: z.string().min(1).default('gpt-4o-mini'),
   CODE4PY_DB_PATH: z.string().min(1).default('.code4py/code4py.db'),
   ...SandboxEnvSchema.shape,
+  ...DockerEnvSchema.shape,
   CODE4PY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a Redis URL such as redis://localhost:6379 (rediss:// for TLS)' }).optional(),
+  /** Tasks of one installation running at once, across every process (fairness between installations). */
+  CODE4PY_INSTALLATION_CONCURRENCY: z.coerce.number({ error: 'must be a whole number' }).int().min(1).max(1000).default(4),
+  /** Model tokens one installation may spend per UTC day; unset for no limit. */
+  CODE4PY_DAILY_TOKENS_PER_INSTALLATION: z.coerce.number({ error: 'must be a whole number of tokens' }).int().positive().optional(),
+  /** On SIGTERM, how long running tasks may take to finish before they are given back to the queue. */
+  CODE4PY_SHUTDOWN_GRACE_SECONDS: z.coerce.number({ error: 'must be a number of seconds' }).min(0).max(3600).default(25),
+  PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'must be trace, debug, info, warn, error or fatal' }).default('info'),
   WEBHOOK_SECRET: z.string().optional(),
   PRIVATE_KEY: z.string().optional(),
 });
@@ -21,9 +35,14 @@ export type Env = Readonly<z.infer<typeof EnvSchema>>;
 export function readEnv(env: NodeJS.ProcessEnv): Env {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new UsageError(`the environment is not usable:\n${lines}`);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
+  // Only the intake role never calls the model.
+  if (!cleaned.OPENAI_API_KEY && cleaned.CODE4PY_ROLE !== 'intake') {
+    problems.unshift('  - OPENAI_API_KEY: required: set OPENAI_API_KEY (any non-empty value for a local server that needs no key)');
   }
+  if (cleaned.CODE4PY_ROLE && cleaned.CODE4PY_ROLE !== 'all' && !cleaned.REDIS_URL) {
+    problems.push(`  - CODE4PY_ROLE: ${cleaned.CODE4PY_ROLE} needs REDIS_URL: separate intake and worker processes share their work through Redis (the embedded store serves one process)`);
+  }
+  if (!parsed.success || problems.length > 0) throw new UsageError(`the environment is not usable:\n${problems.join('\n')}`);
   return Object.freeze(parsed.data);
 }

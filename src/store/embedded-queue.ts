@@ -7,12 +7,12 @@ import type { Intake } from '../app.js';
 import { UsageError } from '../errors.js';
 import { TaskRequestSchema, type TaskRequest } from '../webhooks/requests.js';
 import type { WorkQueue } from '../worker/worker.js';
+import { isControl, issueKeyOf, LABEL_DEDUPE_MS } from './issue-keys.js';
+import { utcDay, type TokenBudgetStore } from './token-budget.js';
 
 /** A task that was running when its process died this many times is failed instead of retried again. */
 const MAX_CRASHES = 3;
 const LEASE_MS = 5 * 60_000;
-/** GitHub sends both `issues.opened` and `issues.labeled` for an issue opened with the label: one task. */
-const LABEL_DEDUPE_MS = 10 * 60_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS deliveries (id TEXT PRIMARY KEY, received_at INTEGER NOT NULL);
@@ -38,14 +38,22 @@ CREATE INDEX IF NOT EXISTS tasks_by_state ON tasks (state, created_at);
 -- Issues whose last task asked questions and waits for an answer.
 CREATE TABLE IF NOT EXISTS waiting (issue_key TEXT PRIMARY KEY, since INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (task_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (task_id, key));
+-- Model tokens spent per installation and UTC day, for the daily budget.
+CREATE TABLE IF NOT EXISTS token_usage (installation INTEGER NOT NULL, day TEXT NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY (installation, day));
 `;
 
 const TaskRow = z.object({ id: z.string(), request: z.string() });
 const CheckpointRow = z.object({ key: z.string(), value: z.string() });
 
-export interface EmbeddedQueue extends Intake, WorkQueue {
+type Awaited_<T> = T extends Promise<infer U> ? U : T;
+/** The store's calls answer synchronously: the WorkQueue and Intake methods without their promises. */
+type Synchronous<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Awaited_<R> : T[K] };
+
+export interface EmbeddedQueue extends Synchronous<Intake>, Synchronous<WorkQueue>, TokenBudgetStore {
   /** Tasks left running by a process that died go back to the queue (a poison task fails after MAX_CRASHES). */
   recoverOnStart(): { requeued: number; failed: number };
+  /** The database answers (readiness). */
+  healthy(): boolean;
   /** Counts by state, for tests and operators. */
   counts(): Record<string, number>;
   close(): void;
@@ -57,7 +65,14 @@ export interface EmbeddedQueue extends Intake, WorkQueue {
  * WAL with `synchronous=NORMAL` keeps every committed transaction across a killed process (`kill -9`);
  * only an operating-system crash can lose the last few, which redelivery and the idempotent steps absorb.
  */
-export function openQueue(path: string, now: () => number = Date.now): EmbeddedQueue {
+export interface EmbeddedQueueOptions {
+  /** At most this many tasks of one installation run at once (fairness between installations). */
+  readonly installationConcurrency?: number;
+  readonly now?: () => number;
+}
+
+export function openQueue(path: string, options: EmbeddedQueueOptions | (() => number) = {}): EmbeddedQueue {
+  const { now = Date.now, installationConcurrency = Number.MAX_SAFE_INTEGER } = typeof options === 'function' ? { now: options } : options;
   const file = resolve(path);
   let db: Database.Database;
   try {
@@ -78,9 +93,18 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
   const recentLabelTask = db.prepare(
     "SELECT 1 FROM tasks WHERE issue_key = ? AND created_at > ? AND json_extract(request, '$.trigger.kind') = 'label' LIMIT 1",
   );
-  const nextTask = db.prepare(
-    "SELECT id, request FROM tasks WHERE control >= ? AND (state = 'queued' OR (state = 'running' AND lease_until < ?)) ORDER BY created_at, rowid LIMIT 1",
-  );
+  // The oldest task whose installation has fewer than the limit running (control tasks are never held back).
+  const nextTask = db.prepare(`
+    SELECT id, request FROM tasks AS t
+    WHERE control >= @control AND (state = 'queued' OR (state = 'running' AND lease_until < @now))
+      AND (control = 1 OR (
+        SELECT COUNT(*) FROM tasks AS r
+        WHERE r.state = 'running' AND r.control = 0 AND r.lease_until >= @now
+          AND json_extract(r.request, '$.installationId') = json_extract(t.request, '$.installationId')
+      ) < @limit)
+    ORDER BY created_at, rowid LIMIT 1`);
+  const spentToday = db.prepare('SELECT tokens FROM token_usage WHERE installation = ? AND day = ?');
+  const addTokens = db.prepare('INSERT INTO token_usage (installation, day, tokens) VALUES (?, ?, ?) ON CONFLICT (installation, day) DO UPDATE SET tokens = tokens + excluded.tokens');
   const takeTask = db.prepare("UPDATE tasks SET state = 'running', worker = ?, lease_until = ?, updated_at = ? WHERE id = ?");
   const finish = db.prepare('UPDATE tasks SET state = @state, outcome = @outcome, error = @error, worker = NULL, lease_until = NULL, updated_at = @now WHERE id = @id AND worker = @worker');
   const beat = db.prepare("UPDATE tasks SET lease_until = ?, updated_at = ? WHERE id = ? AND worker = ? AND state = 'running'");
@@ -107,7 +131,7 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
   });
   // The unique index turns a second active task into an ignored insert, not an error.
   const claim = db.transaction((workerId: string, onlyControl: boolean) => {
-    const row = nextTask.get(onlyControl ? 1 : 0, now());
+    const row = nextTask.get({ control: onlyControl ? 1 : 0, now: now(), limit: installationConcurrency });
     if (!row) return null;
     const task = TaskRow.parse(row);
     takeTask.run(workerId, now() + LEASE_MS, now(), task.id);
@@ -145,6 +169,8 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
       set: (key, value) => void setCheckpoint.run(taskId, key, JSON.stringify(value)),
     }),
     recoverOnStart: () => recover.immediate(),
+    tokensSpentToday: (installationId) => z.object({ tokens: z.number() }).optional().parse(spentToday.get(installationId, utcDay(now())))?.tokens ?? 0,
+    addTokens: (installationId, tokens) => void addTokens.run(installationId, utcDay(now()), tokens),
     counts: () =>
       Object.fromEntries(
         z
@@ -152,15 +178,13 @@ export function openQueue(path: string, now: () => number = Date.now): EmbeddedQ
           .parse(db.prepare('SELECT state, COUNT(*) AS n FROM tasks GROUP BY state').all())
           .map((r) => [r.state, r.n]),
       ),
+    healthy: () => {
+      try {
+        return db.prepare('SELECT 1 AS ok').get() !== undefined;
+      } catch {
+        return false;
+      }
+    },
     close: () => db.close(),
   };
-}
-
-/** A comment whose command is `cancel` or `help` acts beside the issue's running task instead of queueing behind it. */
-function isControl(request: TaskRequest): boolean {
-  return request.trigger.kind === 'comment' && /^ {0,3}\/[A-Za-z0-9_-]+[ \t]+(cancel|help)\b/im.test(request.trigger.body);
-}
-
-function issueKeyOf(request: Pick<TaskRequest, 'owner' | 'repo' | 'issueNumber'>): string {
-  return `${request.owner}/${request.repo}#${request.issueNumber}`.toLowerCase();
 }

@@ -19,7 +19,7 @@ export type HandledOutcome =
 export interface RequestPorts extends Omit<TaskPorts, 'github'> {
   readonly github: GitHubApi;
   /** `cancel`: drops the issue's queued task, asks its running one to stop (the worker kills its sandbox). */
-  cancelIssue?(): { dropped: number; stopping: number };
+  cancelIssue?(): { dropped: number; stopping: number } | Promise<{ dropped: number; stopping: number }>;
   /** The repository's `.github/code4py.yml` as Probot's config plugin reads it (with `_extends`), or null. */
   loadConfig(): Promise<unknown>;
 }
@@ -86,7 +86,7 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
     case 'cancel': {
       const permission = await ports.github.permissionOf(request.sender);
       if (!permissionReaches(permission, config.permission) || !ports.cancelIssue) return { kind: 'ignored', why: 'sender lacks permission' };
-      const { dropped, stopping } = ports.cancelIssue();
+      const { dropped, stopping } = await ports.cancelIssue();
       const what = stopping > 0 ? 'the running task is stopping (its sandbox is killed)' : dropped > 0 ? 'the queued task was dropped' : 'there was no task to cancel';
       await ports.github.createComment(request.issueNumber, `🛑 Cancelled by @${request.sender}: ${what}.`);
       return { kind: 'answered', what: 'cancel' };
