@@ -1,9 +1,8 @@
-import type { ApplicationFunctionOptions, Probot } from 'probot';
+import type { Probot } from 'probot';
 import { createApp, type Intake } from './app.js';
 import { CONFIG_PATH } from './config/repo-config.js';
 import { OctokitGitHub } from './github/octokit-github.js';
 import type { ModelClient } from './llm/index.js';
-import { opsHandler, type Readiness } from './ops/http.js';
 import type { Metrics } from './ops/metrics.js';
 import type { ReadySandbox } from './sandbox/select.js';
 import { withDailyBudget, type TokenBudgetStore } from './store/token-budget.js';
@@ -25,7 +24,6 @@ export interface BotDeps {
   /** `all` (default): webhooks and the worker; `intake`: webhooks only; `worker`: the worker only. */
   readonly role?: 'all' | 'intake' | 'worker';
   readonly metrics?: Metrics;
-  readonly readiness?: Readiness;
   /** Each installation's model tokens per UTC day; over it the bot says so instead of calling the model. */
   readonly budget?: { readonly store: TokenBudgetStore; readonly dailyTokens?: number };
   readonly statusIntervalMs?: number;
@@ -33,8 +31,8 @@ export interface BotDeps {
 }
 
 export interface Bot {
-  /** For Probot's `run` (or a test's Probot): webhooks in, the worker started, the ops endpoints added. */
-  appFn: (app: Probot, options?: ApplicationFunctionOptions) => void;
+  /** For Probot's `run` (or a test's Probot): webhooks in, the worker started. */
+  appFn: (app: Probot) => void;
   /** Starts the worker on a Probot instance that serves no webhooks (the `worker` role). */
   startWorker: (app: Probot) => Worker;
   worker: () => Worker;
@@ -88,8 +86,7 @@ export function createBot(given: BotDeps): Bot {
     worker.start();
     return worker;
   };
-  const appFn = (app: Probot, options?: ApplicationFunctionOptions): void => {
-    if (deps.metrics && deps.readiness) options?.addHandler(opsHandler(deps.metrics, deps.readiness));
+  const appFn = (app: Probot): void => {
     if (deps.metrics) app.onAny((context) => deps.metrics!.deliveries.inc({ event: context.name }));
     if (role !== 'worker') createApp(intake)(app);
     if (role !== 'intake') startWorker(app);

@@ -48,7 +48,6 @@ async function main(): Promise<void> {
     concurrency: env.CODE4PY_CONCURRENCY,
     role: env.CODE4PY_ROLE,
     metrics,
-    readiness,
     budget: { store, ...(env.CODE4PY_DAILY_TOKENS_PER_INSTALLATION ? { dailyTokens: env.CODE4PY_DAILY_TOKENS_PER_INSTALLATION } : {}) },
   });
 
@@ -60,7 +59,14 @@ async function main(): Promise<void> {
     server = { stop: () => new Promise<void>((resolve) => ops.close(() => resolve())) };
     log.info({ port: env.PORT, store: env.REDIS_URL ? 'redis' : 'embedded' }, 'worker started');
   } else {
-    server = await run(bot.appFn, { log });
+    const ops = opsHandler(metrics, readiness);
+    server = await run(
+      (app, { addHandler }) => {
+        addHandler(ops);
+        bot.appFn(app);
+      },
+      { log },
+    );
     log.info({ role: env.CODE4PY_ROLE, store: env.REDIS_URL ? 'redis' : 'embedded' }, 'bot started');
   }
 

@@ -21,4 +21,22 @@ describe('the environment', () => {
   it('treats an empty variable as unset', () => {
     expect(readEnv({ OPENAI_API_KEY: 'k', CODE4PY_MODEL: '' }).CODE4PY_MODEL).toBe('gpt-4o-mini');
   });
+
+  it('reads Redis mode, the roles and the fairness settings', () => {
+    expect(readEnv({ OPENAI_API_KEY: 'k', REDIS_URL: 'redis://redis:6379', CODE4PY_ROLE: 'worker', CODE4PY_DAILY_TOKENS_PER_INSTALLATION: '500000' })).toMatchObject({
+      REDIS_URL: 'redis://redis:6379',
+      CODE4PY_ROLE: 'worker',
+      CODE4PY_INSTALLATION_CONCURRENCY: 4,
+      CODE4PY_DAILY_TOKENS_PER_INSTALLATION: 500_000,
+      CODE4PY_SHUTDOWN_GRACE_SECONDS: 25,
+    });
+    // An intake process never calls the model.
+    expect(readEnv({ REDIS_URL: 'redis://redis:6379', CODE4PY_ROLE: 'intake' }).OPENAI_API_KEY).toBeUndefined();
+  });
+
+  it('refuses split roles without Redis, and a URL that is not Redis', () => {
+    expect(() => readEnv({ OPENAI_API_KEY: 'k', CODE4PY_ROLE: 'worker' })).toThrow(/CODE4PY_ROLE: worker needs REDIS_URL/);
+    expect(() => readEnv({ OPENAI_API_KEY: 'k', REDIS_URL: 'http://redis:6379' })).toThrow(/REDIS_URL: must be a Redis URL such as redis:\/\/localhost:6379/);
+    expect(() => readEnv({ OPENAI_API_KEY: 'k', CODE4PY_ROLE: 'both' })).toThrow(/CODE4PY_ROLE: must be all, intake or worker/);
+  });
 });

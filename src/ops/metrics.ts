@@ -35,7 +35,7 @@ export class Metrics {
   readonly githubRateLimit = new Gauge({ name: 'code4py_github_rate_limit_remaining', help: 'Requests left in the current rate-limit window, as the last GitHub answer said, by installation.', labelNames: ['installation'], registers: [this.registry] });
 
   constructor(taskCounts?: () => MaybePromise<Record<string, number>>) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'code4py_process_' });
+    collectDefaultMetrics({ register: this.registry, prefix: 'code4py_' });
     if (taskCounts) {
       new Gauge({
         name: 'code4py_tasks',

@@ -66,15 +66,16 @@ export async function openRedisQueue(options: RedisQueueOptions): Promise<RedisQ
   const fairnessDelayMs = options.fairnessDelayMs ?? 2000;
   const key = (...parts: Array<string | number>) => `${prefix}:${parts.join(':')}`;
 
-  let redis: Redis;
+  const redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: true });
+  // ioredis reconnects by itself once it was connected; calls made meanwhile wait.
+  redis.on('error', () => undefined);
   try {
-    redis = new Redis(options.url, { maxRetriesPerRequest: null, lazyConnect: true });
     await redis.connect();
     await redis.ping();
   } catch (error) {
+    redis.disconnect();
     throw new UsageError(`cannot reach Redis at ${redactUrl(options.url)} (${(error as Error).message}). Check REDIS_URL (redis://host:port), or unset it to use the embedded store.`);
   }
-  redis.on('error', () => undefined); // ioredis reconnects by itself; calls made meanwhile wait or fail.
 
   const bull = { connection: redis, prefix: `${prefix}:bull` };
   const queues = { tasks: new Queue<TaskRequest>('tasks', bull), control: new Queue<TaskRequest>('control', bull) };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Probot } from 'probot';
 import { afterEach, beforeEach } from 'vitest';
-import { createBot } from '../../src/bot.js';
+import { createBot, type BotDeps } from '../../src/bot.js';
 import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
 import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
 import { createTestProbot, deliverWebhook, FakeGitHub, testApp, TEST_WEBHOOK_SECRET, type FakeComment, type FakePull } from '../helpers/fake-github.js';
@@ -49,6 +49,8 @@ export interface RigOptions {
   /** The repository's files on its default branch (`.github/code4py.yml` included, if any). */
   readonly files?: Record<string, string>;
   readonly concurrency?: number;
+  /** Further bot options (metrics, a daily budget), made per test. */
+  readonly bot?: (queue: EmbeddedQueue) => Partial<BotDeps>;
 }
 
 export interface Rig {
@@ -91,7 +93,7 @@ export function useRig(options: RigOptions = {}): Rig {
     const dir = await mkdtemp(join(tmpdir(), 'code4py-e2e-'));
     const queue = openQueue(join(dir, 'code4py.db'));
     const client = new OpenAIModelClient({ apiKey: API_KEY, baseURL: model.baseUrl, model: 'fake', retry: { baseDelayMs: 1, maxDelayMs: 2 }, secrets: [TEST_WEBHOOK_SECRET, testApp().privateKey] });
-    const bot = createBot({ intake: queue, queue, model: client, defaultModel: 'fake', sandbox: validation.sandbox(), linter: validation.linter(), concurrency: options.concurrency ?? 1, pollMs: 20, statusIntervalMs: 60_000 });
+    const bot = createBot({ intake: queue, queue, model: client, defaultModel: 'fake', sandbox: validation.sandbox(), linter: validation.linter(), concurrency: options.concurrency ?? 1, pollMs: 20, statusIntervalMs: 60_000, ...options.bot?.(queue) });
     const probot = createTestProbot();
     await probot.load(bot.appFn);
     state = { github, model, queue, probot, bot, dir };

@@ -184,4 +184,13 @@ describe('Redis mode with several processes', () => {
       await queue.close();
     }
   });
+
+  it('SIGTERM: the intake process stops listening and exits 0', async () => {
+    const { port, child } = await startIntake();
+    expect(await deliver(port, 'before-term', issueCommentCreatedPayload({ body: '/code4py', issue: { number: 77 } }))).toBe(200);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+  });
 });
