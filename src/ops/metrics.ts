@@ -23,13 +23,13 @@ export class Metrics {
   readonly tasksFinished = new Counter({ name: 'code4py_tasks_finished_total', help: 'Tasks this process ended, by outcome.', labelNames: ['outcome'], registers: [this.registry] });
   readonly stageSeconds = new Histogram({
     name: 'code4py_stage_duration_seconds',
-    help: 'Time spent per stage: analysis and solution (model calls), lint (Ruff), sandbox (one sandboxed run), task (a whole task).',
+    help: 'Time spent per stage: analysis, solution and embeddings (model calls), lint (Ruff), sandbox (one sandboxed run), task (a whole task).',
     labelNames: ['stage'],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
     registers: [this.registry],
   });
   readonly modelTokens = new Counter({ name: 'code4py_model_tokens_total', help: 'Model tokens spent, by kind (prompt, completion).', labelNames: ['kind'], registers: [this.registry] });
-  readonly modelCalls = new Counter({ name: 'code4py_model_calls_total', help: 'Model calls, by answer (analysis, solution) and result (ok, error).', labelNames: ['call', 'result'], registers: [this.registry] });
+  readonly modelCalls = new Counter({ name: 'code4py_model_calls_total', help: 'Model calls, by answer (analysis, solution, embeddings) and result (ok, error).', labelNames: ['call', 'result'], registers: [this.registry] });
   readonly sandboxRuns = new Counter({ name: 'code4py_sandbox_runs_total', help: 'Sandboxed runs, by outcome (exited, failed, timeout, oom, aborted).', labelNames: ['outcome'], registers: [this.registry] });
   readonly githubCalls = new Counter({ name: 'code4py_github_api_calls_total', help: 'GitHub REST API requests, by method and status.', labelNames: ['method', 'status'], registers: [this.registry] });
   readonly githubRateLimit = new Gauge({ name: 'code4py_github_rate_limit_remaining', help: 'Requests left in the current rate-limit window, as the last GitHub answer said, by installation.', labelNames: ['installation'], registers: [this.registry] });
@@ -52,7 +52,7 @@ export class Metrics {
 
   /** The model client, counting calls, their time and the tokens they spent. */
   model<M extends ModelClient>(model: M): M {
-    const timed = async <T>(call: 'analysis' | 'solution', run: () => Promise<T>, usage: TokenLedger): Promise<T> => {
+    const timed = async <T>(call: 'analysis' | 'solution' | 'embeddings', run: () => Promise<T>, usage: TokenLedger): Promise<T> => {
       const before = usage.snapshot;
       const end = this.stageSeconds.startTimer({ stage: call });
       try {
@@ -72,6 +72,7 @@ export class Metrics {
     const wrapped: ModelClient = {
       analyse: (input, usage, options?: CallOptions) => timed('analysis', () => model.analyse(input, usage, options), usage),
       solve: (input, usage, options?: CallOptions) => timed('solution', () => model.solve(input, usage, options), usage),
+      ...(model.embed ? { embed: (texts, options) => timed('embeddings', () => model.embed!(texts, options), options.usage) } : {}),
     };
     return Object.assign(Object.create(model) as M, wrapped);
   }

@@ -52,7 +52,8 @@ export function withDailyBudget<M extends ModelClient>(model: M, store: TokenBud
   const wrapped: ModelClient = {
     analyse: (input, usage, options?: CallOptions) => guarded(() => model.analyse(input, usage, options), usage),
     solve: (input, usage, options?: CallOptions) => guarded(() => model.solve(input, usage, options), usage),
+    ...(model.embed ? { embed: (texts, options) => guarded(() => model.embed!(texts, options), options.usage) } : {}),
   };
-  // Anything else the client offers (secret registration, embeddings) keeps working through the prototype.
+  // Anything else the client offers (secret registration) keeps working through the prototype.
   return Object.assign(Object.create(model) as M, wrapped);
 }
