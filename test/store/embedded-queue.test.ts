@@ -171,4 +171,30 @@ describe('the embedded queue', () => {
     await writeFile(join(dir, 'a-file'), 'x');
     expect(() => openQueue(join(dir, 'a-file', 'sub', 'code4py.db'))).toThrow(/cannot open the task store/);
   });
+
+  it('lets each installation run at most its limit at once; others go ahead of its queued tasks', () => {
+    const q = openQueue(path, { installationConcurrency: 1 });
+    open.push(q);
+    const of = (issue: number, installationId: number): TaskRequest => ({ ...request(issue), installationId });
+    q.accept(of(1, 111));
+    q.accept(of(2, 111));
+    q.accept(of(3, 222));
+    const first = q.claim('w')!;
+    const second = q.claim('w')!;
+    expect([first.request.issueNumber, second.request.issueNumber]).toEqual([1, 3]);
+    expect(q.claim('w')).toBeNull();
+    q.complete(first.id, 'w', 'pull-request');
+    expect(q.claim('w')?.request.issueNumber).toBe(2);
+  });
+
+  it('counts model tokens per installation and UTC day, and starts from zero the next day', () => {
+    let now = Date.parse('2026-11-23T23:59:00Z');
+    const q = queue(() => now);
+    q.addTokens(5, 1000);
+    q.addTokens(5, 234);
+    q.addTokens(6, 1);
+    expect([q.tokensSpentToday(5), q.tokensSpentToday(6)]).toEqual([1234, 1]);
+    now = Date.parse('2026-11-24T00:00:01Z');
+    expect(q.tokensSpentToday(5)).toBe(0);
+  });
 });
