@@ -1,6 +1,9 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
-import { Code4PyError, errorMessage } from '../errors.js';
+import { Code4PyError, errorMessage, UsageError } from '../errors.js';
+import { parsePrice } from '../eval/prices.js';
+import { evalCommand, EvalOptionsSchema } from './eval.js';
+import { generateCommand, GenerateOptionsSchema } from './generate.js';
 import { validateCommand } from './validate.js';
 
 export interface CliIo {
@@ -27,6 +30,37 @@ function seconds(value: string): number {
   return n;
 }
 
+/** A whole number in [min, max] for an option, with a message that shows a good value. */
+function wholeNumber(option: string, min: number, max: number, example: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`give a whole number from ${min} to ${max}, e.g. ${option} ${example}`);
+    return n;
+  };
+}
+
+function price(value: string): { input: number; output: number } {
+  const parsed = parsePrice(value);
+  if (!parsed) throw new InvalidArgumentError('give the input and output prices in USD per million tokens, e.g. --price 0.15/0.6');
+  return parsed;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Commander's options through the command's schema: a wrong value is a usage error naming the option. */
+function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? '');
+    const option = key === 'task' || key === 'data' ? key.toUpperCase() : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    return `  - ${option}: ${issue.message}`;
+  });
+  throw new UsageError(`bad options:\n${lines.join('\n')}`);
+}
+
 /** Runs the CLI; returns the exit status instead of exiting, so tests can call it in-process. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   let status: number = EXIT.passed;
@@ -44,6 +78,42 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--config <file>', 'a YAML config file with the keys of .github/code4py.yml (tests, lint, security, dependencies, limits)')
     .action(async (dir: string, raw: unknown) => {
       status = await validateCommand(dir, ValidateOptionsSchema.parse(raw), io);
+    });
+  program
+    .command('generate')
+    .description("Run the bot's pipeline on a local checkout, no GitHub: understand the task, generate code and tests, validate them in the sandbox, repair; write the files and print the pull request the bot would open.")
+    .argument('[task]', 'what to build, e.g. "Add a median(values) function to stats.py" (first line: the title)')
+    .option('--issue-file <file>', 'read the task from a file instead: a title line (a # heading or not), then the description')
+    .option('--repo <dir>', 'the checkout to work on (default: the current folder); its .github/code4py.yml applies')
+    .option('--out <dir>', 'where to write the files: a new or empty folder (default: a new folder under the temporary directory)')
+    .option('--write', 'replace existing files: with --out, in that folder; alone, in the checkout itself (only when validation passed)')
+    .option('--model <name>', 'the model (default: `model` in .github/code4py.yml, else CODE4PY_MODEL, else gpt-4o-mini)')
+    .option('--attempts <k>', 'how many answers to try: the first and the repairs (default: max_attempts, 3)', wholeNumber('--attempts', 1, 10, 3))
+    .option('--answer <text>', 'an answer to the clarifying questions (repeatable); the task then goes ahead', collect)
+    .option('--assume', 'go ahead with the stated assumptions instead of stopping for questions')
+    .option('--record <file>', 'append every model exchange to a JSONL transcript')
+    .option('--replay <file>', 'answer every model request from a transcript made with --record; nothing is sent')
+    .action(async (task: string | undefined, raw: Record<string, unknown>) => {
+      status = await generateCommand(parseOptions(GenerateOptionsSchema, { ...raw, ...(task !== undefined ? { task } : {}) }), io);
+    });
+  program
+    .command('eval')
+    .description("Score a model on HumanEval-style problems through the bot's pipeline: pass@1 with one attempt and with K, the model's own tests, tokens, cost, time per stage, failure classes.")
+    .argument('[data]', 'the problems: a HumanEval-style .jsonl or .jsonl.gz file')
+    .option('--model <name>', 'the model (default: CODE4PY_MODEL, else gpt-4o-mini)')
+    .option('--limit <n>', 'run the first N problems only', wholeNumber('--limit', 1, 1_000_000, 20))
+    .option('--attempts <k>', 'answers per problem: the first and the repairs (default: 3)', wholeNumber('--attempts', 1, 10, 3))
+    .option('--concurrency <c>', 'problems worked on at once (default: 4)', wholeNumber('--concurrency', 1, 64, 4))
+    .option('--out <report>', 'the JSON report (default: eval-<model>.json); the markdown goes beside it (.md)')
+    .option('--timeout <seconds>', 'wall-clock limit of each test run, in seconds (default: 60)', seconds)
+    .option('--price <in/out>', "this model's prices in USD per million input/output tokens, e.g. 0.15/0.6", price)
+    .option('--prices <file>', 'a JSON or YAML price table, {"model": {"input": 0.15, "output": 0.6}}, over the built-in one')
+    .option('--fresh', 'run every problem again instead of resuming from the cached results')
+    .option('--record <file>', 'append every model exchange to a JSONL transcript')
+    .option('--replay <file>', 'answer every model request from a transcript made with --record; nothing is sent')
+    .option('--compare <reports...>', 'print two or more JSON reports side by side instead of running')
+    .action(async (data: string | undefined, raw: Record<string, unknown>) => {
+      status = await evalCommand(parseOptions(EvalOptionsSchema, { ...raw, ...(data !== undefined ? { data } : {}) }), io);
     });
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import type { TaskText } from '../llm/index.js';
 import type { InputFile } from '../validate/workspace.js';
+
+/** The module the problems' tests import the function from: `solution.py` at the root. */
+export const SOLUTION_PATH = 'solution.py';
 
 /** One problem of a HumanEval-style JSONL file. */
 export const ProblemSchema = z.object({
@@ -48,6 +52,11 @@ export async function readProblems(path: string): Promise<Problem[]> {
  * wraps the problem's `check` as a pytest test of the entry point.
  */
 export function problemFiles(problem: Problem, solution: string = problem.prompt + (problem.canonical_solution ?? '')): InputFile[] {
+  return [{ path: SOLUTION_PATH, content: Buffer.from(solution) }, hiddenTests(problem)];
+}
+
+/** The problem's own tests (`check`) as a pytest file that imports the entry point from `solution.py`. */
+export function hiddenTests(problem: Problem): InputFile {
   const test = [
     // Some checks call helpers the prompt defines (HumanEval/32 calls `poly`), so all public names come in.
     'from solution import *  # noqa: F403',
@@ -60,8 +69,27 @@ export function problemFiles(problem: Problem, solution: string = problem.prompt
     `    check(${problem.entry_point})`,
     '',
   ].join('\n');
-  return [
-    { path: 'solution.py', content: Buffer.from(solution) },
-    { path: 'test_solution.py', content: Buffer.from(test) },
-  ];
+  return { path: 'test_solution.py', content: Buffer.from(test) };
+}
+
+/**
+ * The problem as the task the pipeline gets: the prompt (signature and docstring) to complete, and, as the
+ * instructions a maintainer would add, where the code must go for the hidden tests to import it. The
+ * tests themselves are never shown.
+ */
+export function problemTask(problem: Problem): TaskText {
+  const longest = Math.max(2, ...[...problem.prompt.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return {
+    title: `Implement ${problem.entry_point}`,
+    body: [
+      `Complete the Python function \`${problem.entry_point}\` below: keep its name, its signature and any helper defined with it, and make it do what its docstring says.`,
+      '',
+      `${fence}python`,
+      problem.prompt.trimEnd(),
+      fence,
+    ].join('\n'),
+    comments: [],
+    instructions: `Put the code in a module \`${SOLUTION_PATH}\` at the root of the repository, so that \`from solution import ${problem.entry_point}\` works, and write its pytest tests in a separate test file.`,
+  };
 }

@@ -26,6 +26,8 @@ export interface TransportOptions {
   /** Tests replace the wait between attempts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
+  /** A fetch implementation for the SDK (a transcript's recorder or replayer, tests); the SDK's default when unset. */
+  fetch?: typeof fetch | undefined;
 }
 
 export interface ChatAnswer {
@@ -52,6 +54,7 @@ export class ChatTransport {
       timeout: options.timeoutMs,
       // The SDK's own log lines could carry request details; ours carry metadata only.
       logLevel: 'off',
+      ...(options.fetch ? { fetch: options.fetch } : {}),
     });
     this.host = new URL(this.sdk.baseURL).host;
   }

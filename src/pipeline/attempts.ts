@@ -6,7 +6,9 @@ import type { Report } from '../validate/report.js';
 import { decodeText, writeWorkspace, type InputFile } from '../validate/workspace.js';
 import { applyModelPatch } from './generate/apply-patch.js';
 import { applyPathPolicy } from './generate/path-policy.js';
+import { mergeRequirements, REQUIREMENTS_PATH } from './requirements.js';
 import type { TaskPorts } from './run-task.js';
+import type { SolvePorts } from './solve.js';
 
 export interface Attempt {
   readonly number: number;
@@ -14,6 +16,10 @@ export interface Attempt {
   readonly accepted: readonly SolutionFile[];
   readonly rejected: ReadonlyArray<{ path: string; reason: string }>;
   readonly report: Report;
+  /** Milliseconds waiting for the model's answer (corrective rounds and retries included). */
+  readonly modelMs: number;
+  /** Milliseconds validating in the sandbox. */
+  readonly validationMs: number;
 }
 
 export interface AttemptsInput {
@@ -27,10 +33,12 @@ export interface AttemptsInput {
   /** Symbolic links and submodules of the repository: never written through. */
   readonly blocked: ReadonlySet<string>;
   readonly config: RepoConfig;
-  readonly ports: TaskPorts;
+  readonly ports: SolvePorts;
   readonly usage: TokenLedger;
   readonly model: string;
   readonly onAttempt: (n: number) => Promise<void>;
+  /** Each attempt once it is validated (the last one included). */
+  readonly onValidated?: (attempt: Attempt) => Promise<void> | void;
 }
 
 /**
@@ -45,6 +53,7 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
   for (let n = 1; n <= config.max_attempts; n++) {
     await input.onAttempt(n);
     const previous = attempts.at(-1);
+    const asked = performance.now();
     const solution = await ports.model.solve(
       {
         task: input.task,
@@ -56,9 +65,11 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
       input.usage,
       { model: input.model, ...(ports.signal ? { signal: ports.signal } : {}) },
     );
+    const modelMs = performance.now() - asked;
     const checked = applyPathPolicy(solution.files, config.paths, input.blocked);
-    const policy = applyPatches(checked.accepted, checked.rejected, input.repoFiles);
+    const policy = declareDependencies(solution.dependencies, applyPatches(checked.accepted, checked.rejected, input.repoFiles), input);
     const files = materialise(input.repoFiles, policy.accepted);
+    const validating = performance.now();
     const workspace = await writeWorkspace(files.all);
     let report: Report;
     try {
@@ -68,7 +79,9 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     }
     // A cancelled task stops here: its last validation was cut short and proves nothing.
     ports.signal?.throwIfAborted();
-    attempts.push({ number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report });
+    const attempt: Attempt = { number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report, modelMs, validationMs: performance.now() - validating };
+    attempts.push(attempt);
+    await input.onValidated?.(attempt);
     if (report.passed && policy.accepted.length > 0) break;
     feedback = feedbackFrom(report, policy.rejected);
   }
@@ -126,6 +139,32 @@ export function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: str
   };
 }
 
+
+/**
+ * The solution's `dependencies` written into `requirements.txt` — merged into the model's own version of it,
+ * or the repository's — when the path policy lets that file be written; otherwise they are left out, as the
+ * repository's settings say. Entries that are no single requirement are listed as not written, with why.
+ */
+function declareDependencies(
+  dependencies: readonly string[],
+  policy: { accepted: SolutionFile[]; rejected: Array<{ path: string; reason: string }> },
+  input: Pick<AttemptsInput, 'repoFiles' | 'config' | 'blocked'>,
+): { accepted: SolutionFile[]; rejected: Array<{ path: string; reason: string }> } {
+  if (dependencies.length === 0) return policy;
+  const allowed = applyPathPolicy([{ path: REQUIREMENTS_PATH, content: '', patch: null }], input.config.paths, input.blocked).accepted.length === 1;
+  if (!allowed) return policy;
+  const own = policy.accepted.find((f) => f.path === REQUIREMENTS_PATH);
+  const existing = input.repoFiles.get(REQUIREMENTS_PATH);
+  const base = own ? (own.content ?? '') : existing === undefined ? null : decodeText(existing);
+  // A requirements file that is not UTF-8 text is left alone.
+  if (!own && existing !== undefined && base === null) return policy;
+  const merged = mergeRequirements(base, dependencies);
+  const rejected = [...policy.rejected, ...merged.refused.map((r) => ({ path: REQUIREMENTS_PATH, reason: `the dependency ${JSON.stringify(r.entry)} was not added: ${r.reason}` }))];
+  if (merged.text === null) return { accepted: policy.accepted, rejected };
+  const file: SolutionFile = { path: REQUIREMENTS_PATH, content: merged.text, patch: null };
+  const accepted = own ? policy.accepted.map((f) => (f === own ? file : f)) : [...policy.accepted, file];
+  return { accepted, rejected };
+}
 
 /** How much of a file's current content a failed patch's feedback carries back to the model. */
 const MAX_CONTENT_IN_FEEDBACK = 20_000;

@@ -1,25 +1,18 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
 import { readRepoTarball } from '../github/tarball.js';
-import { TokenLedger, type Analysis, type ModelClient } from '../llm/index.js';
+import { TokenLedger } from '../llm/index.js';
 import { renderMarkdown } from '../render/markdown.js';
-import { renderPullRequestBody } from '../render/pull-request.js';
 import { StatusComment } from '../publish/status-comment.js';
-import type { ReadySandbox } from '../sandbox/select.js';
-import type { Linter } from '../validate/pipeline.js';
-import { generateAndValidate, materialise, pushCommit, type Attempt } from './attempts.js';
+import { pushCommit, type Attempt } from './attempts.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
-import { buildContext } from './context/pick-context.js';
+import { pullRequestBody, solveTask, type SolvePorts } from './solve.js';
 
 /** What a worker hands the pipeline: the task, and ports to everything outside it. */
-export interface TaskPorts {
+export interface TaskPorts extends SolvePorts {
   readonly github: GitHubApi;
-  readonly model: ModelClient;
-  readonly sandbox: ReadySandbox;
-  readonly linter: Linter;
   /** Durable per-task checkpoints, so a resumed task skips what it already did. */
   readonly checkpoints: { get(): Record<string, unknown>; set(key: string, value: unknown): void };
-  readonly signal?: AbortSignal;
   readonly defaultModel: string;
   readonly statusIntervalMs?: number;
 }
@@ -50,8 +43,9 @@ const branchOf = (issue: number) => `code4py/issue-${issue}`;
 const CLARIFICATION_MARK = 'Code4Py needs to know more before it writes code:';
 
 /**
- * The bot's main loop for one issue: check the sender, understand the task, generate, validate in the
- * sandbox, repair, publish. Every GitHub effect is keyed by a name it can find again (the branch, the pull
+ * The bot's main loop for one issue: check the sender, then the shared pipeline (src/pipeline/solve.ts:
+ * understand, context, generate, validate in the sandbox, repair), then publish on GitHub — the status
+ * comment, the commit, the check run and the pull request. Every GitHub effect is keyed by a name it can find again (the branch, the pull
  * request by its head, the checkpoints), so a redelivery or a resumed task converges on one result.
  */
 export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Promise<TaskOutcome> {
@@ -87,35 +81,35 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
     comments: comments.map((c) => ({ author: c.author, body: c.body })),
     ...(task.instructions ? { instructions: task.instructions } : {}),
   };
-  const analysis: Analysis = await ports.model.analyse({ task: taskText }, usage, { model, ...(ports.signal ? { signal: ports.signal } : {}) });
-  if (analysis.needs_clarification && !task.instructions && !askedBefore) {
-    const questions = analysis.questions.map((q, i) => `${i + 1}. ${q}`).join('\n');
+  const branch = branchOf(task.issueNumber);
+  const result = await solveTask(
+    {
+      task: taskText,
+      config,
+      model,
+      usage,
+      mayAsk: !task.instructions && !askedBefore,
+      // The tarball at the branch head when a refinement or an earlier run made the branch, else at the base.
+      repository: async () => {
+        const base = await github.defaultBranch();
+        const branchHead = await github.branchSha(branch);
+        const snapshot = await readRepoTarball(await github.downloadTarball(branchHead ?? base.sha), config.limits);
+        return { files: snapshot.files, blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]), base, branchHead };
+      },
+      onProgress: (event) => {
+        if (event.stage === 'attempt') return status.progress(`⏳ Code4Py is generating and validating the code (attempt ${event.number} of ${event.of})…`);
+      },
+    },
+    ports,
+  );
+  if (result.kind === 'clarification') {
+    const questions = result.questions.map((q, i) => `${i + 1}. ${q}`).join('\n');
     await status.finish(`❓ ${CLARIFICATION_MARK}\n\n${questions}\n\nAnswer in a comment and Code4Py goes on with your answer, or comment \`${config.command} generate\` to go ahead with its assumptions now.`);
-    return { kind: 'clarification', questions: analysis.questions };
+    return { kind: 'clarification', questions: result.questions };
   }
 
-  const base = await github.defaultBranch();
-  const branch = branchOf(task.issueNumber);
-  const branchHead = await github.branchSha(branch);
-  const snapshot = await readRepoTarball(await github.downloadTarball(branchHead ?? base.sha), config.limits);
-  const repoFiles = new Map(snapshot.files.map((f) => [f.path, f.content]));
-  const context = await buildContext({ files: snapshot.files, task: taskText, analysis, maxTokens: config.context.max_tokens }, ports.sandbox.sandbox, ports.signal);
-
-  const attempts = await generateAndValidate({
-    task: taskText,
-    analysis,
-    context: context.files,
-    repoFiles,
-    blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]),
-    config,
-    ports,
-    usage,
-    model,
-    onAttempt: (n) => status.progress(`⏳ Code4Py is generating and validating the code (attempt ${n} of ${config.max_attempts})…`),
-  });
-
-  const last = attempts.at(-1)!;
-  const passed = last.report.passed && last.accepted.length > 0;
+  const { attempts, last, passed, analysis, changed } = result;
+  const { base, branchHead } = result.repo;
   if (!passed && !config.draft) {
     await status.finish(failureText(attempts, config.command));
     return { kind: 'failed', attempts: attempts.length };
@@ -123,25 +117,11 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
 
   // Publish: one commit with one tree of inline contents, on the branch head (never forced).
   const parent = branchHead ?? base.sha;
-  const changed = materialise(repoFiles, last.accepted).changed;
   const commit = await pushCommit(github, { branch, parent, exists: branchHead !== null, files: changed, message: `${analysis.title}\n\nGenerated by Code4Py for #${task.issueNumber}.` }, checkpoints);
 
   await completeCheckRun(github, await startCheckRun(github, commit, task.taskId, checkpoints), last.report, checkpoints);
 
-  const body = renderPullRequestBody({
-    issue: task.issueNumber,
-    summary: last.solution.summary,
-    requirements: analysis.requirements,
-    assumptions: analysis.assumptions,
-    files: changed.map((f) => ({ path: f.path, kind: repoFiles.has(f.path) ? 'changed' : 'added' })),
-    notWritten: last.rejected,
-    contextFiles: [...context.paths],
-    report: last.report,
-    attempts: last.number,
-    tokens: usage.snapshot,
-    model,
-    command: config.command,
-  });
+  const body = pullRequestBody(result, { issue: task.issueNumber, model, command: config.command, usage });
   const existing = await github.findPullRequest(branch);
   const pull = existing ?? (await github.createPullRequest({ title: analysis.title, body, head: branch, base: base.name, draft: !passed }));
   if (existing) await github.updatePullRequest(existing.number, { body });

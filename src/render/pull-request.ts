@@ -2,7 +2,8 @@ import type { Report } from '../validate/report.js';
 import { codeSpan, escapeInline, renderMarkdown } from './markdown.js';
 
 export interface PullRequestContent {
-  readonly issue: number;
+  /** The issue the pull request closes; none for a local run (`code4py generate`). */
+  readonly issue?: number;
   readonly summary: string;
   readonly requirements: readonly string[];
   readonly assumptions: readonly string[];
@@ -42,7 +43,7 @@ export function renderPullRequestBody(c: PullRequestContent): string {
       'npx code4py validate .',
       '```',
     ].join('\n'),
-    `Closes #${c.issue}`,
+    ...(c.issue !== undefined ? [`Closes #${c.issue}`] : []),
   ];
   return sections.join('\n\n');
 }

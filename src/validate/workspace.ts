@@ -31,6 +31,13 @@ export interface InputFile {
  * followed (they are listed as not copied), and nor are devices, sockets or pipes.
  */
 export async function copyFolder(dir: string, config: ValidationConfig): Promise<Workspace> {
+  const { files, notes } = await readFolder(dir, config);
+  const workspace = await writeWorkspace(files);
+  return { ...workspace, notes: [...notes, ...workspace.notes] };
+}
+
+/** Reads `dir` into memory by copyFolder's rules: links and special files are noted, never followed. */
+export async function readFolder(dir: string, config: ValidationConfig): Promise<{ files: InputFile[]; notes: Finding[] }> {
   const stat = await lstat(dir).catch(() => null);
   if (!stat) throw new UsageError(`${dir} does not exist. Give the folder that holds the Python code and its tests.`);
   if (!stat.isDirectory()) throw new UsageError(`${dir} is not a folder. Give the folder that holds the Python code and its tests.`);
@@ -76,8 +83,7 @@ export async function copyFolder(dir: string, config: ValidationConfig): Promise
     }
   };
   await visit(dir);
-  const workspace = await writeWorkspace(inputs);
-  return { ...workspace, notes: [...notes, ...workspace.notes] };
+  return { files: inputs, notes };
 }
 
 /** Writes the given files into a fresh temporary folder. Paths must be relative and stay inside it. */

@@ -174,6 +174,27 @@ describe('the generate pipeline', () => {
     expect(github.pulls[0]?.body).toContain('`.github/workflows/evil.yml`');
   });
 
+  it("declares the solution's dependencies in requirements.txt, each project once, and lists the file in the pull request", async () => {
+    github = new MemoryGitHub({ 'README.md': '# calc\n', 'requirements.txt': 'requests==2.31\n' });
+    github.permissions.set('maintainer', 'write');
+    github.issues.set(7, { number: 7, title: 'Median', body: 'Add a `median(values)` function.', author: 'maintainer', state: 'open' });
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', { ...GOOD, dependencies: ['Requests>=2', 'PyYAML>=6', 'pyyaml'] });
+    const outcome = await runGenerateTask(task(), ports());
+    expect(outcome).toMatchObject({ kind: 'pull-request', passed: true });
+    expect(github.filesAt('code4py/issue-7').get('requirements.txt')).toBe('requests==2.31\nPyYAML>=6\n');
+    expect(github.pulls[0]?.body).toContain('`requirements.txt` (changed)');
+  });
+
+  it('leaves requirements.txt alone when the allowed paths do not include it', async () => {
+    const config = RepoConfigSchema.parse({ paths: { allow: ['**/*.py'] } });
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', { ...GOOD, dependencies: ['PyYAML>=6'] });
+    const outcome = await runGenerateTask(task(config), ports());
+    expect(outcome).toMatchObject({ kind: 'pull-request', passed: true });
+    expect(github.filesAt('code4py/issue-7').get('requirements.txt')).toBe('');
+    expect(github.pulls[0]?.body).not.toContain('`requirements.txt` (');
+    expect(github.pulls[0]?.body).not.toContain('## Not written');
+  });
+
   it('applies a patch to an existing file, and sends a patch that does not apply back with the file as it is', async () => {
     github = new MemoryGitHub({ 'README.md': '# calc\n', 'requirements.txt': '', 'util.py': 'def one():\n    return 1\n' });
     github.permissions.set('maintainer', 'write');

@@ -1,0 +1,50 @@
+import { normalizeName } from '../validate/stages/import-names.js';
+import { parseRequirementsTxt, requirementName } from '../validate/stages/requirements.js';
+
+/** Where a solution's `dependencies` are declared. */
+export const REQUIREMENTS_PATH = 'requirements.txt';
+
+export interface MergedRequirements {
+  /** The file with the new requirements appended; null when there is nothing to add. */
+  readonly text: string | null;
+  /** The requirement lines added, in the model's order. */
+  readonly added: readonly string[];
+  /** Entries that are not one requirement pip can read (options, several lines, a local folder), with why. */
+  readonly refused: ReadonlyArray<{ readonly entry: string; readonly reason: string }>;
+}
+
+/**
+ * The solution's `dependencies` (DESIGN.md §4) merged into a requirements file: each entry not yet declared
+ * (names compared as PEP 503 says: `PyYAML`, `pyyaml` and `py_yaml` are one project) is appended as one line;
+ * what is already there stays as it is. An entry is model output, so it
+ * must be a single PEP 508 requirement: no pip options (`--index-url` would redirect every install), no line
+ * breaks, no URL or path.
+ */
+export function mergeRequirements(existing: string | null, dependencies: readonly string[]): MergedRequirements {
+  const declared = new Set(existing === null ? [] : parseRequirementsTxt(REQUIREMENTS_PATH, existing).requirements.map((r) => normalizeName(r.name)));
+  const added: string[] = [];
+  const refused: Array<{ entry: string; reason: string }> = [];
+  for (const raw of dependencies) {
+    const entry = raw.trim();
+    const reason = entry.startsWith('-')
+      ? 'a pip option, not a requirement'
+      : /[\r\n\\#]/.test(entry)
+        ? 'not a single requirement line'
+        : /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@/.test(entry) || /:\/\/|^\.{0,2}\//.test(entry)
+          ? 'a URL or a path; only index requirements such as requests>=2 are added'
+          : null;
+    const name = reason === null ? requirementName(entry) : null;
+    if (reason !== null || !name) {
+      refused.push({ entry, reason: reason ?? 'not a requirement pip can read, such as requests>=2' });
+      continue;
+    }
+    const key = normalizeName(name);
+    if (declared.has(key)) continue;
+    declared.add(key);
+    added.push(entry);
+  }
+  if (added.length === 0) return { text: null, added, refused };
+  const base = existing ?? '';
+  const separator = base === '' || base.endsWith('\n') ? '' : '\n';
+  return { text: `${base}${separator}${added.join('\n')}\n`, added, refused };
+}
