@@ -50,7 +50,11 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
   const { config, ports } = input;
   const attempts: Attempt[] = [];
   let feedback: FailureFeedback | undefined;
-  for (let n = 1; n <= config.max_attempts; n++) {
+  // A patch that did not apply gets one corrective round with the current file, even after a passing
+  // validation (which proves nothing about the change that was lost) and even past max_attempts.
+  let corrected = false;
+  let rounds = config.max_attempts;
+  for (let n = 1; n <= rounds; n++) {
     await input.onAttempt(n);
     const previous = attempts.at(-1);
     const asked = performance.now();
@@ -67,7 +71,8 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     );
     const modelMs = performance.now() - asked;
     const checked = applyPathPolicy(solution.files, config.paths, input.blocked);
-    const policy = declareDependencies(solution.dependencies, applyPatches(checked.accepted, checked.rejected, input.repoFiles), input);
+    const patched = applyPatches(checked.accepted, checked.rejected, input.repoFiles);
+    const policy = { ...declareDependencies(solution.dependencies, patched, input), failedPatches: patched.failedPatches };
     const files = materialise(input.repoFiles, policy.accepted);
     const validating = performance.now();
     const workspace = await writeWorkspace(files.all);
@@ -82,7 +87,12 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     const attempt: Attempt = { number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report, modelMs, validationMs: performance.now() - validating };
     attempts.push(attempt);
     await input.onValidated?.(attempt);
-    if (report.passed && policy.accepted.length > 0) break;
+    const patchFailed = policy.failedPatches > 0 && !corrected;
+    if (report.passed && policy.accepted.length > 0 && !patchFailed) break;
+    if (patchFailed) {
+      corrected = true;
+      if (n === rounds) rounds++;
+    }
     feedback = feedbackFrom(report, policy.rejected);
   }
   return attempts;
@@ -178,8 +188,8 @@ function applyPatches(
   accepted: readonly SolutionFile[],
   rejected: ReadonlyArray<{ path: string; reason: string }>,
   repoFiles: ReadonlyMap<string, Buffer>,
-): { accepted: SolutionFile[]; rejected: Array<{ path: string; reason: string }> } {
-  const result = { accepted: [] as SolutionFile[], rejected: [...rejected] };
+): { accepted: SolutionFile[]; rejected: Array<{ path: string; reason: string }>; failedPatches: number } {
+  const result = { accepted: [] as SolutionFile[], rejected: [...rejected], failedPatches: 0 };
   for (const file of accepted) {
     if (file.content !== null || file.patch === null) {
       result.accepted.push(file);
@@ -194,6 +204,7 @@ function applyPatches(
     const applied = applyModelPatch(file.path, current, file.patch);
     if (applied.ok) result.accepted.push({ ...file, content: applied.content, patch: null });
     else {
+      result.failedPatches++;
       const shown = current === null ? '' : `\n\n${current.length > MAX_CONTENT_IN_FEEDBACK ? `${current.slice(0, MAX_CONTENT_IN_FEEDBACK)}\n… (cut)` : current}`;
       result.rejected.push({ path: file.path, reason: `${applied.reason}${shown}` });
     }

@@ -59,7 +59,11 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
   const model = config.model ?? ports.defaultModel;
   const repoFiles = new Map(headSnapshot.files.map((f) => [f.path, f.content]));
   const taskText = { number: issue.number, title: issue.title, body: issue.body, comments: [] };
-  const context = await buildContext({ files: headSnapshot.files, task: taskText, analysis, maxTokens: config.context.max_tokens }, ports.sandbox.sandbox, ports.signal);
+  const context = await buildContext(
+    { files: headSnapshot.files, task: taskText, analysis, maxTokens: config.context.max_tokens, embeddingsModel: config.context.embeddings_model, embedder: ports.model, usage },
+    ports.sandbox.sandbox,
+    ports.signal,
+  );
   const attempts = await generateAndValidate({
     task: taskText,
     analysis,

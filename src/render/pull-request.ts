@@ -26,7 +26,7 @@ export function renderPullRequestBody(c: PullRequestContent): string {
     ...(c.assumptions.length ? [`## Assumptions\n\n${list(c.assumptions)}`] : []),
     `## Files\n\n${c.files.map((f) => `- ${codeSpan(f.path)} (${f.kind})`).join('\n')}`,
     ...(c.notWritten.length
-      ? [`## Not written\n\nThe model proposed these files, but they were not sent to GitHub:\n\n${c.notWritten.map((f) => `- ${codeSpan(f.path)}: ${escapeInline(f.reason)}`).join('\n')}`]
+      ? [`## Not written\n\nThe model proposed these files, but they were not sent to GitHub:\n\n${c.notWritten.map((f) => `- ${codeSpan(f.path)}: ${escapeInline(firstParagraph(f.reason))}`).join('\n')}`]
       : []),
     ...(c.contextFiles.length ? [`<details><summary>Repository files given as context (${c.contextFiles.length})</summary>\n\n${c.contextFiles.map((p) => `- ${codeSpan(p)}`).join('\n')}\n\n</details>`] : []),
     renderMarkdown(c.report, { title: `Validation (attempt ${c.attempts})`, maxLength: 30_000 }),
@@ -46,4 +46,9 @@ export function renderPullRequestBody(c: PullRequestContent): string {
     ...(c.issue !== undefined ? [`Closes #${c.issue}`] : []),
   ];
   return sections.join('\n\n');
+}
+
+/** A reason's first paragraph: a failed patch's reason goes on with the whole current file, for the model only. */
+function firstParagraph(reason: string): string {
+  return reason.split(/\n\s*\n/)[0]!.trim();
 }

@@ -111,4 +111,18 @@ describe('a patch against an existing file', () => {
     const status = rig.botComments(issue).at(-1)?.body;
     expect(status).toMatch(/^❌ Code4Py could not produce code that passes validation in 2 attempts/);
   });
+
+  it('that does not apply gets its corrective round even when the rest passes validation without it', async () => {
+    // The tests do not need the patched code, so the first attempt passes: the lost change must not go unnoticed.
+    const addOnly = { ...TESTS, content: 'from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n' };
+    const answer = (patch: string): Solution => ({ ...solution(patch), files: [{ path: 'calc/ops.py', content: null, patch }, addOnly] });
+    rig.model.script('code4py_analysis', ANALYSIS).script('code4py_solution', answer(BAD_PATCH), answer(GOOD_PATCH));
+    const issue = rig.addIssue({ title: 'subtract()', body: 'Add subtract(a, b) next to add in calc/ops.py.' });
+    await rig.label(issue);
+    await rig.settle();
+
+    expect(rig.model.prompts('code4py_solution')).toHaveLength(2);
+    expect(rig.github.filesAt(REPO, `code4py/issue-${issue}`)['calc/ops.py']).toBe(OPS_PY + SUBTRACT);
+    expect(rig.pulls()).toHaveLength(1);
+  });
 });

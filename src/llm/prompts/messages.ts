@@ -114,7 +114,7 @@ function failures(feedback: FailureFeedback): string {
   if (findings.length > 0) lines.push('', 'Findings:');
   for (const f of findings) lines.push(`- ${f.path}:${f.line} ${f.rule} (${f.severity}): ${clip(f.message)}`);
   const rejected = feedback.rejectedPaths ?? [];
-  if (rejected.length > 0) lines.push('', 'Files not written (outside the allowed paths):');
+  if (rejected.length > 0) lines.push('', 'Files not written (refused by the path policy, or a patch that did not apply to the current file):');
   for (const r of rejected) lines.push(`- ${r.path}: ${r.reason}`);
   const left = feedback.failingTests.length - tests.length + feedback.findings.length - findings.length;
   if (left > 0) lines.push('', `(${left} more not shown)`);
