@@ -84,3 +84,15 @@ describe('tests stage', () => {
     expect(result.tests.status).toBe('passed');
   });
 });
+
+describe('JUnit XML', () => {
+  it('decodes the character references pytest writes for newlines and other characters in messages', async () => {
+    const { parseJunit } = await import('../../src/validate/stages/junit.js');
+    const cases = await parseJunit(
+      '<testsuites><testsuite name="pytest"><testcase classname="test_a" name="test_x" time="0.1"><failure message="assert 1 == 2&#10;  where 1 = f()">E  &lt;diff&gt;&#10;line two</failure></testcase></testsuite></testsuites>',
+    );
+    expect(cases).toHaveLength(1);
+    expect(cases[0]).toMatchObject({ outcome: 'failed', message: 'assert 1 == 2\n  where 1 = f()' });
+    expect(cases[0]!.details).toContain('E  <diff>\nline two');
+  });
+});

@@ -34,6 +34,8 @@ const PARSER_OPTIONS = {
   parseAttributeValue: false,
   parseTagValue: false,
   processEntities: true,
+  // pytest writes newlines in messages as numeric character references (`&#10;`): decode them too.
+  htmlEntities: true,
   isArray: (name: string) => ['testsuite', 'testcase', 'failure', 'error', 'skipped'].includes(name),
 };
 
