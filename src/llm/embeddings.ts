@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { TokenLedger } from './budget.js';
 import { ModelOutputError, ModelRequestError, ModelUnavailableError } from './errors.js';
 import type { SecretRedactor } from './secrets.js';
-import { DEFAULT_BASE_URL } from './transport.js';
+import { openAISdk } from './transport.js';
 
 export interface EmbedOptions {
   /** The embeddings model (`context.embeddings_model`); chat models do not embed, so there is no default. */
@@ -38,15 +38,7 @@ export class EmbeddingsTransport {
   readonly host: string;
 
   constructor(private readonly options: EmbeddingsTransportOptions) {
-    this.sdk = new OpenAI({
-      // Explicit values, as for chat: left undefined, the SDK would read OPENAI_* from the environment.
-      apiKey: options.apiKey || 'no-key',
-      baseURL: options.baseURL || DEFAULT_BASE_URL,
-      maxRetries: 0,
-      timeout: options.timeoutMs,
-      logLevel: 'off',
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    this.sdk = openAISdk(options);
     this.host = new URL(this.sdk.baseURL).host;
   }
 

@@ -8,6 +8,22 @@ import { SecretRedactor } from './secrets.js';
 
 export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
+/**
+ * The openai SDK as every call of ours uses it: explicit values (left undefined, the SDK would read
+ * OPENAI_* from the environment behind our back; a local server such as Ollama needs no key, but the SDK
+ * insists on one), no retries of its own (ours, or none), and no log lines (they could carry request details).
+ */
+export function openAISdk(options: { apiKey: string; baseURL?: string | undefined; timeoutMs: number; fetch?: typeof fetch | undefined }): OpenAI {
+  return new OpenAI({
+    apiKey: options.apiKey || 'no-key',
+    baseURL: options.baseURL || DEFAULT_BASE_URL,
+    maxRetries: 0,
+    timeout: options.timeoutMs,
+    logLevel: 'off',
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+}
+
 /** Pino's (and so Probot's) logger shape: a metadata object, then a fixed message. */
 export interface ModelLogger {
   info(meta: object, message: string): void;
@@ -44,18 +60,8 @@ export class ChatTransport {
   readonly host: string;
 
   constructor(private readonly options: TransportOptions) {
-    this.sdk = new OpenAI({
-      // Explicit values: left undefined, the SDK would read OPENAI_* from the environment behind our back.
-      // A local server (Ollama, llama.cpp) needs no key, but the SDK insists on one.
-      apiKey: options.apiKey || 'no-key',
-      baseURL: options.baseURL || DEFAULT_BASE_URL,
-      // Retries happen in complete(), once, with the policy the operator configured.
-      maxRetries: 0,
-      timeout: options.timeoutMs,
-      // The SDK's own log lines could carry request details; ours carry metadata only.
-      logLevel: 'off',
-      ...(options.fetch ? { fetch: options.fetch } : {}),
-    });
+    // Retries happen in complete(), once, with the policy the operator configured.
+    this.sdk = openAISdk(options);
     this.host = new URL(this.sdk.baseURL).host;
   }
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Probot } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot.js';
-import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
+import { OpenAIModelClient, type Solution } from '../../src/llm/index.js';
+import { ANALYSIS, SOLUTION } from '../helpers/word-counter.js';
 import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
 import { createTestProbot, deliverWebhook, FakeGitHub, secondaryRateLimit, testApp, TEST_WEBHOOK_SECRET } from '../helpers/fake-github.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
@@ -20,24 +21,6 @@ import { issueCommentCreatedPayload, issuesLabeledPayload } from '../helpers/web
 
 const API_KEY = 'sk-test-e2e-0123456789abcdefghijklmnopqrstuv';
 const REPO = 'octo/calc';
-
-const ANALYSIS: Analysis = {
-  intent: 'algorithm',
-  title: 'Add a word counter',
-  module: 'words',
-  requirements: ['count the words of a text'],
-  assumptions: ['words are separated by whitespace'],
-  needs_clarification: false,
-  questions: [],
-};
-const SOLUTION: Solution = {
-  summary: 'count_words() with tests.',
-  files: [
-    { path: 'words.py', content: 'def count_words(text: str) -> int:\n    """Count the whitespace-separated words of text."""\n    return len(text.split())\n', patch: null },
-    { path: 'test_words.py', content: 'from words import count_words\n\n\ndef test_counts():\n    assert count_words("a b  c") == 3\n\n\ndef test_empty():\n    assert count_words("") == 0\n', patch: null },
-  ],
-  dependencies: [],
-};
 
 const validation = useValidation();
 

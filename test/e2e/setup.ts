@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Probot } from 'probot';
 import { afterEach, beforeEach } from 'vitest';
 import { createBot, type BotDeps } from '../../src/bot.js';
-import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
+import { OpenAIModelClient } from '../../src/llm/index.js';
 import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
 import { createTestProbot, deliverWebhook, FakeGitHub, testApp, TEST_WEBHOOK_SECRET, type FakeComment, type FakePull } from '../helpers/fake-github.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
@@ -23,27 +23,7 @@ export const NAME = 'calc';
 export const REPO = `${OWNER}/${NAME}`;
 export const API_KEY = 'sk-test-e2e-0123456789abcdefghijklmnopqrstuv';
 
-export const ANALYSIS: Analysis = {
-  intent: 'algorithm',
-  title: 'Add a word counter',
-  module: 'words',
-  requirements: ['count the words of a text'],
-  assumptions: ['words are separated by whitespace'],
-  needs_clarification: false,
-  questions: [],
-};
-
-export const WORDS_PY = 'def count_words(text: str) -> int:\n    """Count the whitespace-separated words of text."""\n    return len(text.split())\n';
-export const TEST_WORDS_PY = 'from words import count_words\n\n\ndef test_counts():\n    assert count_words("a b  c") == 3\n\n\ndef test_empty():\n    assert count_words("") == 0\n';
-
-export const SOLUTION: Solution = {
-  summary: 'count_words() with tests.',
-  files: [
-    { path: 'words.py', content: WORDS_PY, patch: null },
-    { path: 'test_words.py', content: TEST_WORDS_PY, patch: null },
-  ],
-  dependencies: [],
-};
+export { ANALYSIS, SOLUTION, TEST_WORDS_PY, WORDS_PY } from '../helpers/word-counter.js';
 
 export interface RigOptions {
   /** The repository's files on its default branch (`.github/code4py.yml` included, if any). */
