@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import type { Server as HttpServer } from 'node:http';
-import { createProbot, run } from 'probot';
+import { createProbot, ProbotOctokit, run } from 'probot';
 import { createBot } from './bot.js';
 import { readEnv, type Env } from './env.js';
 import { errorMessage } from './errors.js';
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   // A worker takes no webhooks: it authenticates as the app and serves only the operations endpoints.
   let server: { stop(): Promise<void> };
   if (env.CODE4PY_ROLE === 'worker') {
-    bot.startWorker(createProbot({ overrides: { log } }));
+    bot.startWorker(createProbot({ overrides: { log, Octokit } }));
     const ops: HttpServer = await startOpsServer(opsHandler(metrics, readiness), env.PORT, env.HOST);
     server = { stop: () => new Promise<void>((resolve) => ops.close(() => resolve())) };
     log.info({ port: env.PORT, store: env.REDIS_URL ? 'redis' : 'embedded' }, 'worker started');
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
         addHandler(ops);
         bot.appFn(app);
       },
-      { log },
+      { log, Octokit },
     );
     log.info({ role: env.CODE4PY_ROLE, store: env.REDIS_URL ? 'redis' : 'embedded' }, 'bot started');
   }
@@ -86,6 +86,16 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
 }
+
+/**
+ * Probot 14 gives the app's authentication a request of its own with github.com's base URL, so the worker's
+ * `octokit.auth({ type: 'installation' })` (the token it must redact) asked api.github.com for a token even
+ * with GHE_HOST set. A function default runs after Probot's own and points that request at GHE_HOST too.
+ */
+const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => {
+  const auth = options.auth as { request?: { defaults(o: { baseUrl: string }): unknown } } | undefined;
+  return typeof options.baseUrl === 'string' && auth?.request ? { ...options, auth: { ...auth, request: auth.request.defaults({ baseUrl: options.baseUrl }) } } : options;
+});
 
 type Store = (EmbeddedQueue | RedisQueue) & { ping(): Promise<boolean>; close(): Promise<void> | void };
 

@@ -339,7 +339,8 @@ export class FakeGitHub {
 
   // ---- the nock side ----
 
-  private handle(method: string, uri: string, rawBody: unknown, rawHeaders: Record<string, string | string[]>): nock.ReplyFnResult {
+  /** Answers one api.github.com request (`uri`: path and query) as the interceptors do; fake-github-http.ts serves it over real HTTP. */
+  handle(method: string, uri: string, rawBody: unknown, rawHeaders: Record<string, string | string[]>): nock.ReplyFnResult {
     const headers = Object.fromEntries(Object.entries(rawHeaders).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(', ') : String(v)]));
     const body = parseBody(rawBody);
     const path = uri.split('?')[0] ?? uri;
@@ -410,7 +411,8 @@ export class FakeGitHub {
     return signed && String(claims.iss) === String(this.app.appId) && Number(claims.exp) > Date.now() / 1000;
   }
 
-  private codeload(uri: string): nock.ReplyFnResult {
+  /** Answers one codeload.github.com request (a tarball download). */
+  codeload(uri: string): nock.ReplyFnResult {
     const url = new URL(uri, CODELOAD);
     this.requests.push({ method: 'GET', url: url.href, path: url.pathname, operationId: null, body: undefined, headers: {}, status: 0 });
     const record = this.requests[this.requests.length - 1]!;
