@@ -60,7 +60,7 @@ export function createBot(given: BotDeps): Bot {
     async accept(request) {
       const result = await deps.intake.accept(request);
       deps.metrics?.intake.inc({ trigger: request.trigger.kind, result: intakeResult(result) });
-      if (result.queued) worker?.wake();
+      if (result.queued) worker?.notify();
       return result;
     },
   };

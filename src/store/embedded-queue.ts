@@ -9,6 +9,7 @@ import { TaskRequestSchema, type TaskRequest } from '../webhooks/requests.js';
 import type { WorkQueue } from '../worker/worker.js';
 import { isControl, issueKeyOf, LABEL_DEDUPE_MS } from './issue-keys.js';
 import { utcDay, type TokenBudgetStore } from './token-budget.js';
+import { startWalCheckpointer } from './wal-checkpointer.js';
 
 /** A task that was running when its process died this many times is failed instead of retried again. */
 const MAX_CRASHES = 3;
@@ -85,6 +86,7 @@ export function openQueue(path: string, options: EmbeddedQueueOptions | (() => n
   } catch (error) {
     throw new UsageError(`cannot open the task store at ${file} (${(error as Error).message}). Point CODE4PY_DB_PATH at a writable file; a file that is not a Code4Py database must be moved away.`);
   }
+  const checkpointer = startWalCheckpointer(db, file);
 
   const insertDelivery = db.prepare('INSERT OR IGNORE INTO deliveries (id, received_at) VALUES (?, ?)');
   const insertTask = db.prepare(
@@ -185,6 +187,9 @@ export function openQueue(path: string, options: EmbeddedQueueOptions | (() => n
         return false;
       }
     },
-    close: () => db.close(),
+    close: () => {
+      checkpointer.stop();
+      db.close();
+    },
   };
 }

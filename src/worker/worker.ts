@@ -66,6 +66,7 @@ export class Worker {
   private running = 0;
   private stopped = false;
   private filling = false;
+  private deferredSince: number | undefined;
   private refill = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly aborts = new Set<AbortController>();
@@ -77,9 +78,21 @@ export class Worker {
     this.schedule(0);
   }
 
-  /** Called by intake after an enqueue, so an idle worker starts at once instead of at its next poll. */
+  /** Looks for work at once (a task ended, or a test wants it now). */
   wake(): void {
     if (!this.stopped) this.schedule(0);
+  }
+
+  /**
+   * Called by intake after an enqueue: the worker starts within QUIET_MS instead of at its next poll, but
+   * while deliveries keep arriving (a burst) it lets them be answered first — the work sharing the process
+   * would otherwise slow the acknowledgements — for at most MAX_DEFER_MS.
+   */
+  notify(): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    this.deferredSince ??= now;
+    this.schedule(Math.max(0, Math.min(QUIET_MS, this.deferredSince + MAX_DEFER_MS - now)));
   }
 
   /** How many tasks this worker is running now. */
@@ -123,10 +136,12 @@ export class Worker {
       return;
     }
     this.filling = true;
+    this.deferredSince = undefined;
     try {
       do {
         this.refill = false;
-        while (!this.stopped) {
+        // Control tasks may go beyond the concurrency, a few at a time: a burst of `help` must not start hundreds at once.
+        while (!this.stopped && this.running < this.options.concurrency + CONTROL_EXTRA) {
           // Control tasks (cancel, help) never wait for a free slot: a cancel must reach a busy worker.
           const task = await this.options.queue.claim(this.id, { onlyControl: this.running >= this.options.concurrency });
           if (!task) break;
@@ -218,6 +233,12 @@ export class Worker {
     else await github.createComment(request.issueNumber, text);
   }
 }
+
+/** How long intake's notices wait for a quiet moment, and how long at most. */
+const QUIET_MS = 20;
+const MAX_DEFER_MS = 250;
+/** Control tasks (cancel, help) that may run beyond the concurrency. */
+const CONTROL_EXTRA = 2;
 
 /** The abort reason of a task stopped by `cancel`. */
 class TaskCancelled extends Error {

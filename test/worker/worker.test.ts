@@ -6,7 +6,7 @@ import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/i
 import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
 import type { TaskRequest } from '../../src/webhooks/requests.js';
 import { Worker } from '../../src/worker/worker.js';
-import { handleRequest } from '../../src/worker/handle-request.js';
+import { handleRequest, type RequestPorts } from '../../src/worker/handle-request.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
 import { useValidation } from '../helpers/validation-ports.js';
 import { MemoryGitHub } from '../helpers/memory-github.js';
@@ -196,5 +196,29 @@ describe('the worker', () => {
     queue.accept(comment('d1', '/code4py'));
     expect(queue.cancelIssue(comment('d2', '/code4py cancel'))).toEqual({ dropped: 1, stopping: 0 });
     expect(queue.counts()).toEqual({ cancelled: 1 });
+  });
+
+  it('runs control tasks beyond its concurrency, but at most two more: a burst of help comments starts a few at a time', async () => {
+    for (let n = 1; n <= 10; n++) queue.accept({ ...comment(`h${n}`, '/code4py help'), issueNumber: n });
+    let running = 0;
+    let most = 0;
+    const w = new Worker({
+      queue,
+      concurrency: 1,
+      pollMs: 10,
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+      portsFor: async (_request, checkpoints, signal) => ({ checkpoints, signal }) as unknown as RequestPorts,
+      handle: async () => {
+        most = Math.max(most, ++running);
+        await new Promise((r) => setTimeout(r, 30));
+        running--;
+        return { kind: 'answered', what: 'help' };
+      },
+    });
+    w.start();
+    for (let i = 0; i < 200 && queue.counts().done !== 10; i++) await new Promise((r) => setTimeout(r, 10));
+    await w.stop();
+    expect(queue.counts()).toEqual({ done: 10 });
+    expect(most).toBe(3);
   });
 });
