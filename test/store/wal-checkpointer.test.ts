@@ -22,7 +22,8 @@ const request = (n: number): TaskRequest => ({ deliveryId: `d${n}`, installation
 
 describe('the WAL checkpointer', () => {
   it('leaves commits alone (the WAL grows past the automatic checkpoint mark) and copies the WAL into the database in the background', async () => {
-    const { openQueue } = (await import('../../dist/src/store/embedded-queue.js')) as typeof import('../../src/store/embedded-queue.js');
+    const compiled: string = '../../dist/src/store/embedded-queue.js';
+    const { openQueue } = (await import(compiled)) as typeof import('../../src/store/embedded-queue.js');
     const file = join(dir, 'code4py.db');
     const queue = openQueue(file);
     try {
