@@ -17,12 +17,12 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import type { Analysis, Solution } from '../../src/llm/index.js';
 import { FakeGitHub, testApp } from './fake-github.js';
 import { serveFakeGitHub } from './fake-github-http.js';
 import { FakeModelServer } from './fake-model.js';
 import { RedisServer } from './redis.js';
 import { issueCommentCreatedPayload, issuesLabeledPayload } from './webhook-payloads.js';
+import { ANALYSIS, SOLUTION } from './word-counter.js';
 
 const OWNER = 'octo';
 const NAME = 'calc';
@@ -33,24 +33,6 @@ const MAINTAINER = 'alice';
 const HELP_ISSUES_FROM = 1000;
 
 const Args = z.tuple([z.string().min(1), z.coerce.number().int().min(0).max(20), z.coerce.number().int().min(0).max(100_000)]);
-
-const ANALYSIS: Analysis = {
-  intent: 'algorithm',
-  title: 'Add a word counter',
-  module: 'words',
-  requirements: ['count the words of a text'],
-  assumptions: ['words are separated by whitespace'],
-  needs_clarification: false,
-  questions: [],
-};
-const SOLUTION: Solution = {
-  summary: 'count_words() with tests.',
-  files: [
-    { path: 'words.py', content: 'def count_words(text: str) -> int:\n    """Count the whitespace-separated words of text."""\n    return len(text.split())\n', patch: null },
-    { path: 'test_words.py', content: 'from words import count_words\n\n\ndef test_counts():\n    assert count_words("a b  c") == 3\n\n\ndef test_empty():\n    assert count_words("") == 0\n', patch: null },
-  ],
-  dependencies: [],
-};
 
 /** What payloads.json holds: bodies as GitHub sends them (JSON text), by event. */
 interface BenchPayloads {
