@@ -4,7 +4,8 @@ import type { Analysis, Solution } from '../../src/llm/index.js';
 import type { FakeModelServer, ScriptedAnswer } from '../helpers/fake-model.js';
 
 /** The data file the issue names: HumanEval's 164 problems with their canonical solutions. */
-export const HUMANEVAL = join(process.cwd(), '..', 'shared', 'data', 'HumanEval.jsonl.gz');
+/** The first 12 problems of HumanEval (MIT licence, openai/human-eval), kept in the repository so tests need nothing beside it. */
+export const HUMANEVAL = join(process.cwd(), 'test', 'fixtures', 'humaneval', 'HumanEval.jsonl.gz');
 
 /**
  * How the scripted model answers a problem:
@@ -70,6 +71,6 @@ export function scriptProblems(server: FakeModelServer, problems: readonly Probl
   }
 }
 
-export async function firstProblems(n: number): Promise<Problem[]> {
-  return (await readProblems(HUMANEVAL)).slice(0, n);
+export async function firstProblems(n: number, data = HUMANEVAL): Promise<Problem[]> {
+  return (await readProblems(data)).slice(0, n);
 }
