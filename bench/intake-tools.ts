@@ -3,7 +3,8 @@
  * bursts, the bot's task counts from /metrics, resident memory from /proc, percentiles.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { sign } from '@octokit/webhooks-methods';
+import { randomUUID } from 'node:crypto';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
@@ -89,11 +90,13 @@ export interface Ack {
  * times each from the request's start until its response has ended.
  */
 export async function burst(port: number, deliveries: readonly Delivery[], secret: string): Promise<Ack[]> {
-  const prepared = deliveries.map((d) => {
-    const body = Buffer.from(d.body);
-    const signature = `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-    return { body, headers: { 'content-type': 'application/json', 'content-length': String(body.length), 'x-github-event': d.event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signature } };
-  });
+  const prepared = await Promise.all(
+    deliveries.map(async (d) => {
+      const body = Buffer.from(d.body);
+      const signature = await sign(secret, d.body);
+      return { body, headers: { 'content-type': 'application/json', 'content-length': String(body.length), 'x-github-event': d.event, 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signature } };
+    }),
+  );
   return Promise.all(
     prepared.map(
       ({ body, headers }) =>

@@ -5,6 +5,7 @@ import { OctokitGitHub } from './github/octokit-github.js';
 import type { ModelClient } from './llm/index.js';
 import type { Metrics } from './ops/metrics.js';
 import type { ReadySandbox } from './sandbox/select.js';
+import { intakeResultKind } from './store/issue-keys.js';
 import { withDailyBudget, type TokenBudgetStore } from './store/token-budget.js';
 import type { Linter } from './validate/pipeline.js';
 import type { TaskRequest } from './webhooks/requests.js';
@@ -59,7 +60,7 @@ export function createBot(given: BotDeps): Bot {
   const intake: Intake = {
     async accept(request) {
       const result = await deps.intake.accept(request);
-      deps.metrics?.intake.inc({ trigger: request.trigger.kind, result: intakeResult(result) });
+      deps.metrics?.intake.inc({ trigger: request.trigger.kind, result: intakeResultKind(result) });
       if (result.queued) worker?.notify();
       return result;
     },
@@ -107,13 +108,6 @@ export function createBot(given: BotDeps): Bot {
       return worker;
     },
   };
-}
-
-function intakeResult(result: { queued: boolean; reason?: string }): string {
-  if (result.queued) return 'queued';
-  if (/already seen|moments ago/.test(result.reason ?? '')) return 'duplicate';
-  if (/already queued or running/.test(result.reason ?? '')) return 'busy';
-  return 'ignored';
 }
 
 type TaskDeps = BotDeps & Required<Pick<BotDeps, 'model' | 'sandbox' | 'linter'>>;

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { TokenLedger } from '../llm/budget.js';
-import type { CallOptions, ModelClient } from '../llm/types.js';
+import type { ModelClient } from '../llm/types.js';
+import { wrapModelCalls } from '../llm/wrap.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { Linter } from '../validate/pipeline.js';
 
@@ -52,7 +52,7 @@ export class Metrics {
 
   /** The model client, counting calls, their time and the tokens they spent. */
   model<M extends ModelClient>(model: M): M {
-    const timed = async <T>(call: 'analysis' | 'solution' | 'embeddings', run: () => Promise<T>, usage: TokenLedger): Promise<T> => {
+    return wrapModelCalls(model, async (call, usage, run) => {
       const before = usage.snapshot;
       const end = this.stageSeconds.startTimer({ stage: call });
       try {
@@ -68,13 +68,7 @@ export class Metrics {
         if (after.prompt > before.prompt) this.modelTokens.inc({ kind: 'prompt' }, after.prompt - before.prompt);
         if (after.completion > before.completion) this.modelTokens.inc({ kind: 'completion' }, after.completion - before.completion);
       }
-    };
-    const wrapped: ModelClient = {
-      analyse: (input, usage, options?: CallOptions) => timed('analysis', () => model.analyse(input, usage, options), usage),
-      solve: (input, usage, options?: CallOptions) => timed('solution', () => model.solve(input, usage, options), usage),
-      ...(model.embed ? { embed: (texts, options) => timed('embeddings', () => model.embed!(texts, options), options.usage) } : {}),
-    };
-    return Object.assign(Object.create(model) as M, wrapped);
+    });
   }
 
   /** The sandbox, counting runs by how they ended and timing them. */

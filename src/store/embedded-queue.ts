@@ -7,7 +7,7 @@ import type { Intake } from '../app.js';
 import { UsageError } from '../errors.js';
 import { TaskRequestSchema, type TaskRequest } from '../webhooks/requests.js';
 import type { WorkQueue } from '../worker/worker.js';
-import { isControl, issueKeyOf, LABEL_DEDUPE_MS } from './issue-keys.js';
+import { isControl, issueKeyOf, LABEL_DEDUPE_MS, NOT_QUEUED } from './issue-keys.js';
 import { utcDay, type TokenBudgetStore } from './token-budget.js';
 import { startWalCheckpointer } from './wal-checkpointer.js';
 
@@ -121,15 +121,15 @@ export function openQueue(path: string, options: EmbeddedQueueOptions | (() => n
   const accept = db.transaction((request: TaskRequest): { queued: boolean; reason?: string } => {
     const issueKey = issueKeyOf(request);
     // Plain comments are answers only while the issue waits for one; others are not even recorded.
-    if (request.trigger.kind === 'answer' && !isWaiting.get(issueKey)) return { queued: false, reason: 'not a command, and no question is waiting for an answer' };
-    if (insertDelivery.run(request.deliveryId, now()).changes === 0) return { queued: false, reason: 'delivery already seen' };
+    if (request.trigger.kind === 'answer' && !isWaiting.get(issueKey)) return NOT_QUEUED.notWaiting;
+    if (insertDelivery.run(request.deliveryId, now()).changes === 0) return NOT_QUEUED.seen;
     if (request.trigger.kind === 'label' && recentLabelTask.get(issueKey, now() - LABEL_DEDUPE_MS)) {
-      return { queued: false, reason: 'the issue was labelled moments ago (issues.opened and issues.labeled)' };
+      return NOT_QUEUED.coalesced;
     }
     const control = isControl(request) ? 1 : 0;
     const inserted = insertTask.run({ id: randomUUID(), issueKey, control, request: JSON.stringify(request), now: now() });
     if (inserted.changes === 1 && !control) stopWaiting.run(issueKey);
-    return inserted.changes === 1 ? { queued: true } : { queued: false, reason: 'a task for this issue is already queued or running' };
+    return inserted.changes === 1 ? { queued: true } : NOT_QUEUED.busy;
   });
   // The unique index turns a second active task into an ignored insert, not an error.
   const claim = db.transaction((workerId: string, onlyControl: boolean) => {

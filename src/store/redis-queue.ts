@@ -5,7 +5,7 @@ import type { AcceptResult, Intake } from '../app.js';
 import { UsageError } from '../errors.js';
 import { TaskRequestSchema, type TaskRequest } from '../webhooks/requests.js';
 import type { Checkpoints, WorkQueue } from '../worker/worker.js';
-import { isControl, issueKeyOf, LABEL_DEDUPE_MS } from './issue-keys.js';
+import { isControl, issueKeyOf, LABEL_DEDUPE_MS, NOT_QUEUED } from './issue-keys.js';
 import { utcDay, type TokenBudgetStore } from './token-budget.js';
 
 const DAY_MS = 24 * 3600_000;
@@ -141,11 +141,11 @@ return 0`,
       const issueKey = issueKeyOf(request);
       // Plain comments are answers only while the issue waits for one; others are not even recorded.
       if (request.trigger.kind === 'answer' && !(await redis.exists(key('waiting', issueKey)))) {
-        return { queued: false, reason: 'not a command, and no question is waiting for an answer' };
+        return NOT_QUEUED.notWaiting;
       }
-      if ((await redis.set(key('delivery', request.deliveryId), '1', 'PX', DELIVERY_TTL_MS, 'NX')) === null) return { queued: false, reason: 'delivery already seen' };
+      if ((await redis.set(key('delivery', request.deliveryId), '1', 'PX', DELIVERY_TTL_MS, 'NX')) === null) return NOT_QUEUED.seen;
       if (request.trigger.kind === 'label' && (await redis.set(key('label', issueKey), '1', 'PX', LABEL_DEDUPE_MS, 'NX')) === null) {
-        return { queued: false, reason: 'the issue was labelled moments ago (issues.opened and issues.labeled)' };
+        return NOT_QUEUED.coalesced;
       }
       const id = randomUUID();
       if (isControl(request)) {
@@ -156,7 +156,7 @@ return 0`,
       for (let tries = 0; ; tries++) {
         if ((await redis.set(lock, id, 'NX')) === 'OK') break;
         const holder = await redis.get(lock);
-        if (tries > 2 || (await liveJob(holder))) return { queued: false, reason: 'a task for this issue is already queued or running' };
+        if (tries > 2 || (await liveJob(holder))) return NOT_QUEUED.busy;
         // The holder ended without letting go (its last worker died past MAX_STALLS): the lock is stale.
         if (holder) await commands.code4pyReleaseIf(lock, holder);
       }
@@ -239,15 +239,29 @@ return 0`,
       const hash = key('ckpt', taskId);
       const stored = await redis.hgetall(hash);
       const values: Record<string, unknown> = Object.fromEntries(Object.entries(stored).map(([k, v]) => [k, JSON.parse(v) as unknown]));
-      // Writes go out in order on the one connection; `flush` waits for the last before the task ends.
-      let last: Promise<unknown> = Promise.resolve();
+      // Writes go out in order on the one connection; `flush` waits for them before the task ends, and
+      // reports the first that failed (kept here, so a failed write is never an unhandled rejection).
+      let writes: Promise<void> = Promise.resolve();
+      let failed: unknown;
       const store: Checkpoints = {
         get: () => ({ ...values }),
         set(name, value) {
           values[name] = value;
-          last = redis.multi().hset(hash, name, JSON.stringify(value)).pexpire(hash, CHECKPOINT_TTL_MS).exec();
+          const write = redis
+            .multi()
+            .hset(hash, name, JSON.stringify(value))
+            .pexpire(hash, CHECKPOINT_TTL_MS)
+            .exec()
+            .then(
+              () => undefined,
+              (error: unknown) => void (failed ??= error),
+            );
+          writes = Promise.all([writes, write]).then(() => undefined);
         },
-        flush: async () => void (await last),
+        async flush() {
+          await writes;
+          if (failed) throw failed;
+        },
       };
       return store;
     },

@@ -1,6 +1,6 @@
 import { Code4PyError } from '../errors.js';
-import type { TokenLedger } from '../llm/budget.js';
-import type { CallOptions, ModelClient } from '../llm/types.js';
+import type { ModelClient } from '../llm/types.js';
+import { wrapModelCalls } from '../llm/wrap.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -38,22 +38,15 @@ export class DailyBudgetExceededError extends Code4PyError {
  */
 export function withDailyBudget<M extends ModelClient>(model: M, store: TokenBudgetStore, installationId: number, budget: number | undefined): M {
   if (budget === undefined) return model;
-  const guarded = async <T>(call: () => Promise<T>, usage: TokenLedger): Promise<T> => {
+  return wrapModelCalls(model, async (_call, usage, run) => {
     const spent = await store.tokensSpentToday(installationId);
     if (spent >= budget) throw new DailyBudgetExceededError(spent, budget);
     const before = usage.snapshot.total;
     try {
-      return await call();
+      return await run();
     } finally {
       const used = usage.snapshot.total - before;
       if (used > 0) await store.addTokens(installationId, used);
     }
-  };
-  const wrapped: ModelClient = {
-    analyse: (input, usage, options?: CallOptions) => guarded(() => model.analyse(input, usage, options), usage),
-    solve: (input, usage, options?: CallOptions) => guarded(() => model.solve(input, usage, options), usage),
-    ...(model.embed ? { embed: (texts, options) => guarded(() => model.embed!(texts, options), options.usage) } : {}),
-  };
-  // Anything else the client offers (secret registration) keeps working through the prototype.
-  return Object.assign(Object.create(model) as M, wrapped);
+  });
 }

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeGitHub, testApp } from '../helpers/fake-github.js';
 import { serveFakeGitHub, type FakeGitHubServer } from '../helpers/fake-github-http.js';
+import { postWebhook } from '../helpers/post-webhook.js';
 import { freePort } from '../helpers/redis.js';
 import { issueCommentCreatedPayload } from '../helpers/webhook-payloads.js';
 
@@ -76,13 +76,8 @@ async function startBot(): Promise<number> {
 describe('the bot on a GitHub Enterprise host (GHE_HOST, GHE_PROTOCOL)', () => {
   it('answers `/code4py help` with every request, the installation token included, sent to that host', async () => {
     const port = await startBot();
-    const body = JSON.stringify(issueCommentCreatedPayload({ sender: 'alice', body: '/code4py help', issue: { number: 1 } }));
-    const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': 'ghe-help-1', 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}` },
-      body,
-    });
-    expect(response.status).toBe(200);
+    const status = await postWebhook(port, SECRET, { event: 'issue_comment', id: 'ghe-help-1', payload: issueCommentCreatedPayload({ sender: 'alice', body: '/code4py help', issue: { number: 1 } }) });
+    expect(status).toBe(200);
 
     const botComment = async () => [...github.repo('octo/calc').comments.values()].find((c) => c.issue === 1 && c.author.login === github.bot.login);
     for (let i = 0; i < 300 && !(await botComment()); i++) await new Promise((r) => setTimeout(r, 50));

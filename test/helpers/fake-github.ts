@@ -1,4 +1,5 @@
-import { createHash, createHmac, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { sign } from '@octokit/webhooks-methods';
+import { createHash, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import nock from 'nock';
 import { pino } from 'pino';
@@ -1047,6 +1048,5 @@ export function createTestProbot(): Probot {
 /** Delivers a webhook the way GitHub does: the JSON text signed with the webhook secret, then verified by Probot. */
 export async function deliverWebhook(probot: Probot, event: { name: string; payload: object; id?: string }): Promise<void> {
   const payload = JSON.stringify(event.payload);
-  const signature = `sha256=${createHmac('sha256', TEST_WEBHOOK_SECRET).update(payload).digest('hex')}`;
-  await probot.webhooks.verifyAndReceive({ id: event.id ?? randomBytes(8).toString('hex'), name: event.name, payload, signature });
+  await probot.webhooks.verifyAndReceive({ id: event.id ?? randomBytes(8).toString('hex'), name: event.name, payload, signature: await sign(TEST_WEBHOOK_SECRET, payload) });
 }

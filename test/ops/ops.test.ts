@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { samples } from '../../bench/intake-tools.js';
 import { opsHandler } from '../../src/ops/http.js';
 import { createLogger } from '../../src/ops/log.js';
 import { Metrics } from '../../src/ops/metrics.js';
@@ -45,16 +46,9 @@ async function serve(handler: ReturnType<typeof opsHandler>): Promise<string> {
   return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
-/** The value of one sample line of the Prometheus text, or undefined. */
+/** The value of the sample of `name` whose labels include `labels`, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-zA-Z0-9_:]+)(\{[^}]*\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const got = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(match[3]);
-  }
-  return undefined;
+  return samples(text, name).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
 
 describe('metrics', () => {

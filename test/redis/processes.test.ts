@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { openRedisQueue, type RedisQueue } from '../../src/store/redis-queue.js';
 import type { TaskRequest } from '../../src/webhooks/requests.js';
 import { testApp } from '../helpers/fake-github.js';
+import { postWebhook } from '../helpers/post-webhook.js';
 import { freePort, RedisServer } from '../helpers/redis.js';
 import { issueCommentCreatedPayload } from '../helpers/webhook-payloads.js';
 
@@ -81,16 +81,7 @@ async function startIntake(): Promise<{ port: number; child: ChildProcess }> {
   throw new Error(`intake did not become ready: ${err}`);
 }
 
-async function deliver(port: number, id: string, payload: object): Promise<number> {
-  const body = JSON.stringify(payload);
-  const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-  const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': id, 'x-hub-signature-256': signature },
-    body,
-  });
-  return response.status;
-}
+const deliver = (port: number, id: string, payload: object) => postWebhook(port, SECRET, { event: 'issue_comment', id, payload });
 
 interface LogLine {
   readonly event: 'start' | 'done';
