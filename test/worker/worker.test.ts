@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
 import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
 import type { TaskRequest } from '../../src/webhooks/requests.js';
@@ -220,5 +220,46 @@ describe('the worker', () => {
     await w.stop();
     expect(queue.counts()).toEqual({ done: 10 });
     expect(most).toBe(3);
+  });
+
+  it('starts a notified task once deliveries pause for 20 ms, and never later than 250 ms into a burst', async () => {
+    vi.useFakeTimers();
+    try {
+      let started = 0;
+      const w = new Worker({
+        queue,
+        concurrency: 2,
+        pollMs: 60_000,
+        log: { info: () => undefined, warn: () => undefined, error: () => undefined },
+        portsFor: async (_request, checkpoints, signal) => ({ checkpoints, signal }) as unknown as RequestPorts,
+        handle: async () => {
+          started++;
+          return { kind: 'answered', what: 'help' };
+        },
+      });
+      // A burst: a delivery every 10 ms. Nothing starts while it lasts...
+      queue.accept(comment('b1', '/code4py'));
+      for (let t = 0; t < 200; t += 10) {
+        w.notify();
+        await vi.advanceTimersByTimeAsync(10);
+      }
+      expect(started).toBe(0);
+      // ...until 250 ms after the first notice at the latest.
+      for (let t = 200; t < 300; t += 10) {
+        w.notify();
+        await vi.advanceTimersByTimeAsync(10);
+      }
+      expect(started).toBe(1);
+      // After a burst, 20 ms of quiet is enough.
+      queue.accept({ ...comment('b2', '/code4py'), issueNumber: 4 });
+      w.notify();
+      await vi.advanceTimersByTimeAsync(15);
+      expect(started).toBe(1);
+      await vi.advanceTimersByTimeAsync(10);
+      expect(started).toBe(2);
+      await w.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
