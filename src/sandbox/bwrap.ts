@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { CappedCapture } from './capture.js';
 import { killUntilGone } from './kill.js';
 import type { CgroupFactory, RunCgroup } from './cgroup.js';
-import { DEFAULT_LIMITS, SANDBOX_ENV_ALLOWED, type RunLimits, type RunRequest, type RunResult, type Sandbox } from './types.js';
+import { assertAllowedEnv, DEFAULT_LIMITS, resolveCommand, SANDBOX_BASE_ENV, type RunLimits, type RunRequest, type RunResult, type Sandbox } from './types.js';
 
 /** Exit status of the launcher when the run could not join its cgroup. */
 const JOIN_FAILED = 125;
@@ -40,9 +40,7 @@ export class BwrapSandbox implements Sandbox {
 
   async run(request: RunRequest): Promise<RunResult> {
     const limits: RunLimits = { ...DEFAULT_LIMITS, ...request.limits };
-    for (const name of Object.keys(request.env ?? {})) {
-      if (!SANDBOX_ENV_ALLOWED.test(name)) throw new Error(`refusing to pass ${name} into the sandbox: only tool settings may go in`);
-    }
+    assertAllowedEnv(request.env);
     const cgroup = this.options.cgroups ? await this.options.cgroups.create(`run-${randomUUID()}`, limits) : null;
     try {
       return await this.spawnRun(request, limits, cgroup);
@@ -73,8 +71,6 @@ export class BwrapSandbox implements Sandbox {
     const channel = channelFd ? new CappedCapture(channelFd, limits.outputBytes) : null;
     const info = readInfo(infoFd);
 
-    let timedOut = false;
-    let aborted = false;
     const killTree = (): void => {
       try {
         if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -82,16 +78,7 @@ export class BwrapSandbox implements Sandbox {
         // Already gone.
       }
     };
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killTree();
-    }, limits.wallTimeMs);
-    const onAbort = (): void => {
-      aborted = true;
-      killTree();
-    };
-    if (request.signal?.aborted) onAbort();
-    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const watch = watchRun(limits.wallTimeMs, request.signal, killTree);
 
     const spawnError = new Promise<never>((_, reject) => child.once('error', reject));
     const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -103,7 +90,7 @@ export class BwrapSandbox implements Sandbox {
       // bubblewrap's init has died with it, so the kernel kills what is left in the pid namespace; the
       // streams close once the last writer is gone.
       const namespace = await info;
-      await withTimeout(streamsClosed, 2000);
+      await settlesWithin(streamsClosed, 2000);
       if (!cgroup && namespace !== null) await killUntilGone(() => processesIn(namespace));
       if (code === JOIN_FAILED && joins.length > 0) throw new Error('the sandbox could not join its cgroup');
       const outOfMemory = (await cgroup?.outOfMemory()) ?? false;
@@ -115,14 +102,13 @@ export class BwrapSandbox implements Sandbox {
         stdoutTruncated: stdout.truncated,
         stderrTruncated: stderr.truncated,
         channel: channel?.text() ?? '',
-        timedOut,
+        timedOut: watch.timedOut,
         outOfMemory,
-        aborted,
+        aborted: watch.aborted,
         durationMs: performance.now() - started,
       };
     } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onAbort);
+      watch.stop();
       killTree();
       out.destroy();
       err.destroy();
@@ -132,11 +118,47 @@ export class BwrapSandbox implements Sandbox {
   }
 }
 
-/** Waits for `promise`, but no longer than `ms`, leaving no timer behind. */
-async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
+/** Whether the wall-clock limit or the caller's abort ended a run; shared with the docker backend. */
+export interface RunWatch {
+  readonly timedOut: boolean;
+  readonly aborted: boolean;
+  /** Stops watching (the run is over): clears the timer and leaves the signal. */
+  stop(): void;
+}
+
+/** Calls `kill` once `wallTimeMs` has passed or `signal` aborts (at once if it already has), noting which. */
+export function watchRun(wallTimeMs: number, signal: AbortSignal | undefined, kill: () => void): RunWatch {
+  let timedOut = false;
+  let aborted = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
+  }, wallTimeMs);
+  const onAbort = (): void => {
+    aborted = true;
+    kill();
+  };
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    get timedOut() {
+      return timedOut;
+    },
+    get aborted() {
+      return aborted;
+    },
+    stop() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+/** Whether `promise` settles within `ms`, leaving no timer behind; shared with the docker backend. */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    return await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
   } finally {
     clearTimeout(timer);
   }
@@ -199,13 +221,8 @@ async function buildArgs(request: RunRequest, python: string): Promise<string[]>
   args.push(
     '--chdir', '/work',
     '--clearenv',
-    '--setenv', 'PATH', '/usr/bin:/bin',
-    '--setenv', 'HOME', '/tmp',
-    '--setenv', 'LANG', 'C.UTF-8',
-    '--setenv', 'LOGNAME', 'sandbox',
-    '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
   );
-  for (const [name, value] of Object.entries(request.env ?? {})) args.push('--setenv', name, value);
+  for (const [name, value] of Object.entries({ ...SANDBOX_BASE_ENV, ...request.env })) args.push('--setenv', name, value);
   args.push('--', ...resolveCommand(request.command, python));
   return args;
 }
@@ -221,9 +238,4 @@ function rlimitScript(limits: RunLimits, processes: boolean): string {
   ];
   if (processes) lines.push(`ulimit -p ${limits.processes}`);
   return lines.join(' && ');
-}
-
-function resolveCommand(command: readonly string[], python: string): string[] {
-  if (command.length === 0) throw new Error('the sandbox was given an empty command');
-  return command[0] === 'python' ? [python, ...command.slice(1)] : [...command];
 }

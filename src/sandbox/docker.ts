@@ -6,8 +6,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pack } from 'tar';
 import { z } from 'zod';
 import { SandboxUnavailableError, UsageError } from '../errors.js';
+import { settlesWithin, watchRun } from './bwrap.js';
 import { CappedCapture } from './capture.js';
-import { CHANNEL_FD, DEFAULT_LIMITS, SANDBOX_ENV_ALLOWED, type Mount, type RunLimits, type RunRequest, type RunResult, type Sandbox } from './types.js';
+import {
+  assertAllowedEnv,
+  CHANNEL_FD,
+  DEFAULT_LIMITS,
+  resolveCommand,
+  SANDBOX_BASE_ENV,
+  type Mount,
+  type RunLimits,
+  type RunRequest,
+  type RunResult,
+  type Sandbox,
+} from './types.js';
 
 export const DEFAULT_DOCKER_IMAGE = 'code4py-sandbox';
 
@@ -60,7 +72,7 @@ const DockerClientEnvSchema = z.object({
   XDG_RUNTIME_DIR: z.string().optional(),
 });
 
-export function dockerClientEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+function dockerClientEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const picked = DockerClientEnvSchema.parse(env);
   return Object.fromEntries(Object.entries(picked).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
@@ -73,7 +85,7 @@ export interface DockerAnswer {
 }
 
 /** One short docker command (version, inspect, kill, rm), bounded in time. */
-export function runDocker(dockerPath: string, args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<DockerAnswer> {
+function runDocker(dockerPath: string, args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<DockerAnswer> {
   return new Promise((resolve) => {
     execFile(dockerPath, [...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
@@ -116,21 +128,11 @@ export interface DockerRunSpec {
  * starts; nothing the run writes there reaches the host.
  */
 export function buildRunArgs(spec: DockerRunSpec): string[] {
-  for (const name of Object.keys(spec.env ?? {})) {
-    if (!SANDBOX_ENV_ALLOWED.test(name)) throw new Error(`refusing to pass ${name} into the sandbox: only tool settings may go in`);
-  }
+  assertAllowedEnv(spec.env);
   const { limits } = spec;
   // tmpfs pages count against the memory limit, so the limit bounds the two folders together.
   const tmpfs = (path: string): string => `${path}:rw,exec,nosuid,nodev,size=${limits.memoryBytes},mode=1777`;
   const cpuSeconds = Math.max(1, Math.ceil(limits.cpuSeconds));
-  const env: Record<string, string> = {
-    PATH: '/usr/bin:/bin',
-    HOME: '/tmp',
-    LANG: 'C.UTF-8',
-    LOGNAME: 'sandbox',
-    PYTHONDONTWRITEBYTECODE: '1',
-    ...spec.env,
-  };
   return [
     'run',
     '--interactive',
@@ -157,7 +159,7 @@ export function buildRunArgs(spec: DockerRunSpec): string[] {
     '--tmpfs', tmpfs('/work'),
     '--workdir', '/work',
     ...(spec.mounts ?? []).flatMap((mount) => ['--mount', bindMount(mount)]),
-    ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+    ...Object.entries({ ...SANDBOX_BASE_ENV, ...spec.env }).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
     '--entrypoint', '/bin/sh',
     spec.image,
     '-c', launcher(spec.channel),
@@ -184,11 +186,6 @@ function bindMount(mount: Mount): string {
   return `type=bind,source=${mount.host},target=${mount.sandbox}${mount.writable ? '' : ',readonly'}`;
 }
 
-function resolveCommand(command: readonly string[], python: string): string[] {
-  if (command.length === 0) throw new Error('the sandbox was given an empty command');
-  return command[0] === 'python' ? [python, ...command.slice(1)] : [...command];
-}
-
 const ContainerStateSchema = z.object({ OOMKilled: z.boolean(), StartedAt: z.string() });
 
 /**
@@ -210,10 +207,6 @@ export class DockerSandbox implements Sandbox {
 
   get python(): string {
     return this.options.python;
-  }
-
-  get image(): string {
-    return this.options.image;
   }
 
   /** Runs a short docker command with the client's restricted environment. */
@@ -278,24 +271,13 @@ export class DockerSandbox implements Sandbox {
         if (killed.code !== 0 || !(await settlesWithin(exited, this.options.clientGraceMs ?? CLIENT_GRACE_MS))) killClient();
       })());
 
-    let timedOut = false;
-    let aborted = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      void stop();
-    }, limits.wallTimeMs);
-    const onAbort = (): void => {
-      aborted = true;
-      void stop();
-    };
-    if (request.signal?.aborted) onAbort();
-    request.signal?.addEventListener('abort', onAbort, { once: true });
+    const watch = watchRun(limits.wallTimeMs, request.signal, () => void stop());
 
     try {
       const { code, signal } = await Promise.race([exited, spawnError]);
       if (stopping) await stopping;
       await settlesWithin(streamsClosed, 2000);
-      const killed = timedOut || aborted;
+      const killed = watch.timedOut || watch.aborted;
       const state = killed ? null : await this.inspect(name);
       if (!killed && code === DOCKER_FAILED && !state?.started) {
         throw new SandboxUnavailableError(`docker could not run the sandbox container: ${lastLine(stderr.text()) || 'no reason given'}`);
@@ -310,14 +292,13 @@ export class DockerSandbox implements Sandbox {
         stdoutTruncated: channel ? false : stdout.truncated,
         stderrTruncated: stderr.truncated,
         channel: channel ? stdout.text() : '',
-        timedOut,
+        timedOut: watch.timedOut,
         outOfMemory: state?.outOfMemory ?? false,
-        aborted,
+        aborted: watch.aborted,
         durationMs: performance.now() - started,
       };
     } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onAbort);
+      watch.stop();
       killClient();
       stdin.destroy();
       out.destroy();
@@ -374,16 +355,7 @@ function defaultUser(): { uid: number; gid: number } {
   return uid === 0 ? { uid: SANDBOX_UID, gid: SANDBOX_UID } : { uid, gid: process.getgid?.() ?? uid };
 }
 
-/** Whether `promise` settles within `ms`, leaving no timer behind. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function lastLine(text: string): string {
+/** The last non-empty line of a client's message, the one that says what went wrong. */
+export function lastLine(text: string): string {
   return text.trim().split('\n').at(-1)?.trim() ?? '';
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SandboxUnavailableError } from '../errors.js';
 import { BwrapSandbox } from './bwrap.js';
 import { detectCgroups } from './cgroup.js';
-import { DockerSandbox, readDockerImage } from './docker.js';
+import { DockerSandbox, lastLine, readDockerImage } from './docker.js';
 import type { Sandbox } from './types.js';
 
 export const SANDBOX_KINDS = ['auto', 'bwrap', 'docker'] as const;
@@ -14,7 +14,7 @@ export type SandboxKind = (typeof SANDBOX_KINDS)[number];
 export const DEFAULT_PYTHON = '/usr/bin/python3';
 
 /** What the sandbox's Python offers, read once by running it inside the sandbox. */
-export const PythonInfoSchema = z.object({
+const PythonInfoSchema = z.object({
   version: z.string(),
   stdlib: z.array(z.string()),
   pytest: z.string().nullable(),
@@ -158,10 +158,6 @@ function parseJson(text: string): unknown {
   } catch {
     return null;
   }
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').at(-1)?.trim() ?? '';
 }
 
 async function findExecutable(name: string, searchPath: string | undefined): Promise<string | null> {

@@ -89,3 +89,25 @@ export interface Sandbox {
 
 /** Environment names a caller may pass into the sandbox. Anything else is refused, so no secret can slip in. */
 export const SANDBOX_ENV_ALLOWED = /^(PYTHON[A-Z_]*|PYTEST_[A-Z_]+|COVERAGE_[A-Z_]+|CODE4PY_SANDBOX_[A-Z_]+|TZ|LC_ALL|LANG|NO_COLOR|COLUMNS)$/;
+
+/** Throws unless every name of `env` is one of SANDBOX_ENV_ALLOWED; every backend checks before it starts anything. */
+export function assertAllowedEnv(env: Readonly<Record<string, string>> | undefined): void {
+  for (const name of Object.keys(env ?? {})) {
+    if (!SANDBOX_ENV_ALLOWED.test(name)) throw new Error(`refusing to pass ${name} into the sandbox: only tool settings may go in`);
+  }
+}
+
+/** The environment every run starts with, before the request's own tool settings. */
+export const SANDBOX_BASE_ENV: Readonly<Record<string, string>> = Object.freeze({
+  PATH: '/usr/bin:/bin',
+  HOME: '/tmp',
+  LANG: 'C.UTF-8',
+  LOGNAME: 'sandbox',
+  PYTHONDONTWRITEBYTECODE: '1',
+});
+
+/** The request's argv with a leading `python` replaced by the sandbox's interpreter. */
+export function resolveCommand(command: readonly string[], python: string): string[] {
+  if (command.length === 0) throw new Error('the sandbox was given an empty command');
+  return command[0] === 'python' ? [python, ...command.slice(1)] : [...command];
+}

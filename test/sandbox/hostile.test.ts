@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BwrapSandbox } from '../../src/sandbox/bwrap.js';
 import { getSandbox } from '../../src/sandbox/select.js';
 import type { RunLimits, RunResult, Sandbox } from '../../src/sandbox/types.js';
 import { peakWhile, processesWith, residentBytesOf } from '../helpers/host.js';
+import { escapeTargets, hostAddresses, HOSTILE, useHostListener } from '../helpers/hostile.js';
 
 /**
  * Hostile code against the real sandbox. Every verdict is taken from what the host sees (the listener,
@@ -53,38 +53,16 @@ async function workFilesText(): Promise<string> {
 }
 
 describe('the sandbox against network access', () => {
-  let server: Server;
-  let port: number;
-  let connections = 0;
-
-  beforeAll(async () => {
-    server = createServer((socket) => {
-      connections++;
-      socket.destroy();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-    port = (server.address() as { port: number }).port;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const listener = useHostListener();
 
   it('lets no connection reach a listener on the host, by loopback or by any host address', async () => {
-    const hosts = ['127.0.0.1', 'localhost', ...Object.values(networkInterfaces()).flat().filter((a) => a?.family === 'IPv4').map((a) => a!.address)];
-    const code = `
-import socket, sys
-for host in ${JSON.stringify([...new Set(hosts)])}:
-    try:
-        socket.create_connection((host, ${port}), timeout=2).close()
-        print("connected", host)
-    except OSError as error:
-        print("refused", host, error)
-`;
-    const { result } = await runPython(cgroupSandbox, code);
+    const { result } = await runPython(cgroupSandbox, HOSTILE.connect(hostAddresses(), listener.port()));
     expect(result.exitCode).toBe(0);
-    expect(connections).toBe(0);
+    expect(listener.connections()).toBe(0);
   });
 
   it('cannot resolve or reach outside names', async () => {
-    const before = connections;
+    const before = listener.connections();
     await runPython(cgroupSandbox, `
 import socket
 try:
@@ -92,7 +70,7 @@ try:
 except OSError:
     pass
 `);
-    expect(connections).toBe(before);
+    expect(listener.connections()).toBe(before);
   });
 });
 
@@ -108,20 +86,7 @@ describe('the sandbox against reading the caller\'s secrets', () => {
   });
 
   it('holds no secret of the caller in any environment it can read, its own or its parents\'', async () => {
-    const code = `
-import os
-loot = repr(dict(os.environ))
-for pid in os.listdir("/proc"):
-    if pid.isdigit():
-        for name in ("environ", "cmdline"):
-            try:
-                loot += open(f"/proc/{pid}/{name}", "rb").read().decode("utf-8", "replace")
-            except OSError:
-                pass
-open("/work/loot.txt", "w").write(loot)
-print(loot)
-`;
-    const { result } = await runPython(cgroupSandbox, code);
+    const { result } = await runPython(cgroupSandbox, HOSTILE.lootEnvironment('/work/loot.txt'));
     expect(result.exitCode).toBe(0);
     const loot = await readFile(join(work, 'loot.txt'), 'utf8');
     expect(loot.length).toBeGreaterThan(0);
@@ -146,20 +111,7 @@ describe('the sandbox against host files', () => {
 
   it('cannot read files outside the work folder: /root, /home, the bot\'s checkout, other temporary files', async () => {
     const targets = [join(hostDir, 'secret.txt'), '/root', '/home', process.cwd(), join(process.cwd(), 'package.json'), '/etc/shadow', '/etc/passwd', '/proc/1/root/etc/hostname'];
-    const code = `
-import os, json
-seen = {}
-for target in ${JSON.stringify(targets)}:
-    try:
-        if os.path.isdir(target):
-            seen[target] = os.listdir(target)
-        else:
-            seen[target] = open(target).read()
-    except OSError as error:
-        seen[target] = "denied: " + type(error).__name__
-open("/work/loot.json", "w").write(json.dumps(seen))
-`;
-    const { result } = await runPython(cgroupSandbox, code);
+    const { result } = await runPython(cgroupSandbox, HOSTILE.readTargets(targets, '/work/loot.json'));
     expect(result.exitCode).toBe(0);
     const loot = await workFilesText();
     expect(loot).not.toContain(secret);
@@ -169,20 +121,10 @@ open("/work/loot.json", "w").write(json.dumps(seen))
   });
 
   it('cannot write outside the work folder: host temporary files and system folders stay untouched', async () => {
-    const name = `code4py-escape-${randomUUID()}`;
-    const code = `
-for target in ["/tmp/${name}", "${hostDir}/${name}", "/usr/${name}", "/${name}", "/etc/${name}"]:
-    try:
-        open(target, "w").write("escaped")
-    except OSError:
-        pass
-`;
-    await runPython(cgroupSandbox, code);
-    expect(existsSync(join(tmpdir(), name))).toBe(false);
-    expect(existsSync(join(hostDir, name))).toBe(false);
-    expect(existsSync(`/usr/${name}`)).toBe(false);
-    expect(existsSync(`/${name}`)).toBe(false);
-    expect(existsSync(`/etc/${name}`)).toBe(false);
+    const escapes = escapeTargets(hostDir);
+    await runPython(cgroupSandbox, HOSTILE.writeTargets(escapes.inside));
+    expect(escapes.onHost).toHaveLength(5);
+    for (const path of escapes.onHost) expect(existsSync(path)).toBe(false);
   });
 
   it('can write in its work folder, and links it makes there lead only into the sandbox\'s own view', async () => {
@@ -224,18 +166,7 @@ describe.each([
   });
 
   it('kills a daemonised grandchild when the run returns', async () => {
-    const code = `
-import os, sys, time
-if os.fork() == 0:
-    os.setsid()
-    if os.fork() == 0:
-        time.sleep(1.5)
-        open("/work/daemon-was-alive.txt", "w").write("still running")
-        sys.exit(0)
-    os._exit(0)
-print("parent done")
-`;
-    const { result, marker } = await runPython(sandboxOf(), code, { wallTimeMs: 20_000 });
+    const { result, marker } = await runPython(sandboxOf(), HOSTILE.daemon('/work'), { wallTimeMs: 20_000 });
     expect(result.durationMs).toBeLessThan(2500);
     expect(await processesWith(marker)).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -244,13 +175,7 @@ print("parent done")
 
   it('keeps the first MiB of gigabytes of output without the host holding them', async () => {
     const rssBefore = process.memoryUsage().rss;
-    const code = `
-import sys
-chunk = "x" * (1 << 20)
-for _ in range(2048):
-    sys.stdout.write(chunk)
-`;
-    const { result, marker } = await runPython(sandboxOf(), code, { wallTimeMs: 60_000, outputBytes: 1 << 20 });
+    const { result, marker } = await runPython(sandboxOf(), HOSTILE.outputFlood, { wallTimeMs: 60_000, outputBytes: 1 << 20 });
     expect(result.stdout.length).toBeLessThan((1 << 20) + 200);
     expect(result.stdout).toContain('output truncated by the sandbox');
     expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
@@ -258,29 +183,12 @@ for _ in range(2048):
   });
 
   it('stops a file at the file-size limit', async () => {
-    const code = `
-with open("/work/big.bin", "wb") as f:
-    for _ in range(1024):
-        f.write(b"x" * (1 << 20))
-`;
-    await runPython(sandboxOf(), code, { fileSizeBytes: 8 * 1024 * 1024 });
+    await runPython(sandboxOf(), HOSTILE.bigFile('/work'), { fileSizeBytes: 8 * 1024 * 1024 });
     expect((await stat(join(work, 'big.bin'))).size).toBeLessThanOrEqual(8 * 1024 * 1024);
   });
 
   it('stops a process at its open-files limit', async () => {
-    const code = `
-handles = []
-try:
-    for i in range(10000):
-        handles.append(open(f"/work/f{i}", "w"))
-except OSError:
-    pass
-count = len(handles)
-for handle in handles:
-    handle.close()
-open("/work/count.txt", "w").write(str(count))
-`;
-    await runPython(sandboxOf(), code, { openFiles: 64 });
+    await runPython(sandboxOf(), HOSTILE.openFiles('/work', '/work/count.txt'), { openFiles: 64 });
     const opened = Number(await readFile(join(work, 'count.txt'), 'utf8'));
     expect(opened).toBeGreaterThan(0);
     expect(opened).toBeLessThan(64);
@@ -288,14 +196,9 @@ open("/work/count.txt", "w").write(str(count))
 
   it('bounds the memory of a memory bomb', async () => {
     const limit = 256 * 1024 * 1024;
-    const code = `
-blocks = []
-while True:
-    blocks.append(bytearray(16 << 20))
-`;
     const marker = `code4py-hostile-${randomUUID()}`;
     const { result, peak } = await peakWhile(
-      sandboxOf().run({ command: ['python', '-c', code, marker], workDir: work, limits: { memoryBytes: limit, wallTimeMs: 30_000 } }),
+      sandboxOf().run({ command: ['python', '-c', HOSTILE.memoryBomb, marker], workDir: work, limits: { memoryBytes: limit, wallTimeMs: 30_000 } }),
       () => residentBytesOf(marker),
       10,
     );
@@ -308,7 +211,7 @@ while True:
     const abort = new AbortController();
     const marker = `code4py-hostile-${randomUUID()}`;
     const run = sandboxOf().run({
-      command: ['python', '-c', 'import os, time\nfor _ in range(5): os.fork()\ntime.sleep(60)', marker],
+      command: ['python', '-c', HOSTILE.forkAndSleep, marker],
       workDir: work,
       signal: abort.signal,
     });
@@ -324,17 +227,9 @@ while True:
 describe('the sandbox (cgroup limits) against a fork bomb', () => {
   // Root ignores RLIMIT_NPROC, so only the cgroup pids controller can hold a fork bomb (DESIGN.md §6).
   it('holds a fork bomb to its process limit and leaves no process behind', async () => {
-    const code = `
-import os
-while True:
-    try:
-        os.fork()
-    except OSError:
-        pass
-`;
     const marker = `code4py-hostile-${randomUUID()}`;
     const { peak } = await peakWhile(
-      cgroupSandbox.run({ command: ['python', '-c', code, marker], workDir: work, limits: { processes: 32, wallTimeMs: 3000 } }),
+      cgroupSandbox.run({ command: ['python', '-c', HOSTILE.forkBomb, marker], workDir: work, limits: { processes: 32, wallTimeMs: 3000 } }),
       async () => (await processesWith(marker)).length,
       10,
     );
