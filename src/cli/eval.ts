@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -6,19 +5,17 @@ import { z } from 'zod';
 import { RepoConfigSchema } from '../config/repo-config.js';
 import { UsageError } from '../errors.js';
 import { cacheKey, ResultCache } from '../eval/cache.js';
-import { readProblems } from '../eval/humaneval.js';
+import { readProblemFile } from '../eval/humaneval.js';
 import { renderComparison, renderReport } from '../eval/markdown.js';
-import { DEFAULT_PRICES, loadPrices, priceOf } from '../eval/prices.js';
+import { DEFAULT_PRICES, loadPrices, priceOf, PriceSchema } from '../eval/prices.js';
 import { EvalReportSchema, summarise, type EvalReport, type ProblemResult, type ReportMeta } from '../eval/report.js';
 import { runEval } from '../eval/run-eval.js';
 import { PROMPT_VERSION } from '../llm/index.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
-import { EXIT, type CliIo } from './main.js';
+import { EXIT, listenForInterrupt, type CliIo } from './main.js';
 import { explainModelError, openModel, type ModelSetup } from './model.js';
-
-const PriceSchema = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() });
 
 export const EvalOptionsSchema = z.object({
   data: z.string().min(1).optional(),
@@ -49,17 +46,13 @@ export async function evalCommand(options: EvalCliOptions, io: CliIo): Promise<n
     return compareCommand(options.compare, io);
   }
   if (!options.data) throw new UsageError('give the problems to run: code4py eval HumanEval.jsonl.gz (a HumanEval-style .jsonl or .jsonl.gz file), or --compare a.json b.json.');
-  const all = await readProblems(options.data);
+  const { problems: all, sha256: datasetSha256 } = await readProblemFile(options.data);
   if (all.length === 0) throw new UsageError(`${options.data} holds no problems.`);
   const problems = options.limit ? all.slice(0, options.limit) : all;
-  const datasetSha256 = createHash('sha256').update(await readFile(options.data)).digest('hex');
   const config = RepoConfigSchema.parse({ max_attempts: options.attempts, ...(options.timeout ? { tests: { timeout_seconds: options.timeout } } : {}) });
 
   const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = listenForInterrupt();
   const linter = createRuffLinter();
   let setup: ModelSetup | undefined;
   let bar: SingleBar | undefined;
@@ -116,7 +109,7 @@ export async function evalCommand(options: EvalCliOptions, io: CliIo): Promise<n
       model: setup.model,
       concurrency: options.concurrency,
       ports: { model: setup.client, sandbox, linter },
-      signal: abort.signal,
+      signal: interrupt.signal,
       done: cache.results,
       onResult: async (result, fromCache) => {
         if (!fromCache) await cache.add(result);
@@ -144,8 +137,7 @@ export async function evalCommand(options: EvalCliOptions, io: CliIo): Promise<n
     return EXIT.passed;
   } finally {
     bar?.stop();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
     await setup?.recorder?.flush();
     await linter.close();
   }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { TokenLedger, type TaskText } from '../llm/index.js';
 import { readLocalConfig, readLocalRepository } from '../pipeline/local-repo.js';
+import { attemptPassed, attemptProblems } from '../pipeline/attempts.js';
 import { pullRequestBody, solveTask, type Attempted, type RepoSource, type SolveProgress } from '../pipeline/solve.js';
 import { formatTestCounts } from '../render/common.js';
 import { renderText } from '../render/text.js';
@@ -12,7 +13,7 @@ import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { decodeText, type InputFile } from '../validate/workspace.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
-import { EXIT, type CliIo } from './main.js';
+import { EXIT, listenForInterrupt, type CliIo } from './main.js';
 import { explainModelError, openModel, type ModelSetup } from './model.js';
 
 export const GenerateOptionsSchema = z.object({
@@ -51,10 +52,7 @@ interface OutputPlan {
  */
 export async function generateCommand(options: GenerateCliOptions, io: CliIo): Promise<number> {
   const linter = createRuffLinter();
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = listenForInterrupt();
   const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
   let setup: ModelSetup | undefined;
   try {
@@ -89,10 +87,10 @@ export async function generateCommand(options: GenerateCliOptions, io: CliIo): P
           },
           onProgress: (event) => progress(describe(event)),
         },
-        { model: setup.client, sandbox, linter, signal: abort.signal },
+        { model: setup.client, sandbox, linter, signal: interrupt.signal },
       );
     } catch (error) {
-      if (abort.signal.aborted) {
+      if (interrupt.signal.aborted) {
         progress('interrupted; nothing was written');
         return EXIT.error;
       }
@@ -107,8 +105,7 @@ export async function generateCommand(options: GenerateCliOptions, io: CliIo): P
     io.stdout.write(summaryText(result, written, pullRequestBody(result, { model: setup.model, command: config.command, usage }), Boolean(io.stdout.isTTY) && !io.env.NO_COLOR));
     return result.passed ? EXIT.passed : EXIT.failed;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
     await setup?.recorder?.flush();
     await linter.close();
   }
@@ -133,7 +130,7 @@ async function readTask(options: GenerateCliOptions): Promise<TaskText> {
   return { ...taskFromText(text), comments: options.answer.map((body) => ({ author: 'you', body })) };
 }
 
-export function taskFromText(text: string): { title: string; body: string } {
+function taskFromText(text: string): { title: string; body: string } {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const first = lines.findIndex((l) => l.trim() !== '');
   const title = lines[first]!.trim().replace(/^#+\s+/, '');
@@ -214,10 +211,9 @@ function describe(event: SolveProgress): string {
     case 'attempt':
       return `attempt ${event.number} of ${event.of}: asking the model for the code and its tests…`;
     case 'validated': {
-      const { report, accepted } = event.attempt;
-      const failed = report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`);
-      const verdict = report.passed && accepted.length > 0 ? 'passed' : `failed (${[...(accepted.length === 0 ? ['no file within the allowed paths'] : []), ...failed].join('; ')})`;
-      return `attempt ${event.attempt.number}: validation ${verdict}; tests ${formatTestCounts(report.tests)}`;
+      const { attempt } = event;
+      const verdict = attemptPassed(attempt) ? 'passed' : `failed (${attemptProblems(attempt).join('; ')})`;
+      return `attempt ${attempt.number}: validation ${verdict}; tests ${formatTestCounts(attempt.report.tests)}`;
     }
   }
 }

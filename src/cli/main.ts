@@ -15,6 +15,21 @@ export interface CliIo {
 /** Exit statuses (DESIGN.md §5): 0 passed, 1 failed validation, 2 usage or internal error. */
 export const EXIT = { passed: 0, failed: 1, error: 2 } as const;
 
+/** Ctrl-C and SIGTERM, as a signal that aborts with an `interrupted` error, until `release()`. */
+export function listenForInterrupt(): { readonly signal: AbortSignal; release(): void } {
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: abort.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
 const ValidateOptionsSchema = z.object({
   json: z.boolean().default(false),
   timeout: z.number().positive().max(3600).optional(),

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
@@ -51,10 +49,9 @@ export async function openModel(env: NodeJS.ProcessEnv, choice: ModelChoice): Pr
 
   if (choice.replay) {
     const replay = await loadTranscript(choice.replay, root);
-    const sha = createHash('sha256').update(await readFile(choice.replay)).digest('hex');
     // Recorded answers need no waiting: a recorded 429 or 500 is followed at once by its recorded retry.
     const client = new OpenAIModelClient({ ...common, apiKey: apiKey ?? '', fetch: replay.fetch, sleep: async () => undefined });
-    return { client, model, endpoint: `replay of ${basename(choice.replay)}`, identity: `replay:${sha}`, replay };
+    return { client, model, endpoint: `replay of ${basename(choice.replay)}`, identity: `replay:${replay.sha256}`, replay };
   }
   if (!apiKey && !baseURL) {
     throw new UsageError(

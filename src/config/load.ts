@@ -9,19 +9,23 @@ import { ValidationConfigSchema, type ValidationConfig } from './schema.js';
  * key and the problem, e.g. `tests.timeout_seconds: Too small: expected number to be >0`.
  */
 export function parseValidationConfig(text: string, source: string): ValidationConfig {
-  let document: unknown;
-  try {
-    document = parseYaml(text, { maxAliasCount: 100 }) ?? {};
-  } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
-    throw new UsageError(`${source} is not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const document = parseYamlDocument(text, source);
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new UsageError(`${source} must be a YAML mapping of keys (such as tests: and lint:), not ${Array.isArray(document) ? 'a list' : typeof document}.`);
   }
   const parsed = ValidationConfigSchema.safeParse(document);
   if (!parsed.success) throw new UsageError(`${source} has invalid settings:\n${describeIssues(parsed.error.issues)}`);
   return parsed.data;
+}
+
+/** A YAML document (an empty one is `{}`); a syntax error is a usage error naming `source` and the line. */
+export function parseYamlDocument(text: string, source: string): unknown {
+  try {
+    return parseYaml(text, { maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
+    throw new UsageError(`${source} is not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 export async function loadValidationConfig(path: string): Promise<ValidationConfig> {

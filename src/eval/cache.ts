@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { stableStringify } from '../llm/transcript.js';
 import { ProblemResultSchema, type ProblemResult } from './report.js';
 
 const CACHE_FORMAT = 'code4py-eval-cache/1';
@@ -18,8 +19,7 @@ export interface CacheIdentity {
 }
 
 export function cacheKey(identity: CacheIdentity): string {
-  const ordered = Object.fromEntries(Object.entries(identity).sort(([a], [b]) => (a < b ? -1 : 1)));
-  return createHash('sha256').update(JSON.stringify(ordered)).digest('hex');
+  return createHash('sha256').update(stableStringify(identity)).digest('hex');
 }
 
 /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { z } from 'zod';
@@ -9,7 +10,7 @@ import type { InputFile } from '../validate/workspace.js';
 export const SOLUTION_PATH = 'solution.py';
 
 /** One problem of a HumanEval-style JSONL file. */
-export const ProblemSchema = z.object({
+const ProblemSchema = z.object({
   task_id: z.string().min(1),
   prompt: z.string(),
   entry_point: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a Python function name'),
@@ -20,6 +21,11 @@ export type Problem = z.infer<typeof ProblemSchema>;
 
 /** Reads a `.jsonl` or `.jsonl.gz` file of problems; a bad line is named with its number and problem. */
 export async function readProblems(path: string): Promise<Problem[]> {
+  return (await readProblemFile(path)).problems;
+}
+
+/** The problems of a data file, and the file's sha256 (which a report names and a result cache is keyed by). */
+export async function readProblemFile(path: string): Promise<{ problems: Problem[]; sha256: string }> {
   let raw: Buffer;
   try {
     raw = await readFile(path);
@@ -27,7 +33,7 @@ export async function readProblems(path: string): Promise<Problem[]> {
     throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const text = path.endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
-  return text
+  const problems = text
     .split('\n')
     .map((line, index) => ({ line: line.trim(), number: index + 1 }))
     .filter(({ line }) => line.length > 0)
@@ -45,6 +51,7 @@ export async function readProblems(path: string): Promise<Problem[]> {
       }
       return parsed.data;
     });
+  return { problems, sha256: createHash('sha256').update(raw).digest('hex') };
 }
 
 /**

@@ -30,7 +30,8 @@ export const DEFAULT_PRICES: Readonly<Record<string, Price>> = Object.freeze({
   'gpt-5-nano': { input: 0.05, output: 0.4 },
 });
 
-const PriceSchema = z.strictObject({
+/** One model's prices, as `--price` and a price file give them. */
+export const PriceSchema = z.strictObject({
   input: z.number().nonnegative('a price in USD per million input tokens, such as 0.15'),
   output: z.number().nonnegative('a price in USD per million output tokens, such as 0.6'),
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { costUsd } from './prices.js';
 
 /**
  * Why a final answer fails the hidden tests: it does not parse, the function cannot be imported (no
@@ -134,7 +135,7 @@ export function summarise(results: readonly ProblemResult[], meta: ReportMeta): 
       passedButHiddenFailed: counted((r) => r.modelTests.allPassed && !r.passedFinal),
     },
     tokens,
-    cost: meta.price ? { usd: (tokens.prompt * meta.price.input + tokens.completion * meta.price.output) / 1_000_000, ...meta.price } : null,
+    cost: meta.price ? { usd: costUsd(tokens, meta.price), ...meta.price } : null,
     timeMs: {
       analysis: Math.round(sum((r) => r.timeMs.analysis)),
       context: Math.round(sum((r) => r.timeMs.context)),
@@ -149,7 +150,7 @@ export function summarise(results: readonly ProblemResult[], meta: ReportMeta): 
   };
 }
 
-export function median(values: readonly number[]): number {
+function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);

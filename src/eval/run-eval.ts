@@ -64,7 +64,7 @@ export async function runEval(run: EvalRun): Promise<EvalOutcome> {
 }
 
 /** One problem: the pipeline with the problem's prompt as the task and no repository, then the hidden tests. */
-export async function evaluateProblem(problem: Problem, run: Omit<EvalRun, 'problems'>, signal: AbortSignal): Promise<ProblemResult> {
+async function evaluateProblem(problem: Problem, run: Omit<EvalRun, 'problems'>, signal: AbortSignal): Promise<ProblemResult> {
   const { config } = run;
   const ports = { ...run.ports, signal };
   const usage = new TokenLedger(config.max_tokens_per_task);

@@ -11,10 +11,10 @@ import { Code4PyError, UsageError } from '../errors.js';
  * through the client's secret redaction.
  */
 
-export const TRANSCRIPT_VERSION = 1;
+const TRANSCRIPT_VERSION = 1;
 
 /** What a replay miss answers: a status no retry policy repeats, and that no real server sends for a chat request. */
-export const REPLAY_MISS_STATUS = 422;
+const REPLAY_MISS_STATUS = 422;
 
 /** Response headers worth replaying: the body's type and the waits a rate limit asks for. */
 const KEPT_HEADERS = ['content-type', 'retry-after', 'retry-after-ms'] as const;
@@ -56,7 +56,7 @@ export function normaliseBody(text: string): string {
   return canonical.replace(PYTHON_ADDRESS, 'at 0x{address}');
 }
 
-export function requestKey(method: string, endpoint: string, normalisedBody: string): string {
+function requestKey(method: string, endpoint: string, normalisedBody: string): string {
   return createHash('sha256').update(`${method.toUpperCase()} ${endpoint}\n${normalisedBody}`).digest('hex');
 }
 
@@ -85,8 +85,6 @@ async function readRequest(input: string | URL | Request, init: RequestInit | un
 export interface Recorder {
   /** The SDK's fetch: sends each request on, and appends the exchange to the file. */
   readonly fetch: typeof fetch;
-  /** Exchanges written so far. */
-  readonly count: number;
   /** Resolves once every exchange started so far is on disk. */
   flush(): Promise<void>;
 }
@@ -98,8 +96,7 @@ export interface Recorder {
 export function recordTranscript(path: string, options: { baseURL?: string; fetch?: typeof fetch } = {}): Recorder {
   const send = options.fetch ?? globalThis.fetch;
   let writes: Promise<void> = Promise.resolve();
-  let count = 0;
-  const recorder: Recorder = {
+  return {
     fetch: async (input, init) => {
       const { request, sent } = await readRequest(input, init, options.baseURL);
       const response = await send(request);
@@ -113,15 +110,10 @@ export function recordTranscript(path: string, options: { baseURL?: string; fetc
       // One append per line, in turn: concurrent exchanges never interleave their bytes.
       writes = writes.then(() => appendFile(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 }));
       await writes;
-      count += 1;
       return new Response(text, { status: response.status, statusText: response.statusText, headers: response.headers });
-    },
-    get count() {
-      return count;
     },
     flush: () => writes,
   };
-  return recorder;
 }
 
 /** Why a request found no answer, for the CLI's message. */
@@ -145,6 +137,8 @@ export class TranscriptReplay {
   constructor(
     private readonly entries: readonly TranscriptEntry[],
     private readonly source: string,
+    /** sha256 of the transcript file: what a cache of results answered from it is keyed by. */
+    readonly sha256: string,
     private readonly baseURL?: string,
   ) {
     entries.forEach((entry, index) => {
@@ -206,14 +200,14 @@ export class TranscriptReplay {
 
 /** Reads a transcript; a line that is not an exchange is named with its number. */
 export async function loadTranscript(path: string, baseURL?: string): Promise<TranscriptReplay> {
-  let text: string;
+  let raw: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    raw = await readFile(path);
   } catch (error) {
     throw new UsageError(`cannot read the transcript ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Record one first with --record ${path}.`);
   }
   const entries: TranscriptEntry[] = [];
-  const lines = text.split('\n');
+  const lines = raw.toString('utf8').split('\n');
   lines.forEach((line, index) => {
     if (line.trim() === '') return;
     let value: unknown;
@@ -229,7 +223,7 @@ export async function loadTranscript(path: string, baseURL?: string): Promise<Tr
     }
     entries.push(parsed.data);
   });
-  return new TranscriptReplay(entries, path, baseURL);
+  return new TranscriptReplay(entries, path, createHash('sha256').update(raw).digest('hex'), baseURL);
 }
 
 /** A JSON text with object keys sorted, so that two equal values always read the same. */

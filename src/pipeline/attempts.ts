@@ -88,7 +88,7 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     attempts.push(attempt);
     await input.onValidated?.(attempt);
     const patchFailed = policy.failedPatches > 0 && !corrected;
-    if (report.passed && policy.accepted.length > 0 && !patchFailed) break;
+    if (attemptPassed(attempt) && !patchFailed) break;
     if (patchFailed) {
       corrected = true;
       if (n === rounds) rounds++;
@@ -135,7 +135,22 @@ export function materialise(repo: ReadonlyMap<string, Buffer>, accepted: readonl
   return { all: [...merged].map(([path, content]) => ({ path, content })), changed };
 }
 
-export function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
+/** An attempt passes when its validation passed and it wrote at least one file. */
+export function attemptPassed(attempt: Pick<Attempt, 'report' | 'accepted'>): boolean {
+  return attempt.report.passed && attempt.accepted.length > 0;
+}
+
+/** Why an attempt did not pass, one item each, for people: no file written, then each failed stage. */
+export function attemptProblems(attempt: Pick<Attempt, 'report' | 'accepted'>): string[] {
+  return [...(attempt.accepted.length === 0 ? ['no file within the allowed paths'] : []), ...failedStages(attempt.report)];
+}
+
+/** The stages that failed or could not run, as `name: summary`. */
+function failedStages(report: Report): string[] {
+  return report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`);
+}
+
+function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
   return {
     failingTests: report.tests.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => ({ id: c.id, outcome: c.outcome, message: c.message, details: c.details })),
     findings: report.stages
@@ -144,11 +159,10 @@ export function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: str
       .filter((f) => f.severity !== 'info')
       .slice(0, 40)
       .map((f) => ({ path: f.path, line: f.line, rule: f.rule, message: f.message, severity: f.severity })),
-    summaries: report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`),
+    summaries: failedStages(report),
     rejectedPaths: rejected,
   };
 }
-
 
 /**
  * The solution's `dependencies` written into `requirements.txt` — merged into the model's own version of it,

@@ -1,7 +1,6 @@
 import { lstat, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
-import { describeIssues } from '../config/load.js';
+import { describeIssues, parseYamlDocument } from '../config/load.js';
 import { CONFIG_PATH, RepoConfigSchema, type RepoConfig } from '../config/repo-config.js';
 import { UsageError } from '../errors.js';
 import type { Finding } from '../validate/report.js';
@@ -32,13 +31,7 @@ export async function readLocalConfig(dir: string): Promise<{ config: RepoConfig
   const stat = await lstat(path).catch(() => null);
   if (!stat) return { config: RepoConfigSchema.parse({}), source: null, ignoredExtends: false };
   if (!stat.isFile()) throw new UsageError(`${path} is not a regular file; Code4Py reads its settings only from a regular file.`);
-  let document: unknown;
-  try {
-    document = parseYaml(await readFile(path, 'utf8'), { maxAliasCount: 100 }) ?? {};
-  } catch (error) {
-    const where = error instanceof YAMLParseError && error.linePos ? ` at line ${error.linePos[0].line}` : '';
-    throw new UsageError(`${path} is not valid YAML${where}: ${(error as Error).message.split('\n')[0]}`);
-  }
+  const document = parseYamlDocument(await readFile(path, 'utf8'), path);
   if (typeof document !== 'object' || document === null || Array.isArray(document)) {
     throw new UsageError(`${path} must be a mapping of keys (such as max_attempts: 3).`);
   }

@@ -26,16 +26,9 @@ export function mergeRequirements(existing: string | null, dependencies: readonl
   const refused: Array<{ entry: string; reason: string }> = [];
   for (const raw of dependencies) {
     const entry = raw.trim();
-    const reason = entry.startsWith('-')
-      ? 'a pip option, not a requirement'
-      : /[\r\n\\#]/.test(entry)
-        ? 'not a single requirement line'
-        : /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@/.test(entry) || /:\/\/|^\.{0,2}\//.test(entry)
-          ? 'a URL or a path; only index requirements such as requests>=2 are added'
-          : null;
-    const name = reason === null ? requirementName(entry) : null;
-    if (reason !== null || !name) {
-      refused.push({ entry, reason: reason ?? 'not a requirement pip can read, such as requests>=2' });
+    const name = requirementOf(entry);
+    if (typeof name !== 'string') {
+      refused.push({ entry, reason: name.refused });
       continue;
     }
     const key = normalizeName(name);
@@ -47,4 +40,14 @@ export function mergeRequirements(existing: string | null, dependencies: readonl
   const base = existing ?? '';
   const separator = base === '' || base.endsWith('\n') ? '' : '\n';
   return { text: `${base}${separator}${added.join('\n')}\n`, added, refused };
+}
+
+/** The project an entry requires, or why the entry is not one index requirement. */
+function requirementOf(entry: string): string | { refused: string } {
+  if (entry.startsWith('-')) return { refused: 'a pip option, not a requirement' };
+  if (/[\r\n\\#]/.test(entry)) return { refused: 'not a single requirement line' };
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@/.test(entry) || /:\/\/|^\.{0,2}\//.test(entry)) {
+    return { refused: 'a URL or a path; only index requirements such as requests>=2 are added' };
+  }
+  return requirementName(entry) || { refused: 'not a requirement pip can read, such as requests>=2' };
 }

@@ -4,7 +4,7 @@ import { readRepoTarball } from '../github/tarball.js';
 import { TokenLedger } from '../llm/index.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { StatusComment } from '../publish/status-comment.js';
-import { pushCommit, type Attempt } from './attempts.js';
+import { attemptProblems, pushCommit, type Attempt } from './attempts.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { pullRequestBody, solveTask, type SolvePorts } from './solve.js';
 
@@ -36,7 +36,6 @@ export type TaskOutcome =
   | { readonly kind: 'pull-request'; readonly number: number; readonly url: string; readonly passed: boolean }
   | { readonly kind: 'failed'; readonly attempts: number };
 
-
 const branchOf = (issue: number) => `code4py/issue-${issue}`;
 
 /** Marks the bot's clarifying comment, so that it asks only once per issue. */
@@ -49,7 +48,8 @@ const CLARIFICATION_MARK = 'Code4Py needs to know more before it writes code:';
  * request by its head, the checkpoints), so a redelivery or a resumed task converges on one result.
  */
 export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Promise<TaskOutcome> {
-  const { github, checkpoints, config } = { ...ports, config: task.config };
+  const { github, checkpoints } = ports;
+  const { config } = task;
   const saved = checkpoints.get();
 
   if (!task.senderTrusted && !(await senderMayTrigger(github, task.sender, task.issueNumber, config, checkpoints))) return { kind: 'unauthorized' };
@@ -136,11 +136,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
 }
 
 function failureText(attempts: readonly Attempt[], command: string): string {
-  const lines = attempts.map((a) => {
-    const failed = a.report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`);
-    const none = a.accepted.length === 0 ? ['no file within the allowed paths'] : [];
-    return `${a.number}. ${[...none, ...failed].join('; ') || 'failed'}`;
-  });
+  const lines = attempts.map((a) => `${a.number}. ${attemptProblems(a).join('; ') || 'failed'}`);
   const last = attempts.at(-1)!;
   return [
     `❌ Code4Py could not produce code that passes validation in ${attempts.length} ${attempts.length === 1 ? 'attempt' : 'attempts'}:`,

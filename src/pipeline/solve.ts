@@ -4,7 +4,7 @@ import { renderPullRequestBody } from '../render/pull-request.js';
 import type { ReadySandbox } from '../sandbox/select.js';
 import type { Linter } from '../validate/pipeline.js';
 import type { InputFile } from '../validate/workspace.js';
-import { generateAndValidate, materialise, type Attempt } from './attempts.js';
+import { attemptPassed, generateAndValidate, materialise, type Attempt } from './attempts.js';
 import { buildContext, type RepoContext } from './context/pick-context.js';
 
 /** What the pipeline's core needs from outside: the model, the sandbox and the linter. No GitHub. */
@@ -132,7 +132,7 @@ export async function solveTask<R extends RepoSource>(request: SolveRequest<R>, 
     context,
     attempts,
     last,
-    passed: last.report.passed && last.accepted.length > 0,
+    passed: attemptPassed(last),
     changed: materialise(repoFiles, last.accepted).changed,
     timings: {
       analysisMs,

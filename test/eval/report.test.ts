@@ -122,8 +122,10 @@ describe('the per-problem cache', () => {
 
   it('starts afresh for another model, K or prompt version', async () => {
     const path = join(dir, 'r.json.cache.jsonl');
-    await (await ResultCache.open(path, cacheKey(identity))).add(result('P/0'));
     for (const change of [{ model: 'other' }, { attempts: 1 }, { promptVersion: 'q' }]) {
+      // Each change against a file of the original setup, so that every field is checked on its own.
+      await rm(path, { force: true });
+      await (await ResultCache.open(path, cacheKey(identity))).add(result('P/0'));
       const reopened = await ResultCache.open(path, cacheKey({ ...identity, ...change }));
       expect(reopened.results.size).toBe(0);
       expect(reopened.discarded).toMatch(/another model, data file, number of attempts or prompt version/);

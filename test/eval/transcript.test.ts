@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { ModelRequestError, OpenAIModelClient, TokenLedger, type Analysis } from '../../src/llm/index.js';
 import { loadTranscript, normaliseBody, recordTranscript, TranscriptMissError } from '../../src/llm/transcript.js';
-import { FakeModelServer } from '../helpers/fake-model.js';
+import { FakeModelServer, type ScriptedAnswer } from '../helpers/fake-model.js';
 
 const API_KEY = 'sk-test-transcript-0123456789abcdefghij';
 const ANALYSIS: Analysis = { intent: 'algorithm', title: 'Add median', module: 'stats', requirements: ['median of a list'], assumptions: [], needs_clarification: false, questions: [] };
@@ -26,13 +26,20 @@ function client(fetch: typeof globalThis.fetch, baseURL = server.baseUrl): OpenA
   return new OpenAIModelClient({ apiKey: API_KEY, baseURL, model: 'fake-model', fetch, retry: { baseDelayMs: 1, maxDelayMs: 2 }, sleep: async () => undefined });
 }
 
+/** Records one analysis of TASK (the server answering `answers` in turn) into a transcript: its path, the answer and the tokens. */
+async function recordAnalysis(...answers: ScriptedAnswer[]): Promise<{ path: string; answer: Analysis; usage: TokenLedger }> {
+  server.script('code4py_analysis', ...(answers.length ? answers : [ANALYSIS]));
+  const path = join(dir, 't.jsonl');
+  const recorder = recordTranscript(path, { baseURL: server.baseUrl });
+  const usage = new TokenLedger();
+  const answer = await client(recorder.fetch).analyse(TASK, usage);
+  await recorder.flush();
+  return { path, answer, usage };
+}
+
 describe('recording model exchanges', () => {
   it('appends one line per exchange with the request and the answer, and never a header or the API key', async () => {
-    server.script('code4py_analysis', ANALYSIS);
-    const path = join(dir, 't.jsonl');
-    const recorder = recordTranscript(path, { baseURL: server.baseUrl });
-    const answer = await client(recorder.fetch).analyse(TASK, new TokenLedger());
-    await recorder.flush();
+    const { path, answer } = await recordAnalysis();
 
     expect(answer).toEqual(ANALYSIS);
     const text = await readFile(path, 'utf8');
@@ -48,12 +55,7 @@ describe('recording model exchanges', () => {
 
 describe('replaying a transcript', () => {
   it('answers the same requests with the recorded answers and sends nothing, although each prompt has a fresh nonce', async () => {
-    server.script('code4py_analysis', ANALYSIS);
-    const path = join(dir, 't.jsonl');
-    const recorder = recordTranscript(path, { baseURL: server.baseUrl });
-    const usage = new TokenLedger();
-    await client(recorder.fetch).analyse(TASK, usage);
-    await recorder.flush();
+    const { path, usage } = await recordAnalysis();
     await server.stop();
 
     const replay = await loadTranscript(path, server.baseUrl);
@@ -65,11 +67,7 @@ describe('replaying a transcript', () => {
   });
 
   it('replays a rate limit and its retry in the recorded order', async () => {
-    server.script('code4py_analysis', { status: 429, headers: { 'retry-after': '0' } }, ANALYSIS);
-    const path = join(dir, 't.jsonl');
-    const recorder = recordTranscript(path, { baseURL: server.baseUrl });
-    await client(recorder.fetch).analyse(TASK, new TokenLedger());
-    await recorder.flush();
+    const { path } = await recordAnalysis({ status: 429, headers: { 'retry-after': '0' } }, ANALYSIS);
 
     const replay = await loadTranscript(path, server.baseUrl);
     expect(replay.size).toBe(2);
@@ -79,11 +77,7 @@ describe('replaying a transcript', () => {
   });
 
   it('fails clearly, and at once, on a request the transcript does not hold, naming where it differs', async () => {
-    server.script('code4py_analysis', ANALYSIS);
-    const path = join(dir, 't.jsonl');
-    const recorder = recordTranscript(path, { baseURL: server.baseUrl });
-    await client(recorder.fetch).analyse(TASK, new TokenLedger());
-    await recorder.flush();
+    const { path } = await recordAnalysis();
 
     const replay = await loadTranscript(path, server.baseUrl);
     const other = { task: { ...TASK.task, body: 'Add `mean(values)`.' } };
@@ -98,11 +92,7 @@ describe('replaying a transcript', () => {
   });
 
   it('answers a request as many times as it was recorded, then says the answers were used', async () => {
-    server.script('code4py_analysis', ANALYSIS);
-    const path = join(dir, 't.jsonl');
-    const recorder = recordTranscript(path, { baseURL: server.baseUrl });
-    await client(recorder.fetch).analyse(TASK, new TokenLedger());
-    await recorder.flush();
+    const { path } = await recordAnalysis();
 
     const replay = await loadTranscript(path, server.baseUrl);
     await client(replay.fetch).analyse(TASK, new TokenLedger());

@@ -1,31 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultRepoConfig, RepoConfigSchema, type RepoConfig } from '../../src/config/repo-config.js';
-import { OpenAIModelClient, type Analysis, type Solution } from '../../src/llm/index.js';
+import { OpenAIModelClient, type Solution } from '../../src/llm/index.js';
 import { runGenerateTask, type TaskPorts } from '../../src/pipeline/run-task.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
+import { MEDIAN_ANALYSIS as ANALYSIS, MEDIAN_SOLUTION as GOOD } from '../helpers/median.js';
 import { useValidation } from '../helpers/validation-ports.js';
 import { MemoryGitHub } from '../helpers/memory-github.js';
 
 const API_KEY = 'sk-test-pipeline-0123456789abcdefghijklmnop';
-
-const ANALYSIS: Analysis = {
-  intent: 'algorithm',
-  title: 'Add a median function',
-  module: 'stats',
-  requirements: ['median of a non-empty list of numbers', 'raises ValueError on an empty list'],
-  assumptions: ['the list is not sorted'],
-  needs_clarification: false,
-  questions: [],
-};
-
-const GOOD: Solution = {
-  summary: 'A median function with tests.',
-  files: [
-    { path: 'stats.py', content: 'def median(values):\n    """Return the median of a non-empty list."""\n    if not values:\n        raise ValueError("empty")\n    ordered = sorted(values)\n    mid = len(ordered) // 2\n    if len(ordered) % 2:\n        return ordered[mid]\n    return (ordered[mid - 1] + ordered[mid]) / 2\n', patch: null },
-    { path: 'test_stats.py', content: 'import pytest\n\nfrom stats import median\n\n\ndef test_odd():\n    assert median([3, 1, 2]) == 2\n\n\ndef test_even():\n    assert median([4, 1, 2, 3]) == 2.5\n\n\ndef test_empty():\n    with pytest.raises(ValueError):\n        median([])\n', patch: null },
-  ],
-  dependencies: [],
-};
 
 const WRONG: Solution = {
   ...GOOD,
