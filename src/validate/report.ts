@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** The stages of a validation, in the order they are reported (DESIGN.md §5). */
-export const STAGE_NAMES = ['syntax', 'lint', 'security', 'dependencies', 'tests', 'coverage'] as const;
+/**
+ * The stages of a validation, in the order they are reported (DESIGN.md §5). `environment` (installing the
+ * project's dependencies) and `mutation` (whether the tests notice faults) appear in change-scoped runs.
+ */
+export const STAGE_NAMES = ['syntax', 'lint', 'security', 'dependencies', 'environment', 'tests', 'coverage', 'mutation'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];
 
 export const SEVERITIES = ['error', 'warning', 'info'] as const;
@@ -20,6 +23,11 @@ export const FindingSchema = z.object({
   severity: z.enum(SEVERITIES),
   /** Longer text: a traceback, a formatting diff. */
   details: z.string().optional(),
+  /**
+   * In a change-scoped validation (`--base`): whether the change introduced it (true) or it was there at
+   * the base already (false). Absent without a base.
+   */
+  introduced: z.boolean().optional(),
 });
 export type Finding = z.infer<typeof FindingSchema>;
 
@@ -67,11 +75,67 @@ export const CoverageSchema = z.object({
 });
 export type Coverage = z.infer<typeof CoverageSchema>;
 
+/** A test's outcome at the base commit and with the change, for the tests the change adds or modifies. */
+export const EvidenceSchema = z.object({
+  test: z.string(),
+  base: z.enum(['passed', 'failed', 'error', 'skipped', 'missing']),
+  head: z.enum(['passed', 'failed', 'error', 'skipped', 'missing']),
+});
+export type Evidence = z.infer<typeof EvidenceSchema>;
+
+export const MUTANT_STATUSES = ['killed', 'survived', 'timedOut', 'notCovered', 'error'] as const;
+export const MutantSchema = z.object({
+  path: z.string(),
+  line: z.number().int().positive(),
+  /** e.g. `compare`, `boolean`, `arithmetic`, `constant`, `return`, `negate-condition`, `remove-call`, `loop-control`. */
+  operator: z.string(),
+  /** The source text of the line (or expression) before and after the mutation. */
+  original: z.string(),
+  mutated: z.string(),
+  status: z.enum(MUTANT_STATUSES),
+});
+export type Mutant = z.infer<typeof MutantSchema>;
+
+export const MutationSchema = z.object({
+  /** killed (timed-out counted as killed) over the mutants the tests ran against, in percent; null when none ran. */
+  score: z.number().min(0).max(100).nullable(),
+  killed: z.number().int().nonnegative(),
+  survived: z.number().int().nonnegative(),
+  timedOut: z.number().int().nonnegative(),
+  notCovered: z.number().int().nonnegative(),
+  /** How many mutants were run, when fewer than all that were made (the budget ran out). */
+  sampled: z.number().int().nonnegative(),
+  /** How many mutants were made in all. */
+  total: z.number().int().nonnegative(),
+  mutants: z.array(MutantSchema),
+});
+export type MutationReport = z.infer<typeof MutationSchema>;
+
 export const ReportSchema = z.object({
   passed: z.boolean(),
   stages: z.array(StageResultSchema),
-  tests: TestCountsSchema.extend({ cases: z.array(TestCaseSchema) }),
-  coverage: CoverageSchema,
+  tests: TestCountsSchema.extend({
+    cases: z.array(TestCaseSchema),
+    /** Change-scoped only: passed at the base, fail with the change. */
+    regressed: z.array(z.string()).optional(),
+    /** Change-scoped only: tests the change adds or modifies that fail with it. */
+    newFailing: z.array(z.string()).optional(),
+    /** Change-scoped only: failed at the base and still fail (not the change's doing). */
+    stillFailing: z.array(z.string()).optional(),
+    /** Change-scoped only: failed at the base and pass with the change. */
+    fixed: z.array(z.string()).optional(),
+  }),
+  coverage: CoverageSchema.extend({
+    /** Change-scoped only: the added or modified executable lines the tests ran (patch coverage). */
+    changedLines: z.object({ covered: z.number().int().nonnegative(), total: z.number().int().nonnegative(), percent: z.number().min(0).max(100).nullable() }).optional(),
+  }),
+  /** Change-scoped only: the base commit the change was judged against. */
+  base: z.string().optional(),
+  /** Change-scoped only: the tests the change adds or modifies, at the base and with the change. */
+  evidence: z.array(EvidenceSchema).optional(),
+  mutation: MutationSchema.optional(),
+  /** The Python that ran the tests (version and where it came from). */
+  python: z.object({ version: z.string(), path: z.string(), note: z.string().optional() }).optional(),
   sandbox: z.string(),
   durationMs: z.number().nonnegative(),
 });
