@@ -18,6 +18,8 @@ import sys
 
 OUT = sys.argv[1]
 CHANNEL = int(sys.argv[2])
+# Settings from the host, as JSON: {"contexts": bool} (record which test ran each line, for mutation testing).
+OPTIONS = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
 ROOT = os.getcwd()
 TEST_PATTERNS = ["*/test_*.py", "*/*_test.py", "*/conftest.py", "*/tests/*", "*/test/*"]
 
@@ -136,13 +138,32 @@ def send_analysis():
 
 
 class Progress:
-    """Records each test as it starts."""
+    """Records each test as it starts (``start\tID``) and as its outcome is known (``done\tID\tOUTCOME\tSECONDS``),
+    so that a run killed half-way still says which tests ran, how they ended, and which one was running.
+    With coverage contexts on, each test's lines are recorded under its node id."""
 
-    def __init__(self, path):
+    def __init__(self, path, cov=None):
         self.handle = open(path, "w", buffering=1, encoding="utf-8")
+        self.cov = cov
+        self.failed = set()
 
     def pytest_runtest_logstart(self, nodeid, location):
-        self.handle.write(nodeid + "\n")
+        self.handle.write("start\t" + nodeid + "\n")
+        if self.cov is not None:
+            self.cov.switch_context(nodeid)
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call" or report.outcome != "passed":
+            if report.nodeid in self.failed:
+                return
+            outcome = report.outcome if report.when == "call" else ("error" if report.failed else report.outcome)
+            if outcome != "passed":
+                self.failed.add(report.nodeid)
+            self.handle.write("done\t%s\t%s\t%.6f\n" % (report.nodeid, outcome, report.duration))
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        if self.cov is not None:
+            self.cov.switch_context("")
 
 
 def main():
@@ -164,7 +185,8 @@ def main():
         config_file=False,
         messages=False,
     )
-    progress = Progress(os.path.join(OUT, "progress"))
+    contexts = bool(OPTIONS.get("contexts"))
+    progress = Progress(os.path.join(OUT, "progress"), cov if contexts else None)
     cov.start()
     try:
         status = pytest.main(
@@ -185,7 +207,7 @@ def main():
         cov.stop()
         progress.handle.close()
     try:
-        cov.json_report(outfile=os.path.join(OUT, "coverage.json"), pretty_print=False)
+        cov.json_report(outfile=os.path.join(OUT, "coverage.json"), pretty_print=False, show_contexts=contexts)
     except coverage.exceptions.NoDataError:
         pass
     sys.exit(int(status))

@@ -227,15 +227,18 @@ async function buildArgs(request: RunRequest, python: string): Promise<string[]>
   return args;
 }
 
-/** Per-process limits, hard and soft (dash's ulimit: -f counts 512-byte blocks, -v KiB). */
-function rlimitScript(limits: RunLimits, processes: boolean): string {
+/**
+ * Per-process limits, hard and soft (dash's ulimit: -f counts 512-byte blocks, -v KiB). Without a cgroup
+ * they are the only bound on processes and memory. With one, memory is the cgroup's alone: an address-space
+ * limit counts reserved, unused space (every thread's stack, mmap'd files) and breaks threaded tests.
+ */
+function rlimitScript(limits: RunLimits, noCgroup: boolean): string {
   const lines = [
     `ulimit -c 0`,
     `ulimit -t ${Math.max(1, Math.ceil(limits.cpuSeconds))}`,
-    `ulimit -v ${Math.floor(limits.memoryBytes / 1024)}`,
     `ulimit -f ${Math.max(1, Math.floor(limits.fileSizeBytes / 512))}`,
     `ulimit -n ${limits.openFiles}`,
   ];
-  if (processes) lines.push(`ulimit -p ${limits.processes}`);
+  if (noCgroup) lines.push(`ulimit -v ${Math.floor(limits.memoryBytes / 1024)}`, `ulimit -p ${limits.processes}`);
   return lines.join(' && ');
 }

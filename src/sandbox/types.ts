@@ -2,7 +2,7 @@
 export interface RunLimits {
   /** CPU seconds per process (RLIMIT_CPU). */
   readonly cpuSeconds: number;
-  /** Memory for the whole run (cgroup memory controller), and address space per process (RLIMIT_AS). */
+  /** Memory for the whole run (cgroup memory controller); address space per process (RLIMIT_AS) only where no cgroup is writable. */
   readonly memoryBytes: number;
   /** Processes and threads for the whole run (cgroup pids controller, else RLIMIT_NPROC). */
   readonly processes: number;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHANNEL_FD, type Sandbox } from '../../sandbox/types.js';
 import { pythonScript } from '../python-scripts.js';
+import { SYSTEM_RUNTIME, type TestRuntime } from '../runtime.js';
 import { stage, type Finding, type StageOutcome, type TestCase, type TestCounts } from '../report.js';
 import { parseJunit } from './junit.js';
 import { plural, readAnalysis, type Analysis } from './syntax.js';
@@ -12,6 +13,16 @@ import { plural, readAnalysis, type Analysis } from './syntax.js';
 const PYTEST_NO_TESTS = 5;
 const PYTEST_USAGE_ERROR = 4;
 const PYTEST_INTERNAL_ERROR = 3;
+
+export interface TestRunOptions {
+  /** The Python and environment the tests run under (default: the sandbox's own Python). */
+  readonly runtime?: TestRuntime;
+  /**
+   * Record which test ran each line: coverage.json then has coverage.py's per-file `contexts`
+   * (`{"LINE": ["tests/test_x.py::test_y", …]}`, contexts named by pytest node id), for mutation testing.
+   */
+  readonly contexts?: boolean;
+}
 
 export interface TestRun {
   /** What python/validate.py sent on its channel (Python's parse of every file) before any test ran. */
@@ -28,15 +39,23 @@ export interface TestRun {
  * reads the per-test results from its JUnit XML. The results are written to a second folder, not the
  * work folder, so files the tests write cannot be mistaken for them.
  */
-export async function runTests(sandbox: Sandbox, workDir: string, notes: readonly Finding[], timeoutSeconds: number, signal?: AbortSignal): Promise<TestRun> {
+export async function runTests(
+  sandbox: Sandbox,
+  workDir: string,
+  notes: readonly Finding[],
+  timeoutSeconds: number,
+  signal?: AbortSignal,
+  options: TestRunOptions = {},
+): Promise<TestRun> {
   const out = await mkdtemp(join(tmpdir(), 'code4py-out-'));
+  const runtime = options.runtime ?? SYSTEM_RUNTIME;
   try {
     const result = await sandbox.run({
-      command: ['python', '-I', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD)],
+      command: [runtime.python, '-I', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD), JSON.stringify({ contexts: options.contexts === true })],
       channel: true,
       workDir,
-      mounts: [{ host: out, sandbox: '/out', writable: true }],
-      env: { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1', PYTHONHASHSEED: '0', COLUMNS: '120' },
+      mounts: [...runtime.mounts, { host: out, sandbox: '/out', writable: true }],
+      env: { ...(runtime.pluginAutoload ? {} : { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }), PYTHONHASHSEED: '0', COLUMNS: '120', ...runtime.env },
       limits: { wallTimeMs: timeoutSeconds * 1000, cpuSeconds: timeoutSeconds + 5 },
       signal,
     });
@@ -119,7 +138,7 @@ export async function readOutput(path: string, maxBytes: number): Promise<string
 /** The test that was running when the run was killed: the last one started that has no result. */
 async function lastStarted(out: string, cases: readonly TestCase[]): Promise<{ id: string; path: string } | null> {
   const progress = await readOutput(join(out, 'progress'), 8 * 1024 * 1024);
-  const started = (progress ?? '').split('\n').filter(Boolean);
+  const started = (progress ?? '').split('\n').flatMap((line) => (line.startsWith('start\t') ? [line.slice(6)] : []));
   const finished = new Set(cases.map((c) => c.id));
   const id = [...started].reverse().find((s) => !finished.has(s));
   return id ? { id, path: id.split('::')[0] ?? '.' } : null;
