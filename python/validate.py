@@ -1,14 +1,21 @@
-"""Code4Py's validation driver: runs inside the sandbox, as ``python -I -c <this file> OUT FD``.
+"""Code4Py's validation driver: runs inside the sandbox, as ``python -I -c <this file> OUT FD [OPTIONS]``.
 
 1. Parses every Python file under the working directory with Python's own parser and writes, to file
    descriptor FD (a pipe to the host), one JSON object: each file's syntax error (exact line and column)
    or its imports, each marked optional (inside ``try: ... except ImportError``) or type-checking only
-   (under ``if TYPE_CHECKING:``). FD is closed before any code under validation is loaded, so that code
-   cannot write there.
-2. Runs the tests with pytest, measuring coverage with coverage.py, and writes into OUT: ``junit.xml``
-   (pytest's per-test results), ``coverage.json`` (coverage.py's report of the non-test files) and
-   ``progress`` (the id of each test as it starts, so that a run killed at its time limit still says
-   which test hung). Exits with pytest's status.
+   (under ``if TYPE_CHECKING:``), and, for test files, where each function and method is defined. FD is
+   closed before any code under validation is loaded, so that code cannot write there.
+2. Runs the tests with pytest as the project's CI would: from the working directory (the rootdir), with
+   no path argument unless OPTIONS selects tests, so the project's own pytest settings (``testpaths``,
+   ``addopts``, ``python_files``, markers, from pytest.ini, pyproject.toml, tox.ini or setup.cfg) apply.
+   coverage.py measures what OPTIONS asks, with the project's coverage settings (``omit``, ``source``,
+   ``exclude_lines``, from .coveragerc, setup.cfg, tox.ini or pyproject.toml). Writes into OUT:
+   ``junit.xml`` (pytest's per-test results), ``coverage.json`` (coverage.py's report), ``progress``
+   (each test as it starts and as it ends, so that a run that is killed still says what it saw) and
+   ``notes.json`` (settings that could not be used). Exits with pytest's status.
+
+OPTIONS is JSON: ``{"contexts": bool, "coverage": "project" | "off" | {"include": [paths]},
+"select": [node ids or paths] | null}``.
 """
 
 import ast
@@ -18,10 +25,10 @@ import sys
 
 OUT = sys.argv[1]
 CHANNEL = int(sys.argv[2])
-# Settings from the host, as JSON: {"contexts": bool} (record which test ran each line, for mutation testing).
 OPTIONS = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
 ROOT = os.getcwd()
 TEST_PATTERNS = ["*/test_*.py", "*/*_test.py", "*/conftest.py", "*/tests/*", "*/test/*"]
+NOTES = []
 
 IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 
@@ -88,6 +95,32 @@ class Imports(ast.NodeVisitor):
             self.visit(child)
 
 
+def is_test_path(relative):
+    name = relative.rsplit("/", 1)[-1]
+    parts = relative.split("/")[:-1]
+    return (
+        name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
+        or "tests" in parts or "test" in parts
+    )
+
+
+def definitions(tree):
+    """Where each function and method of a test file is defined: ``Class.method`` -> first and last line."""
+    found = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = prefix + child.name
+                first = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                if not isinstance(child, ast.ClassDef):
+                    found.append({"name": name, "line": first, "end": child.end_lineno or child.lineno})
+                visit(child, name + ".")
+
+    visit(tree, "")
+    return found
+
+
 def analyse(path, relative):
     with open(path, "rb") as handle:
         source = handle.read()
@@ -114,7 +147,10 @@ def analyse(path, relative):
         }
     visitor = Imports()
     visitor.visit(tree)
-    return {"path": relative, "error": None, "imports": visitor.found}
+    result = {"path": relative, "error": None, "imports": visitor.found}
+    if is_test_path(relative):
+        result["defs"] = definitions(tree)
+    return result
 
 
 def analyse_tree(root):
@@ -166,6 +202,65 @@ class Progress:
             self.cov.switch_context("")
 
 
+def make_coverage(spec):
+    """coverage.py with the project's settings, but measuring in memory, statements only, with the
+    standard tracer's thread support and none of the project's coverage plugins (not installed here)."""
+    if spec == "off":
+        return None
+    import coverage
+
+    try:
+        cov = coverage.Coverage(data_file=None, config_file=True, messages=False)
+    except Exception as error:  # an unreadable .coveragerc, setup.cfg, tox.ini or pyproject.toml
+        NOTES.append("coverage settings could not be read (%s); coverage.py's defaults were used" % error)
+        cov = coverage.Coverage(data_file=None, config_file=False, messages=False)
+    for key, value in (
+        ("run:branch", False),
+        ("run:concurrency", ["thread"]),
+        ("run:plugins", []),
+        ("run:dynamic_context", None),
+        ("run:parallel", False),
+        ("run:cover_pylib", False),
+    ):
+        cov.set_option(key, value)
+    omit = list(cov.get_option("run:omit") or []) + TEST_PATTERNS
+    if isinstance(spec, dict):
+        # Only the files the change touches are measured (tracing nothing else keeps the run fast); the
+        # project's omit still applies to them.
+        cov.set_option("run:source", None)
+        cov.set_option("run:source_pkgs", [])
+        cov.set_option("run:include", [os.path.join(ROOT, path) for path in spec.get("include", [])])
+    elif not (cov.get_option("run:source") or cov.get_option("run:source_pkgs") or cov.get_option("run:include")):
+        cov.set_option("run:source", [ROOT])
+    cov.set_option("run:omit", omit)
+    return cov
+
+
+def pytest_arguments():
+    args = [
+        "-q",
+        "-p", "no:cacheprovider",
+        "--color=no",
+        "--tb=short",
+        "--junitxml", os.path.join(OUT, "junit.xml"),
+        "-o", "junit_family=xunit1",
+        "-o", "junit_logging=no",
+    ]
+    if not os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        # The project's own plugins load; two of them would fight the validator: pytest-cov starts a second
+        # coverage.py (one tracer per thread), pytest-xdist runs the tests in other processes we cannot see.
+        from importlib.util import find_spec
+
+        if find_spec("pytest_cov") is not None:
+            args.append("--no-cov")
+        if find_spec("xdist") is not None:
+            args += ["-n", "0"]
+    select = OPTIONS.get("select")
+    if select:
+        args += list(select)
+    return args
+
+
 def main():
     send_analysis()
 
@@ -175,41 +270,29 @@ def main():
         if os.path.isdir(extra) and extra not in sys.path:
             sys.path.insert(0, extra)
 
-    import coverage
     import pytest
 
-    cov = coverage.Coverage(
-        data_file=None,
-        source=[ROOT],
-        omit=TEST_PATTERNS,
-        config_file=False,
-        messages=False,
-    )
-    contexts = bool(OPTIONS.get("contexts"))
-    progress = Progress(os.path.join(OUT, "progress"), cov if contexts else None)
-    cov.start()
+    cov = make_coverage(OPTIONS.get("coverage", "project"))
+    progress = Progress(os.path.join(OUT, "progress"), cov if cov is not None and OPTIONS.get("contexts") else None)
+    if cov is not None:
+        cov.start()
     try:
-        status = pytest.main(
-            [
-                "-q",
-                "-p", "no:cacheprovider",
-                "--color=no",
-                "--tb=short",
-                "--rootdir", ROOT,
-                "--junitxml", os.path.join(OUT, "junit.xml"),
-                "-o", "junit_family=xunit1",
-                "-o", "junit_logging=no",
-                ROOT,
-            ],
-            plugins=[progress],
-        )
+        status = pytest.main(pytest_arguments(), plugins=[progress])
     finally:
-        cov.stop()
+        if cov is not None:
+            cov.stop()
         progress.handle.close()
-    try:
-        cov.json_report(outfile=os.path.join(OUT, "coverage.json"), pretty_print=False, show_contexts=contexts)
-    except coverage.exceptions.NoDataError:
-        pass
+    if cov is not None:
+        try:
+            cov.json_report(
+                outfile=os.path.join(OUT, "coverage.json"),
+                pretty_print=False,
+                show_contexts=bool(OPTIONS.get("contexts")),
+            )
+        except Exception as error:  # coverage.exceptions.NoDataError, or a file that vanished meanwhile
+            NOTES.append("coverage.py wrote no report: %s" % error)
+    with open(os.path.join(OUT, "notes.json"), "w", encoding="utf-8") as handle:
+        json.dump(NOTES, handle)
     sys.exit(int(status))
 
 

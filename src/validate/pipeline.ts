@@ -101,5 +101,7 @@ function toolsMissing(missing: readonly string[], notes: readonly Finding[]): Te
     counts: { passed: 0, failed: 0, errors: 0, skipped: 0, timedOut: false },
     cases: [],
     coverageJson: null,
+    notes: [],
+    ended: 'completed',
   };
 }

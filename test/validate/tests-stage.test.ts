@@ -59,7 +59,10 @@ describe('tests stage', () => {
   it('kills a hanging test at the timeout and names the test that hung', async () => {
     const result = await run({ 'test_slow.py': 'import time\n\n\ndef test_fast():\n    assert True\n\n\ndef test_hangs():\n    time.sleep(60)\n' }, 2);
     expect(result.counts.timedOut).toBe(true);
-    expect(result.tests.status).toBe('failed');
+    expect(result.tests.status).toBe('error');
+    // The test that finished before the time ran out is still counted, from the progress the run wrote.
+    expect(result.counts.passed).toBe(1);
+    expect(result.tests.summary).toBe('the test run timed out after 2 s; 1 passed, 0 failed before that');
     const timeout = result.tests.findings.find((f) => f.rule === 'timeout');
     expect(timeout?.message).toContain('timed out after 2 s while running test_slow.py::test_hangs');
   });
@@ -88,11 +91,36 @@ describe('tests stage', () => {
 describe('JUnit XML', () => {
   it('decodes the character references pytest writes for newlines and other characters in messages', async () => {
     const { parseJunit } = await import('../../src/validate/stages/junit.js');
-    const cases = await parseJunit(
+    const junit = await parseJunit(
       '<testsuites><testsuite name="pytest"><testcase classname="test_a" name="test_x" time="0.1"><failure message="assert 1 == 2&#10;  where 1 = f()">E  &lt;diff&gt;&#10;line two</failure></testcase></testsuite></testsuites>',
     );
+    const cases = junit!.cases;
     expect(cases).toHaveLength(1);
     expect(cases[0]).toMatchObject({ outcome: 'failed', message: 'assert 1 == 2\n  where 1 = f()' });
     expect(cases[0]!.details).toContain('E  <diff>\nline two');
+  });
+
+  it('keeps every readable entry when one cannot be read, and says which one could not', async () => {
+    const { parseJunit } = await import('../../src/validate/stages/junit.js');
+    const junit = await parseJunit(
+      '<testsuites><testsuite name="pytest">' +
+        '<testcase classname="tests.test_a" name="test_one" file="tests/test_a.py" line="3" time="0.1"/>' +
+        '<testcase classname="tests.test_threads" file="tests/test_threads.py" time="0.2"/>' +
+        '<testcase classname="tests.test_a" name="test_two" file="tests/test_a.py" line="7" time="0.1"><failure message="boom">E boom</failure></testcase>' +
+        '</testsuite></testsuites>',
+    );
+    expect(junit!.cases.map((c) => [c.id, c.outcome])).toEqual([
+      ['tests/test_a.py::test_one', 'passed'],
+      ['tests/test_a.py::test_two', 'failed'],
+    ]);
+    expect(junit!.problems).toEqual([expect.stringMatching(/^JUnit entry 2 of its suite could not be read \(tests\.test_threads, tests\/test_threads\.py: name/)]);
+  });
+
+  it('reads a bare <testsuite> document too, and gives null for one that is not JUnit', async () => {
+    const { parseJunit } = await import('../../src/validate/stages/junit.js');
+    const bare = await parseJunit('<testsuite name="x"><testcase classname="t" name="test_a" file="t.py"/></testsuite>');
+    expect(bare!.cases.map((c) => c.id)).toEqual(['t.py::test_a']);
+    expect(await parseJunit('<html><body>not junit</body></html>')).toBeNull();
+    expect(await parseJunit('<<<')).toBeNull();
   });
 });

@@ -16,8 +16,17 @@ const Case = z
     skipped: z.array(Outcome).optional(),
   })
   .passthrough();
-const Suite = z.object({ testcase: z.array(Case).optional() }).passthrough();
-const Junit = z.object({ testsuites: z.object({ testsuite: z.array(Suite).optional() }).passthrough() }).passthrough();
+const Suite = z.object({ testcase: z.array(z.unknown()).optional() }).passthrough();
+// pytest writes <testsuites><testsuite>…; older versions and other tools a bare <testsuite>.
+const Junit = z
+  .object({ testsuites: z.object({ testsuite: z.array(Suite).optional() }).optional(), testsuite: z.array(Suite).optional() })
+  .refine((doc) => doc.testsuites !== undefined || doc.testsuite !== undefined);
+
+/** The cases that could be read, and one line for each entry that could not. */
+export interface JunitResult {
+  readonly cases: TestCase[];
+  readonly problems: string[];
+}
 
 let parser: XMLParser | undefined;
 
@@ -40,24 +49,38 @@ const PARSER_OPTIONS = {
 };
 
 /**
- * Reads pytest's JUnit XML (xunit1 family, which keeps each test's file and line) into test cases.
- * A document that does not parse gives no cases, and the caller reports pytest's own output instead.
+ * Reads pytest's JUnit XML (xunit1 family, which keeps each test's file and line) into test cases. Each
+ * entry is read on its own: one that cannot be (no name, a malformed outcome) is reported in `problems`
+ * and never drops the others. A document that does not parse at all gives null, and the caller falls back
+ * on the progress the run wrote.
  */
-export async function parseJunit(xml: string): Promise<TestCase[]> {
+export async function parseJunit(xml: string): Promise<JunitResult | null> {
   const parser = await xmlParser();
   let doc: unknown;
   try {
     doc = parser.parse(xml);
   } catch {
-    return [];
+    return null;
   }
   const parsed = Junit.safeParse(doc);
-  if (!parsed.success) return [];
+  if (!parsed.success) return null;
+  const suites = parsed.data.testsuites?.testsuite ?? parsed.data.testsuite ?? [];
   const cases: TestCase[] = [];
-  for (const suite of parsed.data.testsuites.testsuite ?? []) {
-    for (const c of suite.testcase ?? []) cases.push(toCase(c));
+  const problems: string[] = [];
+  for (const suite of suites) {
+    for (const [index, entry] of (suite.testcase ?? []).entries()) {
+      const c = Case.safeParse(entry);
+      if (c.success) cases.push(toCase(c.data));
+      else problems.push(`JUnit entry ${index + 1} of its suite could not be read (${describeEntry(entry)}: ${c.error.issues[0]?.path.join('.') || 'entry'} ${c.error.issues[0]?.message ?? ''}); the other results are kept`);
+    }
   }
-  return cases;
+  return { cases, problems };
+}
+
+function describeEntry(entry: unknown): string {
+  if (typeof entry !== 'object' || entry === null) return 'not an element';
+  const { classname, file } = entry as Record<string, unknown>;
+  return [classname, file].filter((v) => typeof v === 'string' && v !== '').join(', ') || 'no class name or file';
 }
 
 function toCase(c: z.infer<typeof Case>): TestCase {

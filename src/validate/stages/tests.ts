@@ -1,11 +1,14 @@
-import { constants } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CHANNEL_FD, type Sandbox } from '../../sandbox/types.js';
+import { z } from 'zod';
+import { CHANNEL_FD, type RunLimits, type RunResult, type Sandbox } from '../../sandbox/types.js';
+import { parseJsonOrNull } from '../json.js';
 import { pythonScript } from '../python-scripts.js';
-import { SYSTEM_RUNTIME, type TestRuntime } from '../runtime.js';
 import { stage, type Finding, type StageOutcome, type TestCase, type TestCounts } from '../report.js';
+import { SYSTEM_RUNTIME, type TestRuntime } from '../runtime.js';
+import { readOutput } from './output.js';
+import { readProgress, type Progress } from './progress.js';
 import { parseJunit } from './junit.js';
 import { plural, readAnalysis, type Analysis } from './syntax.js';
 
@@ -13,6 +16,10 @@ import { plural, readAnalysis, type Analysis } from './syntax.js';
 const PYTEST_NO_TESTS = 5;
 const PYTEST_USAGE_ERROR = 4;
 const PYTEST_INTERNAL_ERROR = 3;
+const PYTEST_INTERRUPTED = 2;
+
+/** What coverage.py measures: the project as its settings say, nothing, or only the given files. */
+export type CoverageSpec = 'project' | 'off' | { readonly include: readonly string[] };
 
 export interface TestRunOptions {
   /** The Python and environment the tests run under (default: the sandbox's own Python). */
@@ -22,6 +29,12 @@ export interface TestRunOptions {
    * (`{"LINE": ["tests/test_x.py::test_y", …]}`, contexts named by pytest node id), for mutation testing.
    */
   readonly contexts?: boolean;
+  /** Default 'project': coverage.py's settings of the project, over the whole folder. */
+  readonly coverage?: CoverageSpec;
+  /** Node ids or paths to run instead of the project's own discovery (testpaths, python_files, …). */
+  readonly select?: readonly string[];
+  /** Limits beyond the wall time, e.g. a repository's own memory limit. */
+  readonly limits?: Partial<RunLimits>;
 }
 
 export interface TestRun {
@@ -32,12 +45,19 @@ export interface TestRun {
   readonly cases: readonly TestCase[];
   /** coverage.py's JSON report, unparsed; null when none was written. */
   readonly coverageJson: string | null;
+  /** Settings of the project the run could not use (e.g. an unreadable coverage config). */
+  readonly notes: readonly string[];
+  /** How the run ended, when it did not end by itself: then the results are the ones seen before. */
+  readonly ended: 'completed' | 'timed-out' | 'out-of-memory' | 'killed' | 'crashed' | 'cancelled';
 }
 
+const NotesSchema = z.array(z.string());
+
 /**
- * Runs pytest under coverage.py in the sandbox, with plugin autoload off (only pytest's own plugins), and
- * reads the per-test results from its JUnit XML. The results are written to a second folder, not the
- * work folder, so files the tests write cannot be mistaken for them.
+ * Runs pytest under coverage.py in the sandbox (python/validate.py) and reads the per-test results from
+ * its JUnit XML or, when pytest did not get to write it (killed, timed out, crashed), from the progress
+ * it wrote as the tests ran. Results are written to a second folder, not the work folder, so files the
+ * tests write cannot be mistaken for them.
  */
 export async function runTests(
   sandbox: Sandbox,
@@ -49,67 +69,117 @@ export async function runTests(
 ): Promise<TestRun> {
   const out = await mkdtemp(join(tmpdir(), 'code4py-out-'));
   const runtime = options.runtime ?? SYSTEM_RUNTIME;
+  const settings = { contexts: options.contexts === true, coverage: options.coverage ?? 'project', select: options.select ?? null };
   try {
     const result = await sandbox.run({
-      command: [runtime.python, '-I', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD), JSON.stringify({ contexts: options.contexts === true })],
+      command: [runtime.python, '-I', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD), JSON.stringify(settings)],
       channel: true,
       workDir,
       mounts: [...runtime.mounts, { host: out, sandbox: '/out', writable: true }],
       env: { ...(runtime.pluginAutoload ? {} : { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }), PYTHONHASHSEED: '0', COLUMNS: '120', ...runtime.env },
-      limits: { wallTimeMs: timeoutSeconds * 1000, cpuSeconds: timeoutSeconds + 5 },
-      signal,
+      limits: { ...options.limits, wallTimeMs: timeoutSeconds * 1000, cpuSeconds: timeoutSeconds + 5 },
+      ...(signal ? { signal } : {}),
     });
     const analysis = readAnalysis(result.channel, notes, result.timedOut ? 'it timed out' : lastLines(result.stderr, 1) || `exit ${result.exitCode ?? result.signal}`);
-    const junit = await readOutput(join(out, 'junit.xml'), 32 * 1024 * 1024);
-    const coverageJson = await readOutput(join(out, 'coverage.json'), 32 * 1024 * 1024);
-    const cases = junit ? await parseJunit(junit) : [];
-    const counts: TestCounts = {
-      passed: cases.filter((c) => c.outcome === 'passed').length,
-      failed: cases.filter((c) => c.outcome === 'failed').length,
-      errors: cases.filter((c) => c.outcome === 'error').length,
-      skipped: cases.filter((c) => c.outcome === 'skipped').length,
-      timedOut: result.timedOut,
-    };
-    const findings: Finding[] = cases
-      .filter((c) => c.outcome === 'failed' || c.outcome === 'error')
-      .map((c) => ({
-        path: c.path ?? '.',
-        line: c.line ?? 0,
-        rule: c.outcome === 'failed' ? 'test-failed' : 'test-error',
-        message: `${c.id} ${c.outcome === 'failed' ? 'failed' : 'errored'}${c.message ? `: ${firstLines(c.message, 3)}` : ''}`,
-        severity: 'error' as const,
-        ...(c.details ? { details: c.details } : {}),
-      }));
-    const tail = lastLines(result.stderr || result.stdout, 12);
-
-    if (result.aborted) return { analysis, tests: stage('tests', 'error', 'the test run was cancelled', findings), counts, cases, coverageJson };
-    if (result.timedOut || result.outOfMemory) {
-      const running = await lastStarted(out, cases);
-      const what = result.timedOut ? `timed out after ${timeoutSeconds} s` : 'ran out of memory';
-      findings.push({
-        path: running?.path ?? '.',
-        line: 0,
-        rule: result.timedOut ? 'timeout' : 'out-of-memory',
-        message: `the test run ${what}${running ? ` while running ${running.id}` : ''}; it was killed`,
-        severity: 'error',
-        ...(tail ? { details: tail } : {}),
-      });
-      return { analysis, tests: stage('tests', 'failed', `${summarise(counts)}; ${what}`, findings), counts, cases, coverageJson };
-    }
-    if (result.exitCode === PYTEST_NO_TESTS || (result.exitCode === 0 && cases.length === 0)) {
-      findings.push({ path: '.', line: 0, rule: 'no-tests', message: 'no tests were found: add test_*.py files with test_… functions (pytest discovery rules)', severity: 'error' });
-      return { analysis, tests: stage('tests', 'failed', 'no tests were found', findings), counts, cases, coverageJson };
-    }
-    if (!junit || result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERNAL_ERROR || result.exitCode === null) {
-      const why = result.exitCode === null ? `was killed by ${result.signal}` : `exited with status ${result.exitCode}`;
-      findings.push({ path: '.', line: 0, rule: 'pytest-error', message: `pytest ${why} before reporting results`, severity: 'error', ...(tail ? { details: tail } : {}) });
-      return { analysis, tests: stage('tests', 'error', `pytest ${why}`, findings), counts, cases, coverageJson };
-    }
-    const failed = counts.failed + counts.errors > 0 || result.exitCode !== 0;
-    return { analysis, tests: stage('tests', failed ? 'failed' : 'passed', summarise(counts), findings), counts, cases, coverageJson };
+    const junitText = await readOutput(join(out, 'junit.xml'), 64 * 1024 * 1024);
+    const coverageJson = settings.coverage === 'off' ? null : await readOutput(join(out, 'coverage.json'), 64 * 1024 * 1024);
+    const runNotes = NotesSchema.safeParse(parseJsonOrNull((await readOutput(join(out, 'notes.json'), 64 * 1024)) ?? '[]'));
+    const progress = readProgress(await readOutput(join(out, 'progress'), 16 * 1024 * 1024));
+    const junit = junitText === null ? null : await parseJunit(junitText);
+    return judge(result, { analysis, junit, progress, coverageJson, notes: runNotes.success ? runNotes.data : [], timeoutSeconds });
   } finally {
     await rm(out, { recursive: true, force: true });
   }
+}
+
+interface RunOutputs {
+  readonly analysis: Analysis;
+  readonly junit: Awaited<ReturnType<typeof parseJunit>> | null;
+  readonly progress: Progress;
+  readonly coverageJson: string | null;
+  readonly notes: readonly string[];
+  readonly timeoutSeconds: number;
+}
+
+function judge(result: RunResult, outputs: RunOutputs): TestRun {
+  const { analysis, junit, progress, coverageJson, notes, timeoutSeconds } = outputs;
+  const ended = howItEnded(result);
+  // JUnit when pytest wrote it; otherwise what the progress saw finish before the run ended.
+  const cases = junit ? junit.cases : progress.finished;
+  const counts = countCases(cases, result.timedOut);
+  const findings: Finding[] = cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map(caseFinding);
+  for (const problem of junit?.problems ?? []) findings.push({ path: '.', line: 0, rule: 'junit-entry', message: problem, severity: 'warning' });
+  const tail = lastLines(result.stderr || result.stdout, 12);
+  const run = (tests: StageOutcome): TestRun => ({ analysis, tests, counts, cases, coverageJson, notes, ended });
+  const sofar = cases.length > 0 ? `; ${summarise(counts)} before that` : '; no test had finished';
+
+  if (ended === 'cancelled') return run(stage('tests', 'error', 'the test run was cancelled', findings));
+  if (ended !== 'completed') {
+    const running = progress.running;
+    const what = {
+      'timed-out': `timed out after ${timeoutSeconds} s`,
+      'out-of-memory': 'ran out of memory (the memory limit was reached)',
+      killed: `was killed by ${result.signal ?? 'a signal'}`,
+      crashed: `crashed (pytest exited with status ${result.exitCode}${result.exitCode === PYTEST_INTERNAL_ERROR ? ', an internal error' : ''})`,
+    }[ended];
+    findings.push({
+      path: running ? (running.split('::')[0] ?? '.') : '.',
+      line: 0,
+      rule: ended === 'timed-out' ? 'timeout' : ended === 'out-of-memory' ? 'out-of-memory' : 'pytest-crashed',
+      message: `the test run ${what}${running ? ` while running ${running}` : ''}${ended === 'crashed' ? '' : '; it was killed'}`,
+      severity: 'error',
+      ...(tail ? { details: tail } : {}),
+    });
+    return run(stage('tests', 'error', `the test run ${what}${sofar}`, findings));
+  }
+  if (result.exitCode === PYTEST_NO_TESTS || (result.exitCode === 0 && cases.length === 0)) {
+    const why = lastLines(result.stdout, 3);
+    findings.push({
+      path: '.',
+      line: 0,
+      rule: 'no-tests',
+      message: 'no tests were found: add test_*.py files with test_… functions (pytest discovery rules), or check the project\'s testpaths and python_files settings',
+      severity: 'error',
+      ...(why ? { details: why } : {}),
+    });
+    return run(stage('tests', 'failed', 'no tests were found (pytest collected nothing)', findings));
+  }
+  if (result.exitCode === PYTEST_USAGE_ERROR || result.exitCode === PYTEST_INTERRUPTED && cases.length === 0) {
+    const said = lastLines(result.stderr || result.stdout, 1);
+    findings.push({ path: '.', line: 0, rule: 'pytest-error', message: `pytest could not start: ${said || `exit ${result.exitCode}`}`, severity: 'error', ...(tail ? { details: tail } : {}) });
+    return run(stage('tests', 'error', `pytest could not start (exit status ${result.exitCode}): ${said}`, findings));
+  }
+  if (!junit) {
+    findings.push({ path: '.', line: 0, rule: 'pytest-error', message: `pytest exited with status ${result.exitCode} without writing its results`, severity: 'error', ...(tail ? { details: tail } : {}) });
+    return run(stage('tests', 'error', `pytest exited with status ${result.exitCode} without writing its results${sofar}`, findings));
+  }
+  const failed = counts.failed + counts.errors > 0 || result.exitCode !== 0;
+  return run(stage('tests', failed ? 'failed' : 'passed', summarise(counts), findings));
+}
+
+function howItEnded(result: RunResult): TestRun['ended'] {
+  if (result.aborted) return 'cancelled';
+  if (result.timedOut) return 'timed-out';
+  if (result.outOfMemory) return 'out-of-memory';
+  if (result.exitCode === null) return 'killed';
+  if (result.exitCode === PYTEST_INTERNAL_ERROR || result.exitCode > 5) return 'crashed';
+  return 'completed';
+}
+
+export function countCases(cases: readonly TestCase[], timedOut: boolean): TestCounts {
+  const count = (outcome: TestCase['outcome']): number => cases.filter((c) => c.outcome === outcome).length;
+  return { passed: count('passed'), failed: count('failed'), errors: count('error'), skipped: count('skipped'), timedOut };
+}
+
+function caseFinding(c: TestCase): Finding {
+  return {
+    path: c.path ?? c.id.split('::')[0] ?? '.',
+    line: c.line ?? 0,
+    rule: c.outcome === 'failed' ? 'test-failed' : 'test-error',
+    message: `${c.id} ${c.outcome === 'failed' ? 'failed' : 'errored'}${c.message ? `: ${firstLines(c.message, 3)}` : ''}`,
+    severity: 'error',
+    ...(c.details ? { details: c.details } : {}),
+  };
 }
 
 export function summarise(counts: TestCounts): string {
@@ -119,30 +189,7 @@ export function summarise(counts: TestCounts): string {
   return parts.join(', ');
 }
 
-/**
- * Reads a file the sandboxed run wrote. The run could have swapped it for a link to a host file, so links
- * are not followed, only regular files are read, and only up to `maxBytes`.
- */
-export async function readOutput(path: string, maxBytes: number): Promise<string | null> {
-  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
-  if (!handle) return null;
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile() || stat.size > maxBytes) return null;
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The test that was running when the run was killed: the last one started that has no result. */
-async function lastStarted(out: string, cases: readonly TestCase[]): Promise<{ id: string; path: string } | null> {
-  const progress = await readOutput(join(out, 'progress'), 8 * 1024 * 1024);
-  const started = (progress ?? '').split('\n').flatMap((line) => (line.startsWith('start\t') ? [line.slice(6)] : []));
-  const finished = new Set(cases.map((c) => c.id));
-  const id = [...started].reverse().find((s) => !finished.has(s));
-  return id ? { id, path: id.split('::')[0] ?? '.' } : null;
-}
+export { readOutput };
 
 function lastLines(text: string, n: number): string {
   return text.trim().split('\n').slice(-n).join('\n');
