@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { stableStringify } from '../llm/transcript.js';
+import { stableStringify } from '../json.js';
 import { ProblemResultSchema, type ProblemResult } from './report.js';
 
 const CACHE_FORMAT = 'code4py-eval-cache/1';

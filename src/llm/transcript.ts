@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { Code4PyError, UsageError } from '../errors.js';
+import { stableStringify } from '../json.js';
 
 /*
  * Model exchanges recorded at the HTTP level, one JSON object a line, and answered again from the file:
@@ -224,13 +225,6 @@ export async function loadTranscript(path: string, baseURL?: string): Promise<Tr
     entries.push(parsed.data);
   });
   return new TranscriptReplay(entries, path, createHash('sha256').update(raw).digest('hex'), baseURL);
-}
-
-/** A JSON text with object keys sorted, so that two equal values always read the same. */
-export function stableStringify(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }
 
 function describeRequest(sent: SentRequest): string {
