@@ -15,7 +15,7 @@
    ``notes.json`` (settings that could not be used). Exits with pytest's status.
 
 OPTIONS is JSON: ``{"contexts": bool, "coverage": "project" | "off" | {"include": [paths]},
-"select": [node ids or paths] | null}``.
+"select": [node ids or paths] | null, "analyseOnly": bool}``.
 """
 
 import ast
@@ -263,6 +263,8 @@ def pytest_arguments():
 
 def main():
     send_analysis()
+    if OPTIONS.get("analyseOnly"):
+        return
 
     # Import the code under test the way a project's own `pytest` run would find it: from the root, and
     # from src/ in a src layout.

@@ -34,6 +34,7 @@ const ValidateOptionsSchema = z.object({
   json: z.boolean().default(false),
   timeout: z.number().positive().max(3600).optional(),
   config: z.string().min(1).optional(),
+  base: z.string().min(1).optional(),
 });
 export type ValidateCliOptions = z.infer<typeof ValidateOptionsSchema>;
 
@@ -89,8 +90,9 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .description('Validate a folder of Python code and tests in the sandbox: syntax, lint, security, dependencies, tests, coverage.')
     .argument('<dir>', 'the folder with the code and its tests (pytest discovery rules)')
     .option('--json', 'print the JSON report (DESIGN.md §5) instead of the text summary')
-    .option('--timeout <seconds>', 'wall-clock limit for the test run, in seconds (default: tests.timeout_seconds, 60)', seconds)
+    .option('--timeout <seconds>', 'wall-clock limit for the test run, in seconds (default: tests.timeout_seconds, 180)', seconds)
     .option('--config <file>', 'a YAML config file with the keys of .github/code4py.yml (tests, lint, security, dependencies, limits)')
+    .option('--base <ref>', "judge DIR's working tree as a change on top of commit REF of its git checkout: only what the change introduces counts")
     .action(async (dir: string, raw: unknown) => {
       status = await validateCommand(dir, ValidateOptionsSchema.parse(raw), io);
     });

@@ -1,11 +1,22 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { defaultValidationConfig } from '../config/schema.js';
 import { renderText } from '../render/text.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
-import { validateFolder, type ProgressEvent } from '../validate/pipeline.js';
+import { validateFolder, type ProgressEvent, type ValidateOptions } from '../validate/pipeline.js';
+import type { Report } from '../validate/report.js';
 import { EXIT, type CliIo, type ValidateCliOptions } from './main.js';
+
+/** `--base REF`: the working tree as a change on top of REF, with the base's results kept in the CLI's cache folder. */
+async function validateAgainst(dir: string, ref: string, options: ValidateOptions, env: NodeJS.ProcessEnv, progress: (line: string) => void): Promise<Report> {
+  const { readGitTree, readWorkingTree } = await import('../validate/change/git-tree.js');
+  const { validateChange } = await import('../validate/change/validate-change.js');
+  const { cliCacheDir, FolderBaselineCache } = await import('../validate/change/file-cache.js');
+  const [base, head] = await Promise.all([readGitTree(dir, ref, options.config), readWorkingTree(dir, options.config)]);
+  progress(`the working tree (${head.files.length} files) against ${ref} (${base.sha.slice(0, 12)}, ${base.files.length} files)`);
+  return validateChange({ base: { sha: base.sha, files: base.files }, head: head.files, notes: head.notes }, { ...options, baselines: new FolderBaselineCache(join(cliCacheDir(env), 'baselines')) });
+}
 
 const STATUS_MARK: Record<string, string> = { passed: 'ok', warning: 'warning', failed: 'FAILED', skipped: 'skipped', error: 'ERROR' };
 
@@ -25,14 +36,15 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
     const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
     const sandbox = await getSandbox(sandboxEnv.kind, sandboxEnv.python);
     progress(`sandbox: ${sandbox.sandbox.backend}, Python ${sandbox.python.version}`);
-    const report = await validateFolder(resolve(dir), {
+    const validation = {
       config,
       sandbox,
       linter,
       signal: abort.signal,
       onProgress: (event: ProgressEvent) =>
         progress(event.kind === 'copied' ? `copied ${event.files} files into a private work folder` : `${event.stage}: ${STATUS_MARK[event.status]} (${event.summary})`),
-    });
+    };
+    const report = options.base ? await validateAgainst(resolve(dir), options.base, validation, io.env, progress) : await validateFolder(resolve(dir), validation);
     if (abort.signal.aborted) {
       progress('interrupted; nothing was left behind');
       return EXIT.error;

@@ -141,10 +141,13 @@ const VALIDATION_DESCRIPTIONS: Readonly<Record<string, string>> = {
   'security.ignore': 'Security rules to leave out (e.g. S311 where randomness is not for secrets).',
   dependencies: 'Checks of the declared requirements.',
   'dependencies.strict': 'When true, a third-party import that no requirement declares fails validation.',
-  limits: 'Limits on the repository files read and copied into the sandbox.',
+  limits: 'Limits on the repository files read and copied into the sandbox, and on each sandboxed run (the wall time of the test run is tests.timeout_seconds).',
   'limits.max_file_bytes': 'Files larger than this are not copied into the sandbox.',
   'limits.max_files': 'The repository may hold at most this many files.',
   'limits.max_total_bytes': 'The repository may hold at most this many bytes in all.',
+  'limits.memory_mb': "Memory (MiB) for each sandboxed run, all its processes together (a cgroup's limit); up to the operator's CODE4PY_MAX_MEMORY_MB.",
+  'limits.processes': "Processes and threads for each sandboxed run, all together; up to the operator's CODE4PY_MAX_PROCESSES.",
+  'limits.output_mb': "Output (MiB) kept of each stream of a sandboxed run; up to the operator's CODE4PY_MAX_OUTPUT_MB.",
 };
 
 type JsonSchemaNode = { description?: string; properties?: Record<string, JsonSchemaNode> } & Record<string, unknown>;

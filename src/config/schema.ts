@@ -13,7 +13,7 @@ export const ValidationConfigSchema = z
     tests: z
       .object({
         /** Wall-clock seconds the whole test run may take before it is killed. */
-        timeout_seconds: z.number().positive().max(3600).default(60),
+        timeout_seconds: z.number().positive().max(3600).default(180),
         /** Coverage of the non-test files below which the coverage stage warns (or fails, see `fail`). */
         coverage_min: z.number().min(0).max(100).default(80),
         /** When true, coverage below `coverage_min` fails validation instead of warning. */
@@ -60,6 +60,12 @@ export const ValidationConfigSchema = z
         max_files: z.number().int().positive().default(5000),
         /** The folder may hold at most this many bytes in all. */
         max_total_bytes: z.number().int().positive().default(64 * 1024 * 1024),
+        /** Memory (MiB) for each sandboxed run, all its processes together; up to the operator's CODE4PY_MAX_MEMORY_MB. */
+        memory_mb: z.number().int().min(64).max(1024 * 1024).default(1024),
+        /** Processes and threads for each sandboxed run, all together; up to the operator's CODE4PY_MAX_PROCESSES. */
+        processes: z.number().int().min(16).max(100_000).default(256),
+        /** Output (MiB) kept of each stream of a run; up to the operator's CODE4PY_MAX_OUTPUT_MB. */
+        output_mb: z.number().int().min(1).max(1024).default(1),
       })
       .strict()
       .prefault({}),

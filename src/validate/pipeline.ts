@@ -1,15 +1,32 @@
 import type { ValidationConfig } from '../config/schema.js';
 import type { ReadySandbox } from '../sandbox/select.js';
-import { stage, STAGE_NAMES, type Finding, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
+import { effectiveLimits, type OperatorLimits } from './limits.js';
+import { stage, STAGE_NAMES, type Coverage, type Finding, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
+import { SYSTEM_RUNTIME, type TestRuntime } from './runtime.js';
 import type { SourceFile } from './source.js';
 import { assessCoverage } from './stages/coverage.js';
 import { runDependencies } from './stages/dependencies.js';
-import { runTests, type TestRun } from './stages/tests.js';
+import { runTests, type TestRun, type TestRunOptions } from './stages/tests.js';
 import { copyFolder, type Workspace } from './workspace.js';
 
 /** Lint and security checks, which run in-process (Ruff's WebAssembly build) beside the sandbox runs. */
 export interface Linter {
   check(files: readonly SourceFile[], config: ValidationConfig): Promise<{ lint: StageOutcome; security: StageOutcome }>;
+}
+
+/** The runtime the tests run under, once the environment stage has made it (see src/validate/environment). */
+export interface PreparedRuntime {
+  /** The `environment` stage's result; null when there is no such stage (nothing to install). */
+  readonly stage: StageOutcome | null;
+  readonly runtime: TestRuntime;
+  /** The Python that runs the tests, for the report. */
+  readonly python?: { readonly version: string; readonly path: string; readonly note?: string };
+  dispose(): Promise<void>;
+}
+
+/** Prepares a workspace's runtime: its declared dependencies and the project itself installed. */
+export interface EnvironmentPort {
+  prepare(workspace: Workspace, config: ValidationConfig, signal?: AbortSignal): Promise<PreparedRuntime>;
 }
 
 export type ProgressEvent =
@@ -22,6 +39,10 @@ export interface ValidateOptions {
   readonly linter: Linter;
   readonly signal?: AbortSignal;
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** The operator's maxima for the limits a repository may ask for. */
+  readonly maxima?: OperatorLimits;
+  /** The environment stage; without it the tests run under the sandbox's own Python. */
+  readonly environment?: EnvironmentPort;
 }
 
 /** Validates a folder on disk: copies it, validates the copy, removes the copy. */
@@ -36,27 +57,55 @@ export async function validateFolder(dir: string, options: ValidateOptions): Pro
   }
 }
 
-/**
- * The validation pipeline. The sandboxed runs (Python's parser, then pytest under coverage.py) and Ruff
- * run side by side; each stage's result is reported as soon as it is known.
- */
-export async function validateWorkspace(workspace: Workspace, options: ValidateOptions, started = performance.now()): Promise<Report> {
-  const { config, sandbox, linter, signal } = options;
-  const results = new Map<StageName, StageResult>();
-  const record = (outcome: StageOutcome, since: number): void => {
-    results.set(outcome.name, { ...outcome, durationMs: Math.round(performance.now() - since) });
-    options.onProgress?.({ kind: 'stage', stage: outcome.name, status: outcome.status, summary: outcome.summary });
-  };
+/** The stages of one tree of files, and its test run: what a validation, a base line and an evidence run share. */
+export interface Checks {
+  readonly run: TestRun;
+  readonly python?: PreparedRuntime['python'];
+}
 
+/** Records a stage's result with its duration, and tells the caller. */
+export type Recorder = (outcome: StageOutcome, since: number) => void;
+
+export function recorder(results: Map<StageName, StageResult>, onProgress: ValidateOptions['onProgress']): Recorder {
+  return (outcome, since) => {
+    results.set(outcome.name, { ...outcome, durationMs: Math.round(performance.now() - since) });
+    onProgress?.({ kind: 'stage', stage: outcome.name, status: outcome.status, summary: outcome.summary });
+  };
+}
+
+/**
+ * Syntax, lint, security, dependencies, environment and tests for one workspace. The sandboxed run
+ * (Python's parser, then pytest) and Ruff run side by side; each stage is recorded as soon as it is known.
+ * `lint: false` leaves Ruff out (a run that only needs the test outcomes).
+ */
+export async function runChecks(workspace: Workspace, options: ValidateOptions, tests: Omit<TestRunOptions, 'runtime' | 'limits'>, record: Recorder, lint = true): Promise<Checks> {
+  const { config, sandbox, linter, signal } = options;
   const t0 = performance.now();
-  const lint = linter.check(workspace.files, config).then(({ lint, security }) => {
-    record(lint, t0);
-    record(security, t0);
-  });
+  const linted = lint
+    ? linter.check(workspace.files, config).then(({ lint, security }) => {
+        record(lint, t0);
+        record(security, t0);
+      })
+    : Promise.resolve();
+  const limits = effectiveLimits(config, options.maxima);
+  const notes: Finding[] = [...workspace.notes, ...limits.notes.map((message) => ({ path: '.', line: 0, rule: 'limit-lowered', message, severity: 'info' as const }))];
   const missing = missingTools(sandbox);
-  const tests = (missing ? Promise.resolve(toolsMissing(missing, workspace.notes)) : runTests(sandbox.sandbox, workspace.root, workspace.notes, config.tests.timeout_seconds, signal)).then((run) => {
-    // One sandbox run parses every file (before any of it runs), then runs the tests.
-    const { analysis } = run;
+  const tested = (async (): Promise<{ run: TestRun; python?: PreparedRuntime['python'] }> => {
+    if (missing) return { run: toolsMissing(missing, notes) };
+    const prepared = options.environment ? await options.environment.prepare(workspace, config, signal) : null;
+    try {
+      if (prepared?.stage) record(prepared.stage, t0);
+      // Without its environment the tests would only fail to import what it lacks: Python's parser still runs.
+      const blocked = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
+      const settings: TestRunOptions = blocked ? { analyseOnly: true, coverage: 'off' } : { ...tests, runtime: prepared?.runtime ?? SYSTEM_RUNTIME };
+      const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run });
+      const run = blocked ? { ...ran, tests: stage('tests', 'skipped', `not run: the environment could not be prepared (${prepared.stage!.summary})`) } : ran;
+      return { run, ...(prepared?.python ? { python: prepared.python } : {}) };
+    } finally {
+      await prepared?.dispose();
+    }
+  })().then((outcome) => {
+    const { analysis } = outcome.run;
     record(analysis.syntax, t0);
     const deps = performance.now();
     record(
@@ -65,24 +114,40 @@ export async function validateWorkspace(workspace: Workspace, options: ValidateO
         : stage('dependencies', 'skipped', 'not checked: the imports could not be read'),
       deps,
     );
-    record(run.tests, t0);
-    const ran = run.cases.length > 0;
-    const cov = assessCoverage(run.coverageJson, workspace.files, ran, config);
-    record(cov.stage, t0);
-    return { run, coverage: cov.coverage };
+    record(outcome.run.tests, t0);
+    return outcome;
   });
-  const [, testRun] = await Promise.all([lint, tests]);
+  const [, outcome] = await Promise.all([linted, tested]);
+  return { run: outcome.run, ...(outcome.python ? { python: outcome.python } : {}) };
+}
 
+/**
+ * The validation pipeline for a whole folder (no base to compare with): every stage over every file,
+ * coverage of all non-test files.
+ */
+export async function validateWorkspace(workspace: Workspace, options: ValidateOptions, started = performance.now()): Promise<Report> {
+  const results = new Map<StageName, StageResult>();
+  const record = recorder(results, options.onProgress);
+  const checks = await runChecks(workspace, options, { coverage: 'project' }, record);
+  const t1 = performance.now();
+  const cov = assessCoverage(checks.run.coverageJson, workspace.files, checks.run.cases.length > 0, options.config);
+  record(cov.stage, t1);
+  return assembleReport(results, checks, cov.coverage, options.sandbox, started);
+}
+
+/** The report from the recorded stages: `passed` when the tests passed and no stage failed. */
+export function assembleReport(results: ReadonlyMap<StageName, StageResult>, checks: Checks, coverage: Coverage, sandbox: ReadySandbox, started: number, extra: Partial<Report> = {}): Report {
   const stages = STAGE_NAMES.map((name) => results.get(name)).filter((s): s is StageResult => s !== undefined);
-  const passed =
-    results.get('tests')?.status === 'passed' && stages.every((s) => s.status === 'passed' || s.status === 'warning' || s.status === 'skipped');
+  const passed = results.get('tests')?.status === 'passed' && stages.every((s) => s.status === 'passed' || s.status === 'warning' || s.status === 'skipped');
   return {
     passed,
     stages,
-    tests: { ...testRun.run.counts, cases: [...testRun.run.cases] },
-    coverage: testRun.coverage,
+    tests: { ...checks.run.counts, cases: [...checks.run.cases] },
+    coverage,
+    python: checks.python ?? { version: sandbox.python.version, path: sandbox.sandbox.python },
     sandbox: `${sandbox.sandbox.backend} (${sandbox.sandbox.limiter} limits), Python ${sandbox.python.version}, pytest ${sandbox.python.pytest ?? 'missing'}, coverage ${sandbox.python.coverage ?? 'missing'}`,
     durationMs: Math.round(performance.now() - started),
+    ...extra,
   };
 }
 
@@ -96,7 +161,7 @@ function toolsMissing(missing: readonly string[], notes: readonly Finding[]): Te
   const packages = missing.map((tool) => `python3-${tool}`).join(' ');
   const message = `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} not installed for the sandbox's Python: install ${packages} (Debian/Ubuntu: apt-get install ${packages}), or point CODE4PY_PYTHON at a Python that has them`;
   return {
-    analysis: { syntax: stage('syntax', 'error', message, [...notes]), imports: [], ran: false },
+    analysis: { syntax: stage('syntax', 'error', message, [...notes]), imports: [], defs: new Map(), ran: false },
     tests: stage('tests', 'error', message, [{ path: '.', line: 0, rule: 'tools-missing', message, severity: 'error' }]),
     counts: { passed: 0, failed: 0, errors: 0, skipped: 0, timedOut: false },
     cases: [],

@@ -10,6 +10,11 @@ import type { SourceFile } from './source.js';
 /** Folders that are never part of the code under validation (tool caches, environments, VCS data). */
 const SKIPPED_DIRS = new Set(['__pycache__', 'node_modules', 'venv', 'env', 'site-packages', 'htmlcov']);
 
+/** Folders that are never copied: dot-folders (VCS data, tool caches), environments, caches, build metadata. */
+export function isSkippedDir(name: string): boolean {
+  return name.startsWith('.') || SKIPPED_DIRS.has(name) || name.endsWith('.egg-info');
+}
+
 /** A private copy of the folder under validation: the sandbox only ever sees this copy. */
 export interface Workspace {
   /** Host path of the copy (mounted at /work in the sandbox). */
@@ -55,7 +60,7 @@ export async function readFolder(dir: string, config: ValidationConfig): Promise
       const full = join(folder, entry.name);
       const path = relative(dir, full).split(sep).join('/');
       if (entry.isDirectory()) {
-        if (entry.name.startsWith('.') || SKIPPED_DIRS.has(entry.name) || entry.name.endsWith('.egg-info')) continue;
+        if (isSkippedDir(entry.name)) continue;
         await visit(full);
       } else if (entry.isSymbolicLink()) {
         notes.push(note(path, 'symlink', 'is a symbolic link; links are not followed or copied into the sandbox', 'warning'));
@@ -109,7 +114,7 @@ export async function writeWorkspace(inputs: readonly InputFile[]): Promise<Work
 }
 
 /** Reads a regular file without following a link swapped in meanwhile; null when it is not one any more. */
-async function readRegular(path: string, maxBytes: number): Promise<Buffer | 'too-large' | null> {
+export async function readRegular(path: string, maxBytes: number): Promise<Buffer | 'too-large' | null> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
   if (!handle) return null;
   try {
@@ -134,7 +139,7 @@ export function decodeText(content: Buffer): string | null {
   }
 }
 
-function note(path: string, rule: string, message: string, severity: Finding['severity']): Finding {
+export function note(path: string, rule: string, message: string, severity: Finding['severity']): Finding {
   return { path: path || '.', line: 0, rule, message: `${path || '.'} ${message}`, severity };
 }
 

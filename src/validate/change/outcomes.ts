@@ -1,10 +1,9 @@
 import type { Evidence, TestCase } from '../report.js';
+import type { Definitions } from '../stages/syntax.js';
 import { changedLinesOf, type ChangeSet } from './change-set.js';
 
 export type Outcome = TestCase['outcome'];
 
-/** Where each function and method of a test file is defined (from Python's parser in the sandbox). */
-export type Definitions = ReadonlyMap<string, ReadonlyArray<{ readonly name: string; readonly line: number; readonly end: number }>>;
 
 const failing = (outcome: Outcome | undefined): boolean => outcome === 'failed' || outcome === 'error';
 

@@ -116,6 +116,8 @@ function describe(outcome: z.infer<typeof Outcome> | undefined): { message?: str
 function nodeId(classname: string, name: string, file: string | undefined): string {
   if (!file) return classname ? `${classname}::${name}` : name;
   const module = file.replace(/\.py$/, '').split('/').join('.');
+  // A module that could not be collected: pytest names its entry by the module; its node id is the file.
+  if (!classname && (name === module || module.endsWith(`.${name}`))) return file;
   const rest = classname.startsWith(`${module}.`) ? classname.slice(module.length + 1) : '';
   return [file, ...(rest ? rest.split('.') : []), name].join('::');
 }

@@ -21,13 +21,18 @@ const AnalysisSchema = z.object({
       imports: z.array(
         z.object({ line: z.number().int(), module: z.string(), level: z.number().int(), optional: z.boolean(), typeChecking: z.boolean() }),
       ),
+      defs: z.array(z.object({ name: z.string(), line: z.number().int(), end: z.number().int() })).optional(),
     }),
   ),
 });
 
+/** Where each function and method of a test file is defined: path → [{name: `Class.method`, line, end}]. */
+export type Definitions = ReadonlyMap<string, ReadonlyArray<{ readonly name: string; readonly line: number; readonly end: number }>>;
+
 export interface Analysis {
   readonly syntax: StageOutcome;
   readonly imports: readonly ImportRecord[];
+  readonly defs: Definitions;
   /** False when the analysis itself could not run: the imports are then unknown. */
   readonly ran: boolean;
 }
@@ -40,11 +45,13 @@ export interface Analysis {
 export function readAnalysis(channel: string, notes: readonly Finding[], failure: string): Analysis {
   const parsed = AnalysisSchema.safeParse(parseJsonOrNull(channel));
   if (!parsed.success) {
-    return { syntax: stage('syntax', 'error', `Python's parser could not be run in the sandbox: ${failure}`, [...notes]), imports: [], ran: false };
+    return { syntax: stage('syntax', 'error', `Python's parser could not be run in the sandbox: ${failure}`, [...notes]), imports: [], defs: new Map(), ran: false };
   }
   const findings: Finding[] = [...notes];
   const imports: ImportRecord[] = [];
+  const defs = new Map<string, Array<{ name: string; line: number; end: number }>>();
   for (const file of parsed.data.files) {
+    if (file.defs) defs.set(file.path, file.defs);
     if (file.error) {
       findings.push({
         path: file.path,
@@ -68,7 +75,7 @@ export function readAnalysis(channel: string, notes: readonly Finding[], failure
         ? `${pythonFiles} Python ${plural(pythonFiles, 'file')} parse with Python ${parsed.data.python}`
         : `${broken} of ${pythonFiles} Python ${plural(pythonFiles, 'file')} cannot be validated`;
   const status = broken > 0 || pythonFiles === 0 ? 'failed' : findings.some((f) => f.severity === 'warning') ? 'warning' : 'passed';
-  return { syntax: stage('syntax', status, summary, findings), imports, ran: true };
+  return { syntax: stage('syntax', status, summary, findings), imports, defs, ran: true };
 }
 
 export function plural(n: number, word: string): string {

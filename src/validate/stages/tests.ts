@@ -33,6 +33,8 @@ export interface TestRunOptions {
   readonly coverage?: CoverageSpec;
   /** Node ids or paths to run instead of the project's own discovery (testpaths, python_files, …). */
   readonly select?: readonly string[];
+  /** Only Python's parse of every file, no tests (their environment could not be made). */
+  readonly analyseOnly?: boolean;
   /** Limits beyond the wall time, e.g. a repository's own memory limit. */
   readonly limits?: Partial<RunLimits>;
 }
@@ -69,7 +71,7 @@ export async function runTests(
 ): Promise<TestRun> {
   const out = await mkdtemp(join(tmpdir(), 'code4py-out-'));
   const runtime = options.runtime ?? SYSTEM_RUNTIME;
-  const settings = { contexts: options.contexts === true, coverage: options.coverage ?? 'project', select: options.select ?? null };
+  const settings = { contexts: options.contexts === true, coverage: options.coverage ?? 'project', select: options.select ?? null, analyseOnly: options.analyseOnly === true };
   try {
     const result = await sandbox.run({
       command: [runtime.python, '-I', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD), JSON.stringify(settings)],

@@ -1,0 +1,164 @@
+import { runChecks, recorder, assembleReport, type Checks, type ValidateOptions } from '../pipeline.js';
+import type { Evidence, Finding, Report, StageName, StageResult } from '../report.js';
+import { isTestFile } from '../source.js';
+import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
+import { baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
+import { changeSet, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
+import { classifyFindings, LineIndex, MATCHED_STAGES } from './fingerprint.js';
+import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, type Outcome } from './outcomes.js';
+import { assessPatchCoverage } from './patch-coverage.js';
+import { rejudgeFindings, rejudgeTests } from './rejudge.js';
+
+export interface ChangeRequest {
+  /** The commit (or tree) the change builds on. */
+  readonly base: BaseTree;
+  /** Every file with the change applied. */
+  readonly head: readonly InputFile[];
+  /** Files left out of the head (links, too large), as notes for the report. */
+  readonly notes?: readonly Finding[];
+}
+
+export interface ChangeOptions extends ValidateOptions {
+  /** Where base results are kept between validations; by default, for this process only. */
+  readonly baselines?: BaselineCache;
+  /** Record which test runs each line (coverage contexts), for the mutation stage. */
+  readonly contexts?: boolean;
+}
+
+const processCache = new MemoryBaselineCache();
+const inFlight = new Map<string, Promise<Baseline>>();
+
+/**
+ * Change-scoped validation: the head judged as a change on top of the base. Findings are the change's
+ * when the base does not have them; tests are compared one by one with their outcome at the base (run
+ * once per base and settings, then cached); coverage is the share of changed lines the tests run; and
+ * the tests the change adds or modifies also run against the base code, for fail-before/pass-after
+ * evidence. `passed` depends only on what the change introduces.
+ */
+export async function validateChange(request: ChangeRequest, options: ChangeOptions): Promise<Report> {
+  const started = performance.now();
+  const change = changeSet(request.base.files, request.head);
+  const code = touchedCode(change);
+  const tests = touchedTests(change);
+  const head = await writeWorkspace(request.head);
+  const headWorkspace: Workspace = { ...head, notes: [...(request.notes ?? []), ...head.notes] };
+  try {
+    const results = new Map<StageName, StageResult>();
+    const quiet = { ...options, onProgress: undefined };
+    const [baseline, checks, atBase] = await Promise.all([
+      baselineFor(request.base, quiet),
+      runChecks(headWorkspace, quiet, { coverage: code.length > 0 ? { include: code } : 'off', contexts: options.contexts === true }, recorder(results, undefined)),
+      tests.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
+    ]);
+    options.signal?.throwIfAborted();
+
+    const lines = new LineIndex(new Map(headWorkspace.files.map((f) => [f.path, f.text])));
+    for (const name of MATCHED_STAGES) {
+      const result = results.get(name);
+      if (result) results.set(name, rejudgeFindings(result, classifyFindings(name, result.findings, baseline.findings, lines, change)));
+    }
+    const judged = judgeTests(baseline, checks, atBase, change, code, tests);
+    const testsResult = results.get('tests');
+    if (testsResult) results.set('tests', rejudgeTests(testsResult, checks.run.counts, judged));
+    const t1 = performance.now();
+    const cov = assessPatchCoverage(checks.run.coverageJson, change, checks.run.cases.length > 0, options.config);
+    results.set('coverage', { ...cov.stage, durationMs: Math.round(performance.now() - t1) });
+    for (const result of results.values()) options.onProgress?.({ kind: 'stage', stage: result.name, status: result.status, summary: result.summary });
+
+    const report = assembleReport(results, checks, cov.coverage, options.sandbox, started, {
+      base: request.base.sha ?? 'working tree',
+      evidence: judged.evidence,
+    });
+    const { comparison } = judged;
+    return {
+      ...report,
+      tests: { ...report.tests, regressed: comparison.regressed, newFailing: comparison.newFailing, stillFailing: comparison.stillFailing, fixed: comparison.fixed },
+    };
+  } finally {
+    await head.dispose();
+  }
+}
+
+function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks['run']['cases'][number][] | null, change: ChangeSet, code: readonly string[], testFiles: readonly string[]) {
+  const base = new Map<string, Outcome>(Object.entries(baseline.tests));
+  const cases = checks.run.cases;
+  const changed = changedTests(cases, base, change, checks.run.analysis.defs);
+  const comparison = compareOutcomes(base, cases, new Set(changed));
+  const evidence: Evidence[] = atBase ? evidenceOf(changed, atBase, cases) : [];
+  const problems: Finding[] = [];
+  if (code.length > 0 && changed.length === 0 && checks.run.ended === 'completed') {
+    const added = testFiles.filter((f) => !f.endsWith('conftest.py'));
+    problems.push({
+      path: code[0] ?? '.',
+      line: 0,
+      rule: 'no-tests-for-change',
+      message:
+        added.length > 0
+          ? `the change modifies ${code.join(', ')} and adds or modifies ${added.join(', ')}, but pytest ran none of their tests: check that the project's testpaths and python_files settings collect them`
+          : `the change modifies ${code.join(', ')} but adds or modifies no test: add tests that exercise it`,
+      severity: 'error',
+    });
+  }
+  const modifiesExisting = code.some((path) => change.modified.has(path));
+  if (modifiesExisting && evidence.length > 0 && !evidence.some(failsBeforePassesAfter) && atBase !== null) {
+    problems.push({
+      path: evidence[0]!.test.split('::')[0] ?? '.',
+      line: 0,
+      rule: 'tests-pass-at-base',
+      message: `none of the ${evidence.length} tests the change adds or modifies fails on the base commit: they do not exercise what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,
+      severity: 'warning',
+    });
+  }
+  const baseIncomplete = baseline.ended === 'completed' ? null : { 'timed-out': 'timed out', 'out-of-memory': 'ran out of memory', killed: 'was killed', crashed: 'crashed', cancelled: 'was cancelled', completed: '' }[baseline.ended];
+  return { comparison, changed, problems, baseIncomplete, evidence };
+}
+
+/** The base's results: from the cache, or computed once (also when several validations ask at once) and kept. */
+export async function baselineFor(base: BaseTree, options: ChangeOptions): Promise<Baseline> {
+  const cache = options.baselines ?? processCache;
+  const key = baselineKey(base, options.config, `${options.sandbox.sandbox.backend}:${options.sandbox.python.version}`);
+  const running = inFlight.get(key);
+  if (running) return running;
+  const work = (async () => {
+    const cached = parseBaseline(await cache.get(key));
+    if (cached) return cached;
+    const started = performance.now();
+    const workspace = await writeWorkspace(base.files);
+    try {
+      const results = new Map<StageName, StageResult>();
+      const checks = await runChecks(workspace, options, { coverage: 'off' }, recorder(results, undefined));
+      const outcomes = Object.fromEntries(checks.run.cases.map((c) => [c.id, c.outcome]));
+      const lines = new LineIndex(new Map(workspace.files.map((f) => [f.path, f.text])));
+      const baseline = baselineOf(results, outcomes, checks.run.ended, lines, Math.round(performance.now() - started));
+      if (checks.run.ended !== 'cancelled') await cache.set(key, JSON.stringify(baseline));
+      return baseline;
+    } finally {
+      await workspace.dispose();
+    }
+  })();
+  inFlight.set(key, work);
+  try {
+    return await work;
+  } finally {
+    inFlight.delete(key);
+  }
+}
+
+/**
+ * The tests the change adds or modifies, run against the base code: the base's files with the change's
+ * version of its test files (and conftest.py), running only those test files.
+ */
+async function evidenceRun(base: BaseTree, head: readonly InputFile[], tests: readonly string[], options: ChangeOptions) {
+  const changedFiles = new Set(tests);
+  const files = new Map(base.files.map((f) => [f.path, f]));
+  for (const file of head) if (changedFiles.has(file.path)) files.set(file.path, file);
+  const select = tests.filter((path) => isTestFile(path) && path.endsWith('.py') && !/(^|\/)(conftest|__init__)\.py$/.test(path));
+  if (select.length === 0) return null;
+  const workspace = await writeWorkspace([...files.values()]);
+  try {
+    const checks = await runChecks(workspace, options, { coverage: 'off', select }, () => undefined, false);
+    return checks.run.cases;
+  } finally {
+    await workspace.dispose();
+  }
+}
