@@ -13,7 +13,8 @@ async function validateAgainst(dir: string, ref: string, options: ValidateOption
   const { readGitTree, readWorkingTree } = await import('../validate/change/git-tree.js');
   const { validateChange } = await import('../validate/change/validate-change.js');
   const { cliCacheDir, FolderBaselineCache } = await import('../validate/change/file-cache.js');
-  const [base, head] = await Promise.all([readGitTree(dir, ref, options.config), readWorkingTree(dir, options.config)]);
+  const base = await readGitTree(dir, ref, options.config);
+  const head = await readWorkingTree(dir, options.config);
   progress(`the working tree (${head.files.length} files) against ${ref} (${base.sha.slice(0, 12)}, ${base.files.length} files)`);
   return validateChange({ base: { sha: base.sha, files: base.files }, head: head.files, notes: head.notes }, { ...options, baselines: new FolderBaselineCache(join(cliCacheDir(env), 'baselines')) });
 }

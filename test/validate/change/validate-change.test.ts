@@ -1,0 +1,183 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultValidationConfig, type ValidationConfig } from '../../../src/config/schema.js';
+import type { ReadySandbox } from '../../../src/sandbox/select.js';
+import type { RunRequest } from '../../../src/sandbox/types.js';
+import { MemoryBaselineCache, type BaselineCache } from '../../../src/validate/change/baseline.js';
+import { readGitTree, readWorkingTree } from '../../../src/validate/change/git-tree.js';
+import { validateChange } from '../../../src/validate/change/validate-change.js';
+import type { Finding, Report } from '../../../src/validate/report.js';
+import { ADD_MEAN, DEBT_LIBRARY } from '../../helpers/debt-library.js';
+import { fixtureRepo, type CommitFiles, type FixtureRepo } from '../../helpers/fixture-repo.js';
+import { useValidation } from '../../helpers/validation-ports.js';
+
+const { sandbox, linter } = useValidation();
+const repos: FixtureRepo[] = [];
+afterEach(async () => {
+  while (repos.length) await repos.pop()!.cleanup();
+});
+
+/** The working tree of a repository (its history, then `working` on top) validated against its last commit. */
+async function validate(commits: CommitFiles[], working: CommitFiles, options: { config?: ValidationConfig; cache?: BaselineCache; ready?: ReadySandbox } = {}): Promise<Report> {
+  const repo = await fixtureRepo({ commits, working });
+  repos.push(repo);
+  const config = options.config ?? defaultValidationConfig();
+  const base = await readGitTree(repo.dir, 'HEAD', config);
+  const head = await readWorkingTree(repo.dir, config);
+  return validateChange(
+    { base: { sha: base.sha, files: base.files }, head: head.files, notes: head.notes },
+    { config, sandbox: options.ready ?? sandbox(), linter: linter(), baselines: options.cache ?? new MemoryBaselineCache() },
+  );
+}
+
+const introduced = (report: Report, stage: string): Finding[] => report.stages.find((s) => s.name === stage)!.findings.filter((f) => f.introduced);
+const stageOf = (report: Report, name: string) => report.stages.find((s) => s.name === name);
+
+describe('a change on a repository with pre-existing debt', () => {
+  it('passes when the change is correct: the debt is there but not counted, the failing test is still failing, and the new tests fail at base', async () => {
+    const report = await validate([DEBT_LIBRARY], ADD_MEAN);
+    expect(report.passed).toBe(true);
+    expect(report.base).toMatch(/^[0-9a-f]{40}$/);
+    // The debt is reported as pre-existing, not as the change's.
+    const security = stageOf(report, 'security')!;
+    expect(security.status).toBe('passed');
+    expect(security.findings.filter((f) => f.introduced === false).map((f) => f.rule)).toEqual(expect.arrayContaining(['S307', 'S301']));
+    expect(introduced(report, 'lint')).toEqual([]);
+    expect(stageOf(report, 'lint')!.findings.some((f) => f.introduced === false && f.rule === 'E401')).toBe(true);
+    // The test that failed on the base commit is listed, not counted.
+    expect(report.tests.stillFailing).toEqual(['tests/test_core.py::test_evaluate_is_known_broken']);
+    expect(report.tests.regressed).toEqual([]);
+    expect(stageOf(report, 'tests')!.status).toBe('passed');
+    // Fail before, pass after: the new tests cannot even import the new module at the base.
+    expect(report.evidence).toEqual([
+      { test: 'tests/test_stats.py::test_mean', base: 'error', head: 'passed' },
+      { test: 'tests/test_stats.py::test_mean_of_nothing', base: 'error', head: 'passed' },
+    ]);
+    expect(report.coverage.changedLines).toEqual({ covered: 4, total: 4, percent: 100 });
+  });
+
+  it('fails a change that breaks an existing function, naming the regressed tests', async () => {
+    const broken = DEBT_LIBRARY['mathlib/core.py']!.replace('return a + b', 'return a - b');
+    const report = await validate([DEBT_LIBRARY], { 'mathlib/core.py': broken, 'tests/test_extra.py': 'from mathlib.core import add\n\n\ndef test_add_zero():\n    assert add(4, 0) == 4\n' });
+    expect(report.passed).toBe(false);
+    expect(report.tests.regressed).toEqual(['tests/test_core.py::test_add', 'tests/test_core.py::test_add_negative']);
+    const tests = stageOf(report, 'tests')!;
+    expect(tests.status).toBe('failed');
+    expect(tests.summary).toContain('2 regressed');
+    expect(tests.findings.find((f) => f.message.includes('test_add '))?.message).toMatch(/^regressed \(passed on the base commit\): tests\/test_core\.py::test_add failed/);
+  });
+
+  it('fails on a security finding the change introduces, while the same rule elsewhere stays pre-existing', async () => {
+    const report = await validate([DEBT_LIBRARY], {
+      'mathlib/calc.py': 'def compute(text):\n    return eval(text)\n',
+      'tests/test_calc.py': 'from mathlib.calc import compute\n\n\ndef test_compute():\n    assert compute("2 * 3") == 6\n',
+    });
+    expect(report.passed).toBe(false);
+    expect(introduced(report, 'security')).toEqual([expect.objectContaining({ path: 'mathlib/calc.py', line: 2, rule: 'S307', severity: 'error' })]);
+    expect(stageOf(report, 'security')!.findings.find((f) => f.path === 'mathlib/core.py')).toMatchObject({ rule: 'S307', introduced: false });
+  });
+
+  it('keeps a finding pre-existing when lines are added above it (fingerprints survive line shifts)', async () => {
+    const shifted = `"""Core helpers."""\n\nCONSTANT = 1\n\n${DEBT_LIBRARY['mathlib/core.py']!}`;
+    const report = await validate([DEBT_LIBRARY], { 'mathlib/core.py': shifted, 'tests/test_constant.py': 'from mathlib.core import CONSTANT\n\n\ndef test_constant():\n    assert CONSTANT == 1\n' });
+    const security = stageOf(report, 'security')!;
+    expect(security.findings.find((f) => f.rule === 'S307')).toMatchObject({ path: 'mathlib/core.py', line: 17, introduced: false });
+    expect(security.status).toBe('passed');
+  });
+
+  it('flags tests that pass on the base commit too, when the change modifies existing code', async () => {
+    const changed = DEBT_LIBRARY['mathlib/core.py']!.replace('def scale(values, factor=1):\n    return [v * factor for v in values]', 'def scale(values, factor=1):\n    """Each value times factor."""\n    return [v * factor for v in values]');
+    const report = await validate([DEBT_LIBRARY], { 'mathlib/core.py': changed, 'tests/test_scale.py': 'from mathlib.core import scale\n\n\ndef test_scale_empty():\n    assert scale([], 2) == []\n' });
+    expect(report.evidence).toEqual([{ test: 'tests/test_scale.py::test_scale_empty', base: 'passed', head: 'passed' }]);
+    expect(stageOf(report, 'tests')!.findings).toContainEqual(expect.objectContaining({ rule: 'tests-pass-at-base', severity: 'warning' }));
+    expect(report.passed).toBe(true);
+  });
+
+  it('fails a change to the code that comes with no test at all', async () => {
+    const changed = DEBT_LIBRARY['mathlib/core.py']!.replace('def evaluate(expression):', 'def negate(x):\n    return -x\n\n\ndef evaluate(expression):');
+    const report = await validate([DEBT_LIBRARY], { 'mathlib/core.py': changed });
+    expect(report.passed).toBe(false);
+    expect(stageOf(report, 'tests')!.findings).toContainEqual(expect.objectContaining({ rule: 'no-tests-for-change', severity: 'error', message: expect.stringContaining('adds or modifies no test') }));
+  });
+
+  it('runs the base once per base commit and settings: a second change on the same base reuses its results', async () => {
+    let runs = 0;
+    const counted: ReadySandbox = {
+      ...sandbox(),
+      sandbox: { ...sandbox().sandbox, backend: sandbox().sandbox.backend, python: sandbox().sandbox.python, limiter: sandbox().sandbox.limiter, run: (request: RunRequest) => (runs++, sandbox().sandbox.run(request)) },
+    };
+    const cache = new MemoryBaselineCache();
+    const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
+    repos.push(repo);
+    const config = defaultValidationConfig();
+    const base = await readGitTree(repo.dir, 'HEAD', config);
+    const head = await readWorkingTree(repo.dir, config);
+    const options = { config, sandbox: counted, linter: linter(), baselines: cache };
+    const first = await validateChange({ base, head: head.files }, options);
+    const runsFirst = runs;
+    const second = await validateChange({ base, head: head.files }, options);
+    expect(cache.size).toBe(1);
+    expect(runsFirst).toBe(3); // the base, the change, and the change's tests at the base
+    expect(runs - runsFirst).toBe(2); // no base run the second time
+    expect(second.tests.stillFailing).toEqual(first.tests.stillFailing);
+  });
+});
+
+describe("a repository's own pytest and coverage settings", () => {
+  const CHECKS_LIBRARY: Record<string, string> = {
+    'pyproject.toml': '[tool.pytest.ini_options]\ntestpaths = ["tests/checks.py"]\n',
+    'textkit.py': 'def shout(text):\n    return text.upper() + "!"\n',
+    'tests/checks.py': 'from textkit import shout\n\n\ndef test_shout():\n    assert shout("hi") == "HI!"\n\n\ndef test_shout_empty():\n    assert shout("") == "!"\n',
+    'bench/test_speed.py': 'def test_speed():\n    raise AssertionError("benchmarks are not part of the suite")\n',
+  };
+
+  it('collects what testpaths names (a file default discovery skips) and nothing outside it, so a breaking change fails', async () => {
+    const report = await validate([CHECKS_LIBRARY], {
+      'textkit.py': 'def shout(text):\n    return text.upper() + "?"\n\n\ndef whisper(text):\n    return text.lower()\n',
+      'tests/test_whisper.py': 'from textkit import whisper\n\n\ndef test_whisper():\n    assert whisper("HI") == "hi"\n',
+    });
+    expect(report.tests.cases.map((c) => c.id)).not.toContain('bench/test_speed.py::test_speed');
+    expect(report.tests.regressed).toEqual(['tests/checks.py::test_shout', 'tests/checks.py::test_shout_empty']);
+    expect(report.passed).toBe(false);
+  });
+
+  it("counts patch coverage with the project's coverage omit: changed lines of omitted files are not measured", async () => {
+    const report = await validate(
+      [{ '.coveragerc': '[run]\nomit =\n    */generated/*\n', 'pkg/__init__.py': '', 'pkg/util.py': 'def one():\n    return 1\n', 'tests/test_util.py': 'from pkg.util import one\n\n\ndef test_one():\n    assert one() == 1\n' }],
+      {
+        'pkg/util.py': 'def one():\n    return 1\n\n\ndef two():\n    return 2\n',
+        'pkg/generated/__init__.py': '',
+        'pkg/generated/tables.py': 'def table():\n    return [1, 2, 3]\n',
+        'tests/test_two.py': 'from pkg.util import two\n\n\ndef test_two():\n    assert two() == 2\n',
+      },
+    );
+    expect(report.coverage.changedLines).toEqual({ covered: 2, total: 2, percent: 100 });
+    expect(report.coverage.files.map((f) => f.path)).toEqual(['pkg/util.py']);
+  });
+});
+
+describe('honest results under pressure', () => {
+  it('runs a test with 100 threads alive at once under the memory limit (an address-space limit would refuse their stacks)', async () => {
+    // 100 threads reserve 800 MiB of stack address space, next to pytest and coverage.py: over a 1 GiB
+    // RLIMIT_AS, though they use a few MiB of memory. The cgroup's memory limit counts only what is used.
+    const report = await validate([{ 'worker.py': 'def double(x):\n    return 2 * x\n' }], {
+      'worker.py': 'import threading\n\n\ndef double(x):\n    return 2 * x\n\n\ndef double_all(values):\n    results = [None] * len(values)\n    together = threading.Barrier(len(values), timeout=20)\n\n    def run(i):\n        together.wait()\n        results[i] = double(values[i])\n\n    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(values))]\n    for t in threads:\n        t.start()\n    for t in threads:\n        t.join()\n    return results\n',
+      'test_worker.py': 'from worker import double_all\n\n\ndef test_hundred_threads():\n    assert double_all(list(range(100))) == [2 * i for i in range(100)]\n',
+    });
+    expect(stageOf(report, 'tests')).toMatchObject({ status: 'passed', summary: '1 passed, 0 failed' });
+    expect(report.passed).toBe(true);
+  });
+
+  it('reports a run killed for memory as an error that says so, keeping the results seen before', async () => {
+    const config = { ...defaultValidationConfig(), limits: { ...defaultValidationConfig().limits, memory_mb: 160 } };
+    const report = await validate([{ 'app.py': 'X = 1\n' }], {
+      'app.py': 'X = 1\n\n\ndef grow(mib):\n    return bytearray(mib * 1024 * 1024)\n',
+      'test_app.py': 'from app import X, grow\n\n\ndef test_a_small_one():\n    assert X == 1\n\n\ndef test_z_too_big():\n    blocks = [grow(64) for _ in range(8)]\n    assert len(blocks) == 8\n',
+    }, { config });
+    const tests = stageOf(report, 'tests')!;
+    expect(tests.status).toBe('error');
+    expect(tests.summary).toBe('the test run ran out of memory (the memory limit was reached); 1 passed, 0 failed before that');
+    expect(tests.findings).toContainEqual(expect.objectContaining({ rule: 'out-of-memory', message: expect.stringContaining('while running test_app.py::test_z_too_big') }));
+    expect(report.tests.passed).toBe(1);
+    expect(report.passed).toBe(false);
+  });
+});
