@@ -1,9 +1,10 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
 import type { Analysis, FailureFeedback, RepoFile, ReviewFeedback, Solution, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
-import { validateWorkspace } from '../validate/pipeline.js';
+import type { BaseTree } from '../validate/change/baseline.js';
+import { validateChange } from '../validate/change/validate-change.js';
 import type { Report } from '../validate/report.js';
-import { decodeText, writeWorkspace, type InputFile } from '../validate/workspace.js';
+import { decodeText, type InputFile } from '../validate/workspace.js';
 import { applyModelPatch } from './generate/apply-patch.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 import { mergeRequirements, REQUIREMENTS_PATH } from './requirements.js';
@@ -30,6 +31,8 @@ export interface AttemptsInput {
   readonly refinement?: { current: readonly RepoFile[]; feedback: readonly ReviewFeedback[] };
   /** The repository at the commit the new one will build on. */
   readonly repoFiles: ReadonlyMap<string, Buffer>;
+  /** What the change is validated against: the pull request's base commit. */
+  readonly base: BaseTree;
   /** Symbolic links and submodules of the repository: never written through. */
   readonly blocked: ReadonlySet<string>;
   readonly config: RepoConfig;
@@ -75,13 +78,7 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     const policy = { ...declareDependencies(solution.dependencies, patched, input), failedPatches: patched.failedPatches };
     const files = materialise(input.repoFiles, policy.accepted);
     const validating = performance.now();
-    const workspace = await writeWorkspace(files.all);
-    let report: Report;
-    try {
-      report = await validateWorkspace(workspace, { config, sandbox: ports.sandbox, linter: ports.linter, ...(ports.signal ? { signal: ports.signal } : {}) });
-    } finally {
-      await workspace.dispose();
-    }
+    const report = await validateChange({ base: input.base, head: files.all }, validationOptions(config, ports));
     // A cancelled task stops here: its last validation was cut short and proves nothing.
     ports.signal?.throwIfAborted();
     const attempt: Attempt = { number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report, modelMs, validationMs: performance.now() - validating };
@@ -96,6 +93,19 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     feedback = feedbackFrom(report, policy.rejected);
   }
   return attempts;
+}
+
+/** How a pipeline validates: the ports' sandbox, Ruff, store of baselines, environment and limits. */
+export function validationOptions(config: RepoConfig, ports: Omit<SolvePorts, 'model'>) {
+  return {
+    config,
+    sandbox: ports.sandbox,
+    linter: ports.linter,
+    ...(ports.signal ? { signal: ports.signal } : {}),
+    ...(ports.baselines ? { baselines: ports.baselines } : {}),
+    ...(ports.maxima ? { maxima: ports.maxima } : {}),
+    ...(ports.environment ? { environment: ports.environment } : {}),
+  };
 }
 
 /**
@@ -150,15 +160,27 @@ function failedStages(report: Report): string[] {
   return report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`);
 }
 
-function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
+/** How many findings a repair prompt carries. */
+const MAX_FEEDBACK_FINDINGS = 40;
+
+/**
+ * What the next attempt is told: only what this change introduced — tests it broke or added failing,
+ * then its findings, blocking ones first — never what was wrong on the base branch already.
+ */
+export function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
+  const blocking = report.base === undefined ? null : new Set([...(report.tests.regressed ?? []), ...(report.tests.newFailing ?? [])]);
+  const failing = report.tests.cases.filter((c) => (c.outcome === 'failed' || c.outcome === 'error') && (blocking === null || blocking.has(c.id)));
+  const regressed = new Set(report.tests.regressed ?? []);
+  const rank = { error: 0, warning: 1, info: 2 } as const;
+  const findings = report.stages
+    .filter((s) => s.name !== 'coverage')
+    .flatMap((s) => s.findings)
+    .filter((f) => f.introduced !== false && f.severity !== 'info' && f.rule !== 'test-failed' && f.rule !== 'test-error')
+    .sort((a, b) => rank[a.severity] - rank[b.severity])
+    .slice(0, MAX_FEEDBACK_FINDINGS);
   return {
-    failingTests: report.tests.cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => ({ id: c.id, outcome: c.outcome, message: c.message, details: c.details })),
-    findings: report.stages
-      .filter((s) => s.name !== 'tests' && s.name !== 'coverage')
-      .flatMap((s) => s.findings)
-      .filter((f) => f.severity !== 'info')
-      .slice(0, 40)
-      .map((f) => ({ path: f.path, line: f.line, rule: f.rule, message: f.message, severity: f.severity })),
+    failingTests: failing.map((c) => ({ id: c.id, outcome: c.outcome, message: regressed.has(c.id) ? `regressed: it passed on the base branch. ${c.message ?? ''}`.trim() : c.message, details: c.details })),
+    findings: findings.map((f) => ({ path: f.path, line: f.line, rule: f.rule, message: f.message, severity: f.severity })),
     summaries: failedStages(report),
     rejectedPaths: rejected,
   };

@@ -70,6 +70,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     context: context.files,
     refinement: { current, feedback: task.feedback },
     repoFiles,
+    base: { sha: pull.baseRef === base.name ? base.sha : null, files: baseSnapshot.files },
     blocked: new Set([...headSnapshot.symlinks, ...headSnapshot.submodules]),
     config,
     ports,

@@ -1,7 +1,7 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import { readRepoTarball } from '../github/tarball.js';
-import { validateWorkspace } from '../validate/pipeline.js';
-import { writeWorkspace } from '../validate/workspace.js';
+import { validateChange } from '../validate/change/validate-change.js';
+import { validationOptions } from './attempts.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import type { TaskPorts } from './run-task.js';
 
@@ -21,13 +21,12 @@ export async function runRerun(task: RerunTask, ports: Omit<TaskPorts, 'model' |
   const { github, checkpoints, config } = { ...ports, config: task.config };
   if (!(await senderMayTrigger(github, task.sender, task.issueNumber, config, checkpoints))) return { kind: 'unauthorized' };
   const checkRun = await startCheckRun(github, task.headSha, task.taskId, checkpoints);
-  const snapshot = await readRepoTarball(await github.downloadTarball(task.headSha), config.limits);
-  const workspace = await writeWorkspace(snapshot.files);
-  try {
-    const report = await validateWorkspace(workspace, { config, sandbox: ports.sandbox, linter: ports.linter, ...(ports.signal ? { signal: ports.signal } : {}) });
-    await completeCheckRun(github, checkRun, report, checkpoints);
-    return { kind: 'rerun', passed: report.passed };
-  } finally {
-    await workspace.dispose();
-  }
+  const base = await github.defaultBranch();
+  const [head, baseSnapshot] = await Promise.all([
+    readRepoTarball(await github.downloadTarball(task.headSha), config.limits),
+    readRepoTarball(await github.downloadTarball(base.sha), config.limits),
+  ]);
+  const report = await validateChange({ base: { sha: base.sha, files: baseSnapshot.files }, head: head.files }, validationOptions(config, ports));
+  await completeCheckRun(github, checkRun, report, checkpoints);
+  return { kind: 'rerun', passed: report.passed };
 }

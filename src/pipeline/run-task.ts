@@ -89,12 +89,14 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       model,
       usage,
       mayAsk: !task.instructions && !askedBefore,
-      // The tarball at the branch head when a refinement or an earlier run made the branch, else at the base.
+      // The tarball at the branch head when a refinement or an earlier run made the branch, else at the base;
+      // the change is always validated against the base commit.
       repository: async () => {
-        const base = await github.defaultBranch();
+        const defaultBranch = await github.defaultBranch();
         const branchHead = await github.branchSha(branch);
-        const snapshot = await readRepoTarball(await github.downloadTarball(branchHead ?? base.sha), config.limits);
-        return { files: snapshot.files, blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]), base, branchHead };
+        const snapshot = await readRepoTarball(await github.downloadTarball(branchHead ?? defaultBranch.sha), config.limits);
+        const base = branchHead ? { sha: defaultBranch.sha, files: (await readRepoTarball(await github.downloadTarball(defaultBranch.sha), config.limits)).files } : undefined;
+        return { files: snapshot.files, sha: branchHead ?? defaultBranch.sha, ...(base ? { base } : {}), blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]), defaultBranch, branchHead };
       },
       onProgress: (event) => {
         if (event.stage === 'attempt') return status.progress(`⏳ Code4Py is generating and validating the code (attempt ${event.number} of ${event.of})…`);
@@ -109,7 +111,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   }
 
   const { attempts, last, passed, analysis, changed } = result;
-  const { base, branchHead } = result.repo;
+  const { defaultBranch: base, branchHead } = result.repo;
   if (!passed && !config.draft) {
     await status.finish(failureText(attempts, config.command));
     return { kind: 'failed', attempts: attempts.length };

@@ -2,7 +2,9 @@ import type { RepoConfig } from '../config/repo-config.js';
 import type { Analysis, ModelClient, TaskText, TokenLedger } from '../llm/index.js';
 import { renderPullRequestBody } from '../render/pull-request.js';
 import type { ReadySandbox } from '../sandbox/select.js';
-import type { Linter } from '../validate/pipeline.js';
+import type { BaselineCache, BaseTree } from '../validate/change/baseline.js';
+import type { OperatorLimits } from '../validate/limits.js';
+import type { EnvironmentPort, Linter } from '../validate/pipeline.js';
 import type { InputFile } from '../validate/workspace.js';
 import { attemptPassed, generateAndValidate, materialise, type Attempt } from './attempts.js';
 import { buildContext, type RepoContext } from './context/pick-context.js';
@@ -14,11 +16,21 @@ export interface SolvePorts {
   readonly linter: Linter;
   /** Cancels the model call and the sandbox run under way; the pipeline then throws the signal's reason. */
   readonly signal?: AbortSignal;
+  /** Where the base commit's results are kept between tasks (the store); by default for this process only. */
+  readonly baselines?: BaselineCache;
+  /** The operator's maxima for a repository's limits. */
+  readonly maxima?: OperatorLimits;
+  /** The environment stage (dependencies installed); without it, the sandbox's own Python. */
+  readonly environment?: EnvironmentPort;
 }
 
 /** The repository the work builds on, read into memory. */
 export interface RepoSource {
   readonly files: readonly InputFile[];
+  /** The commit the files are of, when known. */
+  readonly sha?: string;
+  /** What the change is validated against, when not these files (a refinement builds on the branch but is judged against the base). */
+  readonly base?: BaseTree;
   /** Symbolic links and submodules: never written onto or through. */
   readonly blocked: ReadonlySet<string>;
 }
@@ -115,6 +127,7 @@ export async function solveTask<R extends RepoSource>(request: SolveRequest<R>, 
     analysis,
     context: context.files,
     repoFiles,
+    base: repo.base ?? { sha: repo.sha ?? null, files: repo.files },
     blocked: repo.blocked,
     config,
     ports,

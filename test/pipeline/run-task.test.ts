@@ -128,7 +128,7 @@ describe('the generate pipeline', () => {
     expect(outcome).toEqual({ kind: 'failed', attempts: 2 });
     const status = [...github.comments.values()].at(-1)!.body;
     expect(status).toContain('❌ Code4Py could not produce code that passes validation in 2 attempts');
-    expect(status).toMatch(/1\. tests: 2 passed, 1 failed\n2\. tests: 2 passed, 1 failed/);
+    expect(status).toMatch(/1\. tests: 2 passed, 1 failed; 1 of the change's tests failing\n2\. tests: 2 passed, 1 failed; 1 of the change's tests failing/);
     expect(github.refs.has('code4py/issue-7')).toBe(false);
     expect(github.pulls).toEqual([]);
   });

@@ -12,10 +12,11 @@ export function rejudgeFindings(result: StageResult, classified: readonly Findin
   const findings = [...sortFindings(introduced), ...sortFindings(classified.filter((f) => f.introduced === false))];
   if (result.status === 'error' || result.status === 'skipped') return { ...result, findings };
   const status = introduced.some((f) => f.severity === 'error') ? 'failed' : introduced.some((f) => f.severity === 'warning') ? 'warning' : 'passed';
+  // Nothing was there before: the stage's own summary counts the change's findings already.
+  if (preexisting === 0) return { ...result, status, findings };
   const counted = introduced.filter((f) => f.severity !== 'info').length;
   const head = counted === 0 ? 'nothing introduced by the change' : `${counted} ${counted === 1 ? 'finding' : 'findings'} introduced by the change`;
-  const before = preexisting > 0 ? `; ${preexisting} pre-existing, not counted` : '';
-  return { ...result, status, summary: `${head}${before} (whole tree: ${result.summary})`, findings };
+  return { ...result, status, summary: `${head}; ${preexisting} pre-existing, not counted`, findings };
 }
 
 export interface TestsVerdict {
