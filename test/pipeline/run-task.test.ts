@@ -71,6 +71,12 @@ describe('the generate pipeline', () => {
     expect(github.writes.length).toBeLessThanOrEqual(10);
   });
 
+  it("states the task's cost in USD when the operator's price table knows the model", async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', GOOD);
+    await runGenerateTask(task(), { ...ports(), prices: { 'fake-model': { input: 1, output: 2 } } });
+    expect(github.pulls[0]?.body).toMatch(/- cost: \$0\.00\d+ \(1,200 tokens in 2 model calls\)/);
+  });
+
   it('never sends the hidden part of the issue, or the API key, to the model', async () => {
     model.script('code4py_analysis', ANALYSIS).script('code4py_solution', GOOD);
     await runGenerateTask(task(), ports());
