@@ -2,9 +2,11 @@ import type { Probot } from 'probot';
 import { CHECK_RUN_NAME } from './pipeline/check-run.js';
 import {
   CheckRunPayloadSchema,
+  CheckSuitePayloadSchema,
   IssueCommentPayloadSchema,
   IssuesPayloadSchema,
   issueOfBranch,
+  issueOfRerun,
   MAYBE_COMMAND,
   ReviewCommentPayloadSchema,
   ReviewPayloadSchema,
@@ -91,9 +93,22 @@ export function createApp(intake: Intake) {
       const parsed = CheckRunPayloadSchema.safeParse(context.payload);
       if (!parsed.success) return;
       const p = parsed.data;
-      const issueNumber = issueOfBranch(p.check_run.check_suite.head_branch);
-      if (p.check_run.name !== CHECK_RUN_NAME || issueNumber === null || p.sender.type === 'Bot') return;
-      const result = await intake.accept(requestOf(context.id, { ...p, issue: { number: issueNumber } }, { kind: 'rerun', headSha: p.check_run.head_sha }));
+      const run = p.check_run;
+      const issueNumber = issueOfRerun({ headBranch: run.check_suite.head_branch, pullRequests: run.pull_requests, externalId: run.external_id });
+      if (run.name !== CHECK_RUN_NAME || issueNumber === null || p.sender.type === 'Bot') return;
+      const result = await intake.accept(requestOf(context.id, { ...p, issue: { number: issueNumber } }, { kind: 'rerun', headSha: run.head_sha }));
+      context.log.debug({ deliveryId: context.id, ...result }, 're-run delivery taken');
+    });
+
+    // "Re-run all checks" re-requests the bot's whole suite on a commit: the same re-validation.
+    app.on('check_suite.rerequested', async (context) => {
+      const parsed = CheckSuitePayloadSchema.safeParse(context.payload);
+      if (!parsed.success) return;
+      const p = parsed.data;
+      const suite = p.check_suite;
+      const issueNumber = issueOfRerun({ headBranch: suite.head_branch, pullRequests: suite.pull_requests });
+      if (issueNumber === null || p.sender.type === 'Bot') return;
+      const result = await intake.accept(requestOf(context.id, { ...p, issue: { number: issueNumber } }, { kind: 'rerun', headSha: suite.head_sha }));
       context.log.debug({ deliveryId: context.id, ...result }, 're-run delivery taken');
     });
   };

@@ -10,6 +10,14 @@ export interface Price {
   readonly output: number;
 }
 
+export type PriceTable = Readonly<Record<string, Price>>;
+
+/**
+ * The environment variable naming the operator's price file (JSON or YAML, the shape `--prices` takes),
+ * read over the built-in table when the bot starts, so that pull requests state their cost in USD.
+ */
+export const PRICES_ENV = 'CODE4PY_PRICES';
+
 /**
  * List prices of common hosted models (USD per million tokens, input / output, without cached-input or
  * batch discounts), as published when this table was written. Prices change: `--prices FILE` or
@@ -56,6 +64,31 @@ export async function loadPrices(path: string): Promise<Record<string, Price>> {
     throw new UsageError(`${path} must map model names to prices in USD per million tokens, e.g. {"gpt-4o-mini": {"input": 0.15, "output": 0.6}}:\n${describeIssues(parsed.error.issues)}`);
   }
   return parsed.data;
+}
+
+/**
+ * The bot's price table: the built-in one with the operator's file (`CODE4PY_PRICES`) over it, names
+ * compared without case. A file that cannot be used stops the start with a message naming the variable.
+ */
+export async function loadPriceTable(path: string | undefined): Promise<PriceTable> {
+  let own: Record<string, Price> = {};
+  if (path !== undefined) {
+    try {
+      own = await loadPrices(path);
+    } catch (error) {
+      if (error instanceof UsageError) throw new UsageError(`${PRICES_ENV}: ${error.message}`);
+      throw error;
+    }
+  }
+  const merged: Record<string, Price> = {};
+  for (const [name, price] of [...Object.entries(DEFAULT_PRICES), ...Object.entries(own)]) merged[name.trim().toLowerCase()] = price;
+  return Object.freeze(merged);
+}
+
+/** What `tokens` of `model` cost in USD, or null when the table does not know the model. */
+export function estimateCostUsd(model: string, tokens: { prompt: number; completion: number }, table: PriceTable): number | null {
+  const found = priceOf(model, table);
+  return found ? costUsd(tokens, found.price) : null;
 }
 
 /** `--price 0.15/0.6`: input and output prices of this run's model, in USD per million tokens. */

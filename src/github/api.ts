@@ -77,6 +77,7 @@ export interface GitHubApi {
   findPullRequest(branch: string): Promise<PullRequestData | null>;
   createPullRequest(input: { title: string; body: string; head: string; base: string; draft: boolean }): Promise<PullRequestData>;
   updatePullRequest(number: number, input: { title?: string; body?: string }): Promise<void>;
-  createCheckRun(input: { name: string; headSha: string; externalId: string; status: 'queued' | 'in_progress'; output?: CheckRunOutput }): Promise<number>;
+  /** The new check run's id, and its page on GitHub (null when GitHub gives none). */
+  createCheckRun(input: { name: string; headSha: string; externalId: string; status: 'queued' | 'in_progress'; output?: CheckRunOutput }): Promise<{ id: number; url: string | null }>;
   updateCheckRun(id: number, input: { status?: 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled'; output?: CheckRunOutput }): Promise<void>;
 }

@@ -159,7 +159,7 @@ export class OctokitGitHub implements GitHubApi {
     await this.call(`updating pull request #${number}`, () => this.octokit.rest.pulls.update({ ...this.ref, pull_number: number, ...input }));
   }
 
-  async createCheckRun(input: { name: string; headSha: string; externalId: string; status: 'queued' | 'in_progress'; output?: CheckRunOutput }): Promise<number> {
+  async createCheckRun(input: { name: string; headSha: string; externalId: string; status: 'queued' | 'in_progress'; output?: CheckRunOutput }): Promise<{ id: number; url: string | null }> {
     const { data } = await this.call('creating the check run', () =>
       this.octokit.rest.checks.create({
         ...this.ref,
@@ -170,7 +170,8 @@ export class OctokitGitHub implements GitHubApi {
         ...(input.output ? { output: toOutput(input.output) } : {}),
       }),
     );
-    return z.object({ id: z.number() }).parse(data).id;
+    const run = z.object({ id: z.number(), html_url: z.string().nullable().optional() }).parse(data);
+    return { id: run.id, url: run.html_url ?? null };
   }
 
   async updateCheckRun(id: number, input: { status?: 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled'; output?: CheckRunOutput }): Promise<void> {

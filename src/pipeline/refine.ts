@@ -1,9 +1,14 @@
 import type { RepoConfig } from '../config/repo-config.js';
+import { DEFAULT_PRICES, estimateCostUsd } from '../eval/prices.js';
 import { readRepoTarball } from '../github/tarball.js';
 import { TokenLedger, type Analysis, type RepoFile, type ReviewFeedback } from '../llm/index.js';
+import { refreshPullRequestBody } from '../publish/pull-request-body.js';
+import { renderRefineReply } from '../render/comments.js';
 import { renderMarkdown } from '../render/markdown.js';
+import { renderFilesSection, renderValidationSection } from '../render/pull-request.js';
 import { decodeText } from '../validate/workspace.js';
-import { issueOfBranch } from '../webhooks/requests.js';
+import { packageInfo } from '../version.js';
+import { checkRunExternalId, issueOfBranch } from '../webhooks/requests.js';
 import { generateAndValidate, materialise, pushCommit } from './attempts.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { buildContext } from './context/pick-context.js';
@@ -28,7 +33,8 @@ export type RefineOutcome =
 /**
  * A refinement: the feedback, the code as it is on the branch now (commits people pushed included), a new
  * solution validated like the first, and a new commit on top of the branch head — never forced — with a
- * fresh check run and a reply on the pull request.
+ * fresh check run, the pull request's files and validation brought up to date, and a reply that says
+ * what was changed for this feedback.
  */
 export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise<RefineOutcome> {
   const { github, checkpoints, config } = { ...ports, config: task.config };
@@ -86,17 +92,34 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     );
     return { kind: 'failed', attempts: attempts.length };
   }
-  const changed = materialise(repoFiles, last.accepted).changed;
+  // What this commit changes against the branch head: the model may send back files it left as they were.
+  const changed = materialise(repoFiles, last.accepted).changed.filter((f) => !repoFiles.get(f.path)?.equals(f.content));
   const commit = await pushCommit(
     github,
     { branch: pull.headRef, parent: head, exists: true, files: changed, message: `Refine: ${firstLine(task.feedback[0]?.body ?? 'review feedback')}\n\nRequested by @${task.sender} on #${task.pullNumber}.` },
     checkpoints,
   );
-  await completeCheckRun(github, await startCheckRun(github, commit, task.taskId, checkpoints), last.report, checkpoints);
+  const checkRun = await startCheckRun(github, commit, checkRunExternalId(issueNumber, task.taskId), checkpoints);
+  await completeCheckRun(github, checkRun, last.report, checkpoints);
+
+  // The description follows the branch: every file it changes against its base, and this commit's validation.
+  const onBranch = new Set([...current.map((f) => f.path), ...changed.map((f) => f.path)]);
+  const files = [...onBranch].sort().map((path) => ({ path, kind: baseFiles.has(path) ? ('changed' as const) : ('added' as const) }));
+  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices ?? DEFAULT_PRICES);
+  await refreshPullRequestBody(
+    github,
+    pull,
+    {
+      files: renderFilesSection(files, last.rejected),
+      validation: renderValidationSection({ report: last.report, package: packageInfo(), attempt: last.number, checkRunUrl: checkRun.url, usage: { tokens: usage.snapshot, model, costUsd } }),
+    },
+    checkpoints,
+  );
   if (!checkpoints.get().replied) {
+    const feedback = task.feedback.map((f) => f.body).join('\n');
     await github.createComment(
       task.pullNumber,
-      `🔁 Code4Py pushed ${commit.slice(0, 7)} for @${task.sender}: ${last.solution.summary}\n\nValidation passed: ${last.report.tests.passed} tests pass (${usage.snapshot.total} tokens).`,
+      renderRefineReply({ commit, sender: task.sender, feedback, summary: last.solution.summary, files: changed.map((f) => f.path), report: last.report, checkRunUrl: checkRun.url }),
     );
     checkpoints.set('replied', true);
   }

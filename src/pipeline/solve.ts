@@ -6,6 +6,7 @@ import type { BaselineCache, BaseTree } from '../validate/change/baseline.js';
 import type { OperatorLimits } from '../validate/limits.js';
 import type { EnvironmentPort, Linter } from '../validate/pipeline.js';
 import type { InputFile } from '../validate/workspace.js';
+import { packageInfo } from '../version.js';
 import { attemptPassed, generateAndValidate, materialise, type Attempt } from './attempts.js';
 import { buildContext, type RepoContext } from './context/pick-context.js';
 
@@ -157,7 +158,10 @@ export async function solveTask<R extends RepoSource>(request: SolveRequest<R>, 
 }
 
 /** The pull request body for a result, the same whoever publishes it (without an issue, no `Closes #n`). */
-export function pullRequestBody(result: Attempted<RepoSource>, options: { issue?: number; model: string; command: string; usage: TokenLedger }): string {
+export function pullRequestBody(
+  result: Attempted<RepoSource>,
+  options: { issue?: number; model: string; command: string; usage: TokenLedger; checkRunUrl?: string | null; costUsd?: number | null },
+): string {
   const { last, analysis } = result;
   return renderPullRequestBody({
     ...(options.issue !== undefined ? { issue: options.issue } : {}),
@@ -172,5 +176,8 @@ export function pullRequestBody(result: Attempted<RepoSource>, options: { issue?
     tokens: options.usage.snapshot,
     model: options.model,
     command: options.command,
+    package: packageInfo(),
+    ...(options.checkRunUrl !== undefined ? { checkRunUrl: options.checkRunUrl } : {}),
+    costUsd: options.costUsd ?? null,
   });
 }

@@ -3,6 +3,7 @@ import {
   failedTestDetails, fileOf, formatCoverage, formatDuration, formatTestCounts, normaliseNewlines, plural,
   splitReport, stripControl, truncateChars, truncateMiddle, type FailedTest,
 } from './common.js';
+import { changeFigures, countFindings, isPreExisting } from './figures.js';
 
 export interface MarkdownOptions {
   /** Findings listed at most; the rest are counted in a closing note. Default 100. */
@@ -46,6 +47,11 @@ function renderHead(report: Report, title: string): string {
   facts.push(formatDuration(report.durationMs));
   if (report.sandbox !== '') facts.push(`sandbox ${codeSpan(report.sandbox)}`);
   const blocks = [`## ${escapeInline(truncateChars(outcome, MAX_TITLE))}`, facts.join(' · ')];
+  // A change-scoped validation: what the change itself did, one line each, and what was there before it.
+  const change = changeFigures(report, codeSpan);
+  const { preExisting } = countFindings(report);
+  if (preExisting > 0) change.push(`${plural(preExisting, 'finding')} ${preExisting === 1 ? 'was' : 'were'} there on the base branch already (marked pre-existing; not counted)`);
+  if (change.length > 0) blocks.push(change.map((line) => `- ${line}`).join('\n'));
   if (report.stages.length > 0) {
     const rows = report.stages.map(
       (s) => `| ${s.name} | ${STATUS_EMOJI[s.status]} ${s.status} | ${escapeInline(truncateChars(s.summary, MAX_SUMMARY))} |`,
@@ -93,6 +99,7 @@ function renderFinding(finding: Finding): string {
   if (finding.rule !== '') parts.push(codeSpan(finding.rule));
   const message = stripControl(finding.message).trim();
   if (message !== '') parts.push(`— ${escapeInline(truncateChars(message, MAX_MESSAGE))}`);
+  if (isPreExisting(finding)) parts.push('(pre-existing)');
   const line = parts.join(' ');
   return finding.details === undefined || finding.details.trim() === '' ? line : `${line}\n${detailsBlock(finding.details)}`;
 }

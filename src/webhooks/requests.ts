@@ -12,7 +12,7 @@ export const TriggerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('review'), reviewId: z.number().int(), body: z.string(), state: z.string() }),
   /** `pull_request_review_comment.created`: a line comment; refines when it mentions the command. */
   z.object({ kind: z.literal('review-comment'), commentId: z.number().int(), body: z.string(), path: z.string(), line: z.number().int().nullable() }),
-  /** `check_run.rerequested` on the bot's check: validate that commit again. */
+  /** `check_run.rerequested` on the bot's check, or `check_suite.rerequested` on its suite: validate that commit again. */
   z.object({ kind: z.literal('rerun'), headSha: z.string().regex(/^[0-9a-f]{40}$/) }),
 ]);
 export type Trigger = z.infer<typeof TriggerSchema>;
@@ -55,10 +55,31 @@ export const IssueCommentPayloadSchema = z.object({
 /** A line that starts with a slash command; the worker reads it with the repository's command word. */
 export const MAYBE_COMMAND = /^[ \t]*\/[a-z0-9_-]+/im;
 
-/** The fields of `check_run.rerequested` the bot uses. */
+/** A pull request as check events list them: the ones whose head is the checked commit. */
+const CheckPullRequest = z.object({ number: z.number().int(), head: z.object({ ref: z.string() }) });
+
+/**
+ * The fields of `check_run.rerequested` the bot uses. `check_suite.head_branch` is null when GitHub cannot
+ * name one branch (a fork, a commit on several branches); the pull requests and the external id remain.
+ */
 export const CheckRunPayloadSchema = z.object({
   action: z.literal('rerequested'),
-  check_run: z.object({ name: z.string(), head_sha: z.string(), check_suite: z.object({ head_branch: z.string().nullable() }) }),
+  check_run: z.object({
+    name: z.string(),
+    head_sha: z.string(),
+    external_id: z.string().nullable().optional(),
+    pull_requests: z.array(CheckPullRequest).optional().default([]),
+    check_suite: z.object({ head_branch: z.string().nullable() }),
+  }),
+  repository: Repository,
+  sender: User,
+  installation: Installation,
+});
+
+/** The fields of `check_suite.rerequested` ("Re-run all checks"), which GitHub sends only to the suite's app. */
+export const CheckSuitePayloadSchema = z.object({
+  action: z.literal('rerequested'),
+  check_suite: z.object({ head_sha: z.string(), head_branch: z.string().nullable(), pull_requests: z.array(CheckPullRequest).optional().default([]) }),
   repository: Repository,
   sender: User,
   installation: Installation,
@@ -68,6 +89,34 @@ export const CheckRunPayloadSchema = z.object({
 export function issueOfBranch(branch: string | null): number | null {
   const match = /^code4py\/issue-(\d+)$/.exec(branch ?? '');
   return match ? Number(match[1]) : null;
+}
+
+/**
+ * The check run's external id: the bot's branch for the issue, then the task. GitHub sends it back with
+ * "Re-run", which is how the bot finds the issue when the event names no branch.
+ */
+export function checkRunExternalId(issue: number, taskId: string): string {
+  return `code4py/issue-${issue}@${taskId}`;
+}
+
+/** The issue a check run's external id names (see checkRunExternalId), or null for any other id. */
+export function issueOfExternalId(externalId: string | null | undefined): number | null {
+  const match = /^code4py\/issue-(\d+)(?:@|$)/.exec(externalId ?? '');
+  return match ? Number(match[1]) : null;
+}
+
+/**
+ * The issue a re-run is for: the check suite's branch, else the branch of a pull request the checked
+ * commit heads, else the check run's external id; null when none of them is the bot's.
+ */
+export function issueOfRerun(check: { headBranch: string | null; pullRequests: ReadonlyArray<{ head: { ref: string } }>; externalId?: string | null | undefined }): number | null {
+  const fromBranch = issueOfBranch(check.headBranch);
+  if (fromBranch !== null) return fromBranch;
+  for (const pull of check.pullRequests) {
+    const fromPull = issueOfBranch(pull.head.ref);
+    if (fromPull !== null) return fromPull;
+  }
+  return issueOfExternalId(check.externalId);
 }
 
 const PullRequest = z.object({ number: z.number().int(), head: z.object({ ref: z.string() }) });

@@ -5,6 +5,7 @@ import type { Probot } from 'probot';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBot } from '../../src/bot.js';
 import { OpenAIModelClient, type Solution } from '../../src/llm/index.js';
+import { packageInfo } from '../../src/version.js';
 import { ANALYSIS, SOLUTION } from '../helpers/word-counter.js';
 import { openQueue, type EmbeddedQueue } from '../../src/store/embedded-queue.js';
 import { createTestProbot, deliverWebhook, FakeGitHub, secondaryRateLimit, testApp, TEST_WEBHOOK_SECRET } from '../helpers/fake-github.js';
@@ -78,11 +79,19 @@ describe('a labelled issue, end to end', () => {
 
     const [check] = [...repo.checkRuns.values()];
     expect(check).toMatchObject({ name: 'Code4Py validation', status: 'completed', conclusion: 'success', headSha: github.branchSha(REPO, `code4py/issue-${issue}`) });
-    expect(check?.output.title).toBe('Passed: 2 passed, 0 failed');
+    expect(check?.output.title).toBe('2 tests passed · patch coverage 100%');
     expect(check?.output.summary).toContain('2 passed, 0 failed');
 
     const status = [...repo.comments.values()].find((c) => c.author.type === 'Bot');
-    expect(status?.body).toContain(`✅ Code4Py opened`);
+    expect(status?.body).toContain(`✅ Code4Py opened #${pulls[0]!.number}: 2 tests passed`);
+
+    // The body's validation result: a few lines, the check run linked for the details, a command a reader can run.
+    const body = pulls[0]!.body!;
+    expect(body).toContain('## Validation (attempt 1): ✅ passed\n\n- **2 tests passed** · coverage 100% · validated in ');
+    expect(body).toContain(`[the Code4Py validation check](https://github.com/octo/calc/runs/${check!.id})`);
+    expect(body).toMatch(new RegExp(`\`npx ${packageInfo().name}@${packageInfo().version} validate \\. --base [0-9a-f]{40}\``));
+    expect(body).toMatch(/- cost: [\d,]+ tokens in 2 model calls \(no price known for `fake`\)/);
+    expect(body).toMatch(/<details><summary>Sandbox and tool versions<\/summary>\n\n- sandbox: `[^`]*pytest/);
     expect(repo.reactions.map((r) => r.content)).toEqual(['eyes']);
     expect(github.writes().length).toBeLessThanOrEqual(10);
     github.assertNoViolations();
@@ -157,7 +166,7 @@ describe('a labelled issue, end to end', () => {
       [head, 'completed', 'success'],
       [broken, 'completed', 'failure'],
     ]);
-    expect(runs[1]?.output.title).toBe('Failed: 1 passed, 1 failed');
+    expect(runs[1]?.output.title).toBe('1 test passed, 1 failed · patch coverage 100%');
     github.assertNoViolations();
   });
 

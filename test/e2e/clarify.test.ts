@@ -27,7 +27,8 @@ describe('a task too vague to start', () => {
     const [question, ...more] = rig.botComments(issue);
     expect(more).toEqual([]);
     expect(question?.body).toContain('1. Should punctuation count as words?\n2. Is the input one string or a file?');
-    expect(question?.body).toContain('comment `/code4py generate` to go ahead with its assumptions now');
+    // What `generate` would go ahead with, so that the author can judge whether answering is worth it.
+    expect(question?.body).toContain('comment `/code4py generate` to go ahead now with these assumptions:\n\n- words are runs of letters and digits\n- punctuation is not a word');
     expect(rig.model.prompts('code4py_solution')).toEqual([]);
     expect(rig.github.branchSha(REPO, `code4py/issue-${issue}`)).toBeUndefined();
     expect(rig.queue.counts()).toEqual({ done: 1 });

@@ -127,7 +127,7 @@ describe('/code4py retry', () => {
     expect(rig.github.filesAt(REPO, `code4py/issue-${issue}`)['words.py']).toBe(SOLUTION.files[0]!.content);
     expect([...rig.github.repo(REPO).checkRuns.values()].map((r) => r.conclusion)).toEqual(['success']);
     expect(rig.github.repo(REPO).reactions).toContainEqual(expect.objectContaining({ on: { comment: retry.id }, content: 'eyes' }));
-    expect(rig.botComments(issue).at(-1)?.body).toMatch(/^✅ Code4Py opened https:\/\/github\.com\/octo\/calc\/pull\/\d+/);
+    expect(rig.botComments(issue).at(-1)?.body).toMatch(new RegExp(`^✅ Code4Py opened #${pull!.number}: `));
     expect(rig.queue.counts()).toEqual({ failed: 1, done: 1 });
   });
 });

@@ -70,7 +70,7 @@ describe('repository context with embeddings configured', () => {
     expect(prompt).toContain('out, acc = [], 0');
     expect(body).toMatch(/Repository files given as context[\s\S]*`money\/accumulate\.py`/);
     // The embeddings call is one more call on the task's token account, as the pull request reports it.
-    expect(body).toMatch(/tokens \([\d,]+ prompt, [\d,]+ completion\) in 3 model calls/);
+    expect(body).toMatch(/- cost: [\d,]+ tokens in 3 model calls/);
     // Embeddings are redacted like every prompt: no installation token, key or token-like text reaches them.
     const sent = JSON.stringify(rig.model.embeddingRequests);
     for (const secret of [TOKEN, API_KEY, ...rig.github.tokens]) expect(sent).not.toContain(secret);

@@ -71,7 +71,7 @@ describe('a patch against an existing file', () => {
     expect(JSON.stringify(tree)).not.toContain('@@ -4,3');
     const [check] = [...rig.github.repo(REPO).checkRuns.values()];
     expect(check).toMatchObject({ conclusion: 'success', headSha: rig.github.branchSha(REPO, branch) });
-    expect(check?.output.title).toBe('Passed: 2 passed, 0 failed');
+    expect(check?.output.title).toBe('2 tests passed · patch coverage 100%');
     expect(rig.pulls()[0]?.body).toMatch(/calc\/ops\.py.*changed/);
     rig.github.assertNoViolations();
   });

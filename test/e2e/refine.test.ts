@@ -6,7 +6,8 @@ import { ANALYSIS, NAME, OWNER, REPO, SOLUTION, TEST_WORDS_PY, useRig, WORDS_PY 
 /**
  * Refinements on Code4Py's pull request after a person pushed to its branch: `/code4py refine`, a review
  * that requests changes, and a line comment that mentions /code4py — each a new commit on top of the
- * branch head (the person's commit kept, nothing forced), a fresh check run and a reply.
+ * branch head (the person's commit kept, nothing forced), a fresh check run, the pull request's
+ * description brought up to date, and a reply that says what was changed for that feedback.
  */
 
 const rig = useRig();
@@ -62,9 +63,37 @@ describe("refining Code4Py's pull request after someone pushed to it", () => {
       [bots, 'completed', 'success'],
       [head, 'completed', 'success'],
     ]);
-    expect(runs[1]?.output.title).toBe('Passed: 3 passed, 0 failed');
-    expect(rig.botComments(pull).map((c) => c.body)).toEqual([expect.stringMatching(new RegExp(`^🔁 Code4Py pushed ${head.slice(0, 7)} for @alice: a test with tabs\\n\\nValidation passed: 3 tests pass`))]);
+    expect(runs[1]?.output.title).toBe('3 tests passed · patch coverage 100%');
+    // The reply: the feedback it answers, the refinement's own summary and the files this commit changed.
+    const [reply, ...more] = rig.botComments(pull).map((c) => c.body);
+    expect(more).toEqual([]);
+    expect(reply).toBe(
+      `🔁 Code4Py pushed ${head.slice(0, 7)} for @alice:\n\n> add a test with tabs\n\n**What changed:** a test with tabs\n\n**Files:** \`test_words.py\`\n\n` +
+        `✅ Validation passed: 3 tests passed · patch coverage 100% ([details](https://github.com/octo/calc/runs/${runs[1]!.id})). The pull request's description shows this commit's validation.`,
+    );
+    expect(reply).not.toContain('Count the whitespace-separated words');
     expect(rig.pulls()).toHaveLength(1);
+  });
+
+  it("brings the pull request's description up to the new commit: its files and its validation, the rest as it was", async () => {
+    const before = rig.pulls()[0]!.body!;
+    rig.model.script('code4py_solution', onlyTests(TABS_TEST, 'a test with tabs'));
+    await rig.comment(pull, '/code4py refine add a test with tabs');
+    await rig.settle();
+
+    const after = rig.pulls()[0]!.body!;
+    const [first, second] = [...rig.github.repo(REPO).checkRuns.values()];
+    expect(before).toContain(`runs/${first!.id})`);
+    expect(after).not.toContain(`runs/${first!.id})`);
+    expect(after).toContain(`[the Code4Py validation check](https://github.com/octo/calc/runs/${second!.id})`);
+    expect(after).toContain('## Validation (attempt 1): ✅ passed\n\n- **3 tests passed** · coverage 100%');
+    expect(after).toContain('- `test_words.py` (added)\n- `words.py` (added)');
+    // What the maintainers wrote the pull request for is unchanged.
+    const untouched = (body: string) => body.slice(0, body.indexOf('<!-- code4py:files -->'));
+    expect(untouched(after)).toBe(untouched(before));
+    expect(after.endsWith(`Closes #${issue}`)).toBe(true);
+    const edits = rig.github.requests.filter((r) => r.operationId === 'pulls/update');
+    expect(edits).toHaveLength(1);
   });
 
   it('makes a new commit for a review that requests changes, and for a line comment that mentions /code4py (with its file and line)', async () => {

@@ -117,9 +117,10 @@ describe('OctokitGitHub against the fake GitHub', () => {
       expect(fake.repo(REPO).pulls.get(1)).toMatchObject({ draft: true, body: 'Closes #1\n\nValidated.', head: 'code4py/issue-1', base: 'main' });
     });
 
-    it('creates the check run in progress and completes it with annotations', async () => {
+    it('creates the check run in progress, with the address of its page, and completes it with annotations', async () => {
       const { sha } = await github.defaultBranch();
-      const id = await github.createCheckRun({ name: 'Code4Py validation', headSha: sha, externalId: 'octo/calc#1', status: 'in_progress' });
+      const { id, url } = await github.createCheckRun({ name: 'Code4Py validation', headSha: sha, externalId: 'octo/calc#1', status: 'in_progress' });
+      expect(url).toBe(`https://github.com/octo/calc/runs/${id}`);
       const annotations = [{ path: 'calc/add.py', start_line: 1, end_line: 1, annotation_level: 'failure' as const, message: 'E501 line too long' }];
       await github.updateCheckRun(id, { status: 'completed', conclusion: 'failure', output: { title: '1 passed, 1 failed', summary: '## Validation', annotations } });
       const run = fake.repo(REPO).checkRuns.get(id);

@@ -163,11 +163,11 @@ export class MemoryGitHub implements GitHubApi {
     const pull = this.pulls.find((p) => p.number === number)!;
     Object.assign(pull, input);
   }
-  async createCheckRun(input: { name: string; headSha: string; externalId: string; status: 'queued' | 'in_progress'; output?: CheckRunOutput }): Promise<number> {
+  async createCheckRun(input: { name: string; headSha: string; externalId: string; status: 'queued' | 'in_progress'; output?: CheckRunOutput }): Promise<{ id: number; url: string }> {
     this.write('check run');
     const id = this.next++;
     this.checkRuns.set(id, { name: input.name, headSha: input.headSha, externalId: input.externalId, updates: [{ status: input.status }] });
-    return id;
+    return { id, url: `https://github.com/${this.owner}/${this.repo}/runs/${id}` };
   }
   async updateCheckRun(id: number, input: { status?: 'in_progress' | 'completed'; conclusion?: 'success' | 'failure' | 'neutral' | 'cancelled'; output?: CheckRunOutput }): Promise<void> {
     this.write('check run update');

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import type {
   CheckRunRerequestedEvent,
+  CheckSuiteRerequestedEvent,
   IssueCommentCreatedEvent,
   IssuesLabeledEvent,
   IssuesOpenedEvent,
@@ -127,13 +128,45 @@ export function reviewCommentCreatedPayload(
   return payload;
 }
 
-/** `check_run.rerequested`: someone clicked "Re-run" on a check run of `headSha` (on the branch `headBranch`). */
-export function checkRunRerequestedPayload(options: Where & { headSha: string; headBranch: string | null; name?: string }): CheckRunRerequestedEvent {
+/** A pull request as check_run and check_suite events list them (the ones whose head is the checked commit). */
+export interface CheckPullSpec {
+  readonly number: number;
+  readonly head: string;
+  /** Default `main`. */
+  readonly base?: string;
+}
+
+/**
+ * `check_run.rerequested`: someone clicked "Re-run" on a check run of `headSha` (on the branch `headBranch`,
+ * null as GitHub sends it when it cannot name one), with the run's external id and pull requests.
+ */
+export function checkRunRerequestedPayload(options: Where & { headSha: string; headBranch: string | null; name?: string; externalId?: string; pullRequests?: readonly CheckPullSpec[] }): CheckRunRerequestedEvent {
   const payload = adapt(example('check_run', 'rerequested'), options) as unknown as CheckRunRerequestedEvent;
   const run = payload.check_run as unknown as Record<string, unknown> & { check_suite: Record<string, unknown> };
-  Object.assign(run, { name: options.name ?? 'Code4Py validation', head_sha: options.headSha });
+  Object.assign(run, { name: options.name ?? 'Code4Py validation', head_sha: options.headSha, external_id: options.externalId ?? '', pull_requests: checkPulls(options, options.headSha) });
   Object.assign(run.check_suite, { head_branch: options.headBranch, head_sha: options.headSha });
   return payload;
+}
+
+/** `check_suite.rerequested`: someone clicked "Re-run all checks" on the app's suite for `headSha`. */
+export function checkSuiteRerequestedPayload(options: Where & { headSha: string; headBranch: string | null; pullRequests?: readonly CheckPullSpec[] }): CheckSuiteRerequestedEvent {
+  const payload = adapt(example('check_suite', 'rerequested'), options) as unknown as CheckSuiteRerequestedEvent;
+  const suite = payload.check_suite as unknown as Record<string, unknown> & { head_commit: Record<string, unknown> };
+  Object.assign(suite, { head_branch: options.headBranch, head_sha: options.headSha, after: options.headSha, pull_requests: checkPulls(options, options.headSha) });
+  Object.assign(suite.head_commit, { id: options.headSha });
+  return payload;
+}
+
+function checkPulls(options: Where & { pullRequests?: readonly CheckPullSpec[] }, headSha: string): unknown[] {
+  const template = (example('check_suite', 'rerequested').check_suite as { pull_requests: Array<Record<string, any>> }).pull_requests[0]!;
+  const { owner, repo } = names(options);
+  return (options.pullRequests ?? []).map((spec) => {
+    const pull = rewrite(template, (s) => s.replace(/Codertocat\/Hello-World/g, `${owner}/${repo}`).replace(/Hello-World/g, repo)) as Record<string, any>;
+    Object.assign(pull, { number: spec.number, id: 279147000 + spec.number, url: `https://api.github.com/repos/${owner}/${repo}/pulls/${spec.number}` });
+    Object.assign(pull.head, { ref: spec.head, sha: headSha });
+    Object.assign(pull.base, { ref: spec.base ?? 'main' });
+    return pull;
+  });
 }
 
 // ---- adapting GitHub's examples ----

@@ -80,7 +80,7 @@ describe('refine', () => {
     const checks = [...github.checkRuns.values()];
     expect(checks.at(-1)).toMatchObject({ headSha: head });
     expect(checks.at(-1)?.updates.at(-1)).toMatchObject({ conclusion: 'success' });
-    expect([...github.comments.values()].at(-1)?.body).toMatch(/^🔁 Code4Py pushed [0-9a-f]{7} for @reviewer: clamp\(\) refuses low > high/);
+    expect([...github.comments.values()].at(-1)?.body).toMatch(/^🔁 Code4Py pushed [0-9a-f]{7} for @reviewer:\n\n> Raise ValueError when low &gt; high\.\n\n\*\*What changed:\*\* clamp\(\) refuses low &gt; high/);
   });
 
   it('leaves the branch as it is when no attempt passes, and says so on the pull request', async () => {

@@ -6,6 +6,7 @@ import { FakeModelServer } from '../helpers/fake-model.js';
 import { MEDIAN_ANALYSIS as ANALYSIS, MEDIAN_SOLUTION as GOOD } from '../helpers/median.js';
 import { useValidation } from '../helpers/validation-ports.js';
 import { MemoryGitHub } from '../helpers/memory-github.js';
+import { packageInfo } from '../../src/version.js';
 
 const API_KEY = 'sk-test-pipeline-0123456789abcdefghijklmnop';
 
@@ -60,14 +61,20 @@ describe('the generate pipeline', () => {
     expect(pull?.body).toContain('Closes #7');
     expect(pull?.body).toContain('median of a non-empty list of numbers');
     expect(pull?.body).toContain('`stats.py` (added)');
-    expect(pull?.body).toContain('npx code4py validate .');
-    expect(pull?.body).toMatch(/1200 tokens/);
+    expect(pull?.body).toContain(`npx ${packageInfo().name}@${packageInfo().version} validate .`);
+    expect(pull?.body).toMatch(/1,200 tokens/);
     const [check] = [...github.checkRuns.values()];
     expect(check).toMatchObject({ name: 'Code4Py validation', headSha: github.refs.get('code4py/issue-7') });
-    expect(check?.updates.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success', output: { title: 'Passed: 3 passed, 0 failed' } });
+    expect(check?.updates.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success', output: { title: '3 tests passed · patch coverage 100%' } });
     const status = [...github.comments.values()].at(-1)!;
-    expect(status.body).toContain('✅ Code4Py opened https://github.com/octo/calc/pull/100');
+    expect(status.body).toContain('✅ Code4Py opened #100: 3 tests passed');
     expect(github.writes.length).toBeLessThanOrEqual(10);
+  });
+
+  it("states the task's cost in USD when the operator's price table knows the model", async () => {
+    model.script('code4py_analysis', ANALYSIS).script('code4py_solution', GOOD);
+    await runGenerateTask(task(), { ...ports(), prices: { 'fake-model': { input: 1, output: 2 } } });
+    expect(github.pulls[0]?.body).toMatch(/- cost: \$0\.00\d+ \(1,200 tokens in 2 model calls\)/);
   });
 
   it('never sends the hidden part of the issue, or the API key, to the model', async () => {

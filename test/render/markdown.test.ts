@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import type { Report } from '../../src/validate/report.js';
 import { failingReport, finding, passingReport, reportWithFindings, stageResult, testCase } from '../fixtures/reports.js';
+import { changeScopedReport } from './change-scoped.js';
 
 function withLintFindings(...findings: ReturnType<typeof finding>[]): Report {
   const report = passingReport();
@@ -222,6 +223,40 @@ describe('renderMarkdown', () => {
       expect(text).toContain('  line 1999\n');
       expect(text).toMatch(/\n {2}… \d+ characters cut …\n/);
       expect(text.length).toBeLessThan(7_000);
+    });
+  });
+
+  describe('a change-scoped report', () => {
+    it('says under the headline what the change did, one line each, and marks the findings that were there before it', () => {
+      expect(renderMarkdown(changeScopedReport())).toMatchInlineSnapshot(`
+        "## ❌ Code4Py validation failed
+
+        **4 passed, 0 failed** · coverage 87.5% · 3.4 s · sandbox \`bwrap\`
+
+        - 4 of 5 new or changed tests fail on the base branch and pass with this change
+        - patch coverage 92% (23 of 25 changed lines)
+        - mutation score 92% (23 of 25 mutants killed)
+        - regressed: \`tests/test_calc.py::test_add\`, \`tests/test_calc.py::test_sub\`
+        - 2 findings were there on the base branch already (marked pre-existing; not counted)
+
+        | Stage | Status | Summary |
+        | --- | --- | --- |
+        | syntax | ✅ passed | 4 files parse |
+        | lint | ⚠️ warning | 3 findings |
+        | security | ✅ passed | no findings |
+        | dependencies | ✅ passed | standard library only |
+        | tests | ✅ passed | 4 passed |
+        | coverage | ✅ passed | 87.5% of statements (minimum 80%) |
+
+        ### Findings
+
+        #### lint (3)
+
+        - ⚠️ \`src/calc.py:3\` \`E501\` — Line too long (97 &gt; 88)
+        - ⚠️ \`src/calc.py:9\` \`F401\` — \\\`os\\\` imported but unused (pre-existing)
+        - ℹ️ \`src/calc.py:12\` \`not-checked\` — old note (pre-existing)
+        "
+      `);
     });
   });
 });

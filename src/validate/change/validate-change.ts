@@ -2,7 +2,7 @@ import { runChecks, recorder, assembleReport, type Checks, type ValidateOptions 
 import type { Evidence, Finding, Report, StageName, StageResult } from '../report.js';
 import { isTestFile } from '../source.js';
 import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
-import { baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
+import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
 import { changeSet, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
 import { classifyFindings, LineIndex, MATCHED_STAGES } from './fingerprint.js';
 import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, type Outcome } from './outcomes.js';
@@ -66,7 +66,7 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
     for (const result of results.values()) options.onProgress?.({ kind: 'stage', stage: result.name, status: result.status, summary: result.summary });
 
     const report = assembleReport(results, checks, cov.coverage, options.sandbox, started, {
-      base: request.base.sha ?? 'working tree',
+      base: baseId(request.base),
       evidence: judged.evidence,
     });
     const { comparison } = judged;
