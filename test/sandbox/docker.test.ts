@@ -529,3 +529,14 @@ describe('choosing the sandbox', () => {
     expect(ready.sandbox.backend).toBe('bwrap');
   });
 });
+
+describe('the sandbox image\'s two recipes', () => {
+  it('install the same Debian packages, whether built from the archive (build-image.sh) or from Docker Hub (Dockerfile)', async () => {
+    const script = await readFile(join(HERE, '../../sandbox/build-image.sh'), 'utf8');
+    const dockerfile = await readFile(join(HERE, '../../sandbox/Dockerfile'), 'utf8');
+    const fromScript = /^PACKAGES=(\S+)$/m.exec(script)?.[1]?.split(',') ?? [];
+    const fromDockerfile = /apt-get install -y --no-install-recommends ([^\\&\n]+)/.exec(dockerfile)?.[1]?.trim().split(/\s+/) ?? [];
+    expect(fromScript).toContain('python3-pytest');
+    expect(fromDockerfile.sort()).toEqual(fromScript.sort());
+  });
+});
