@@ -26,7 +26,8 @@ const engine = await findDockerClient().then(
   (error: unknown) => ({ client: null, problem: (error as Error).message }),
 );
 const SKIP = engine.client === null && !REQUIRED;
-const SKIPPED = SKIP ? ` [skipped: ${engine.problem.split('. ')[0]}; CODE4PY_REQUIRE_DOCKER=1 makes this fail]` : '';
+const REASON = engine.problem.replace(/\.( Start the engine.*)?$/, '');
+const SKIPPED = SKIP ? ` [skipped: ${REASON}; CODE4PY_REQUIRE_DOCKER=1 makes this fail]` : '';
 const live = (name: string, fn: () => Promise<void>, timeout?: number): void => it.skipIf(SKIP)(name + SKIPPED, fn, timeout);
 const ENGINE = engine.client ? `${engine.client.name} ${engine.client.version}` : 'no engine';
 
@@ -63,6 +64,12 @@ async function containerAnonymousBytes(marker: string): Promise<number> {
   }
   return total;
 }
+
+describe('the container engine', () => {
+  it.runIf(REQUIRED)('answers (checked with CODE4PY_REQUIRE_DOCKER=1, as in CI)', () => {
+    expect(engine.problem).toBe('');
+  });
+});
 
 describe(`the docker sandbox against hostile code (live, ${ENGINE})`, () => {
   let sandbox: DockerSandbox;
