@@ -1,6 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chown, readdir } from 'node:fs/promises';
+import { access, chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pack } from 'tar';
@@ -31,8 +33,14 @@ export const SANDBOX_LABEL = 'code4py.sandbox';
 
 /** Exit status of the launcher when the work folder could not be unpacked (nothing of the run had started). */
 const COPY_FAILED = 123;
-/** `docker run`'s own status when the engine could not create or start the container. */
-const DOCKER_FAILED = 125;
+/** Exit status of the launcher when a limit could not be set (the engine's hard limit is lower). */
+const LIMITS_FAILED = 124;
+/**
+ * `docker run`'s own statuses when the engine could not create or start the container: 125 from docker
+ * and podman, 126 or 127 from podman when the runtime fails (these are also the run's own statuses for a
+ * command that cannot be run, so the container's state tells which it was).
+ */
+const ENGINE_FAILED: ReadonlySet<number> = new Set([125, 126, 127]);
 const CLIENT_GRACE_MS = 5000;
 
 /**
@@ -58,8 +66,8 @@ export function readDockerImage(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * The docker client's own environment: only what it needs to find and reach the engine. The rest of the
- * bot's environment (tokens, keys) never reaches the client, let alone the container.
+ * The client's own environment: only what docker or podman needs to find and reach its engine. The rest of
+ * the bot's environment (tokens, keys) never reaches the client, let alone the container.
  */
 const DockerClientEnvSchema = z.object({
   PATH: z.string().optional(),
@@ -70,9 +78,16 @@ const DockerClientEnvSchema = z.object({
   DOCKER_CERT_PATH: z.string().optional(),
   DOCKER_TLS_VERIFY: z.string().optional(),
   XDG_RUNTIME_DIR: z.string().optional(),
+  // podman's: its configuration files, a remote engine, and where a rootless engine keeps its state.
+  CONTAINERS_CONF: z.string().optional(),
+  CONTAINERS_STORAGE_CONF: z.string().optional(),
+  CONTAINER_HOST: z.string().optional(),
+  CONTAINER_CONNECTION: z.string().optional(),
+  XDG_CONFIG_HOME: z.string().optional(),
+  XDG_DATA_HOME: z.string().optional(),
 });
 
-function dockerClientEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+export function dockerClientEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const picked = DockerClientEnvSchema.parse(env);
   return Object.fromEntries(Object.entries(picked).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
@@ -85,7 +100,7 @@ export interface DockerAnswer {
 }
 
 /** One short docker command (version, inspect, kill, rm), bounded in time. */
-function runDocker(dockerPath: string, args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<DockerAnswer> {
+export function runDocker(dockerPath: string, args: readonly string[], env: Record<string, string>, timeoutMs = 30_000): Promise<DockerAnswer> {
   return new Promise((resolve) => {
     execFile(dockerPath, [...args], { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 20, encoding: 'utf8' }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
@@ -132,7 +147,6 @@ export function buildRunArgs(spec: DockerRunSpec): string[] {
   const { limits } = spec;
   // tmpfs pages count against the memory limit, so the limit bounds the two folders together.
   const tmpfs = (path: string): string => `${path}:rw,exec,nosuid,nodev,size=${limits.memoryBytes},mode=1777`;
-  const cpuSeconds = Math.max(1, Math.ceil(limits.cpuSeconds));
   return [
     'run',
     '--interactive',
@@ -151,10 +165,6 @@ export function buildRunArgs(spec: DockerRunSpec): string[] {
     '--memory', String(limits.memoryBytes),
     '--memory-swap', String(limits.memoryBytes),
     '--cpus', String(spec.cpus),
-    '--ulimit', `cpu=${cpuSeconds}:${cpuSeconds}`,
-    '--ulimit', `fsize=${limits.fileSizeBytes}:${limits.fileSizeBytes}`,
-    '--ulimit', `nofile=${limits.openFiles}:${limits.openFiles}`,
-    '--ulimit', 'core=0:0',
     '--tmpfs', tmpfs('/tmp'),
     '--tmpfs', tmpfs('/work'),
     '--workdir', '/work',
@@ -162,20 +172,37 @@ export function buildRunArgs(spec: DockerRunSpec): string[] {
     ...Object.entries({ ...SANDBOX_BASE_ENV, ...spec.env }).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
     '--entrypoint', '/bin/sh',
     spec.image,
-    '-c', launcher(spec.channel),
+    '-c', launcher(limits, spec.channel),
     'code4py-sandbox',
     ...resolveCommand(spec.command, spec.python),
   ];
 }
 
 /**
- * Unpacks the work folder, then becomes the command (so the command is the container's only process).
- * With a channel, the command's fd 4 is the container's stdout and its own stdout and stderr both go to
- * the container's stderr: once the command closes fd 4, nothing inside holds the container's stdout.
+ * Unpacks the work folder, sets the per-process limits, then becomes the command (so the command is the
+ * container's only process). With a channel, the command's fd 4 is the container's stdout and its own
+ * stdout and stderr both go to the container's stderr: once the command closes fd 4, nothing inside holds
+ * the container's stdout.
  */
-function launcher(channel: boolean): string {
+function launcher(limits: RunLimits, channel: boolean): string {
   const streams = channel ? ` ${CHANNEL_FD}>&1 1>&2` : '';
-  return `tar -x -o -f - -C /work || exit ${COPY_FAILED}; exec "$@"${streams} </dev/null`;
+  return `tar -x -o -f - -C /work || exit ${COPY_FAILED}; ${rlimits(limits)} || exit ${LIMITS_FAILED}; exec "$@"${streams} </dev/null`;
+}
+
+/**
+ * The rlimits, lowered by the launcher rather than asked of the engine with `--ulimit`: lowering needs no
+ * privilege, and any `--ulimit` makes podman drop the engine's own defaults for the others (open files,
+ * processes), putting in values above the host's hard limits that the runtime then cannot set. Processes
+ * are bounded by the pids cgroup (`--pids-limit`), not RLIMIT_NPROC, which counts the uid host-wide.
+ */
+function rlimits(limits: RunLimits): string {
+  return [
+    'ulimit -c 0',
+    `ulimit -t ${Math.max(1, Math.ceil(limits.cpuSeconds))}`,
+    // The shell counts file sizes in 512-byte blocks.
+    `ulimit -f ${Math.max(1, Math.floor(limits.fileSizeBytes / 512))}`,
+    `ulimit -n ${limits.openFiles}`,
+  ].join(' && ');
 }
 
 function bindMount(mount: Mount): string {
@@ -234,12 +261,22 @@ export class DockerSandbox implements Sandbox {
       for (const mount of request.mounts ?? []) if (mount.writable) await chown(mount.host, this.user.uid, this.user.gid);
     }
     const entries = await readdir(request.workDir);
-    return this.spawnRun(request, limits, name, args, entries);
+    const clientDir = await mkdtemp(join(tmpdir(), 'code4py-docker-client-'));
+    try {
+      return await this.spawnRun(request, limits, name, args, entries, clientDir);
+    } finally {
+      await rm(clientDir, { recursive: true, force: true });
+    }
   }
 
-  private async spawnRun(request: RunRequest, limits: RunLimits, name: string, args: string[], entries: string[]): Promise<RunResult> {
+  /**
+   * Runs the client in `clientDir`, a fresh folder of its own: podman's conmon (before 2.1.13) records a
+   * memory kill as a file `oom` in its working directory, and podman before 5.0 never reports it as
+   * OOMKilled; the file is how such a kill is seen (and it lands nowhere else on the host).
+   */
+  private async spawnRun(request: RunRequest, limits: RunLimits, name: string, args: string[], entries: string[], clientDir: string): Promise<RunResult> {
     const started = performance.now();
-    const child = spawn(this.options.dockerPath, args, { env: this.clientEnv, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(this.options.dockerPath, args, { env: this.clientEnv, cwd: clientDir, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const [stdin, out, err] = child.stdio as unknown as [Writable, Readable, Readable];
     const stdout = new CappedCapture(out, limits.outputBytes);
     const stderr = new CappedCapture(err, limits.outputBytes);
@@ -278,8 +315,10 @@ export class DockerSandbox implements Sandbox {
       if (stopping) await stopping;
       await settlesWithin(streamsClosed, 2000);
       const killed = watch.timedOut || watch.aborted;
-      const state = killed ? null : await this.inspect(name);
-      if (!killed && code === DOCKER_FAILED && !state?.started) {
+      // A run that exited 0 did start; not asking the engine whether it also lost a process to the memory
+      // limit saves a client call on the common path.
+      const state = killed || code === 0 ? null : await this.inspect(name);
+      if (!killed && code !== null && ENGINE_FAILED.has(code) && !state?.started) {
         throw new SandboxUnavailableError(`docker could not run the sandbox container: ${lastLine(stderr.text()) || 'no reason given'}`);
       }
       if (!killed && code === COPY_FAILED) throw new Error(`the sandbox could not unpack the work folder: ${lastLine(stderr.text()) || 'no reason given'}`);
@@ -293,7 +332,7 @@ export class DockerSandbox implements Sandbox {
         stderrTruncated: stderr.truncated,
         channel: channel ? stdout.text() : '',
         timedOut: watch.timedOut,
-        outOfMemory: state?.outOfMemory ?? false,
+        outOfMemory: state?.outOfMemory === true || (await exists(join(clientDir, 'oom'))),
         aborted: watch.aborted,
         durationMs: performance.now() - started,
       };
@@ -348,6 +387,13 @@ function sendWorkFolder(workDir: string, entries: readonly string[], stdin: Writ
   pack.pipe(stdin);
   for (const entry of entries) pack.add(entry);
   pack.end();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function defaultUser(): { uid: number; gid: number } {

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { SandboxUnavailableError } from '../errors.js';
 import { BwrapSandbox } from './bwrap.js';
 import { detectCgroups } from './cgroup.js';
-import { DockerSandbox, lastLine, readDockerImage } from './docker.js';
+import { DockerSandbox, dockerClientEnv, lastLine, readDockerImage, runDocker } from './docker.js';
 import type { Sandbox } from './types.js';
 
 export const SANDBOX_KINDS = ['auto', 'bwrap', 'docker'] as const;
@@ -47,8 +47,12 @@ const INSTALL_HINT =
   'Inside a container bubblewrap needs user namespaces: run the container with `--security-opt seccomp=unconfined --security-opt apparmor=unconfined` (or `--privileged`).';
 
 const DOCKER_HINT = (image: string): string =>
-  `For the docker backend, install the docker client and run an engine on this machine (Debian/Ubuntu: \`apt-get install docker.io\`, or Docker's docker-ce packages), ` +
-  `then build the sandbox image from Code4Py's checkout: \`docker build -t ${image} sandbox/\` (or set CODE4PY_DOCKER_IMAGE to an image built from sandbox/Dockerfile).`;
+  `For the docker backend, run a container engine on this machine (Debian/Ubuntu: \`apt-get install podman runc podman-docker\`, or Docker's own packages), ` +
+  `then build the sandbox image: ${BUILD_HINT(image)}`;
+
+const BUILD_HINT = (image: string): string =>
+  `from Code4Py's checkout, as root, \`CODE4PY_DOCKER_IMAGE=${image} sandbox/build-image.sh\` (from Debian's archive, no registry needed), ` +
+  `or \`docker build -t ${image} sandbox/\` where Docker Hub is reachable; or set CODE4PY_DOCKER_IMAGE to an image built either way.`;
 
 export interface SandboxOptions {
   /** The docker backend's image; by default CODE4PY_DOCKER_IMAGE, else `code4py-sandbox`. */
@@ -121,19 +125,44 @@ async function openBwrap(python: string, searchPath: string | undefined): Promis
 }
 
 async function openDocker(python: string, image: string, searchPath: string | undefined): Promise<ReadySandbox> {
-  const dockerPath = await findExecutable('docker', searchPath);
-  if (!dockerPath) throw new SandboxUnavailableError(`the docker client is not installed. ${DOCKER_HINT(image)}`);
-  const sandbox = new DockerSandbox({ dockerPath, image, python });
-  const version = await sandbox.docker(['version', '--format', '{{.Server.Version}}'], 15_000);
-  if (version.code !== 0 || !version.stdout.trim()) {
-    const said = lastLine(version.stderr) || `exit ${version.code ?? 'by a signal'}`;
-    throw new SandboxUnavailableError(`the Docker engine does not answer \`docker version\` (${said}). Start it, or point DOCKER_HOST at one. ${DOCKER_HINT(image)}`);
-  }
+  const client = await findDockerClient(searchPath).catch((error: unknown) => {
+    if (error instanceof SandboxUnavailableError) throw new SandboxUnavailableError(`${error.message} ${DOCKER_HINT(image)}`);
+    throw error;
+  });
+  const sandbox = new DockerSandbox({ dockerPath: client.path, image, python });
   const present = await sandbox.docker(['image', 'inspect', '--format', '{{.Id}}', image], 15_000);
   if (present.code !== 0) {
-    throw new SandboxUnavailableError(`the Docker engine has no image ${image}: build it from Code4Py's checkout with \`docker build -t ${image} sandbox/\`, or set CODE4PY_DOCKER_IMAGE to the image to use.`);
+    throw new SandboxUnavailableError(`the ${client.name === 'docker' ? 'Docker' : 'podman'} engine has no image ${image}: build it ${BUILD_HINT(image)}`);
   }
   return { sandbox, python: await probe(sandbox, (said) => `the image ${image} could not run ${python} (${said}). ${DOCKER_HINT(image)}`) };
+}
+
+export interface DockerClient {
+  readonly name: 'docker' | 'podman';
+  readonly path: string;
+  /** The engine's version, as it answered. */
+  readonly version: string;
+}
+
+/**
+ * The client of a container engine that answers: `docker`, else `podman` (which runs containers without a
+ * daemon). Only `docker` is tried when DOCKER_HOST or DOCKER_CONTEXT names an engine for it. Throws a
+ * SandboxUnavailableError saying what each client said when none answers. The clients see only their
+ * own variables of `env` (see dockerClientEnv).
+ */
+export async function findDockerClient(searchPath?: string, env: NodeJS.ProcessEnv = process.env): Promise<DockerClient> {
+  const names = env.DOCKER_HOST || env.DOCKER_CONTEXT ? (['docker'] as const) : (['docker', 'podman'] as const);
+  const problems: string[] = [];
+  for (const name of names) {
+    const path = await findExecutable(name, searchPath);
+    if (!path) continue;
+    const version = await runDocker(path, ['version', '--format', '{{.Server.Version}}'], dockerClientEnv(env), 15_000);
+    if (version.code === 0 && version.stdout.trim()) return { name, path, version: version.stdout.trim() };
+    const said = lastLine(version.stderr) || `exit ${version.code ?? 'by a signal'}`;
+    problems.push(name === 'docker' ? `the Docker engine does not answer \`docker version\` (${said})` : `podman cannot run containers (\`podman version\`: ${said})`);
+  }
+  if (problems.length === 0) throw new SandboxUnavailableError('neither the docker client nor podman is installed.');
+  throw new SandboxUnavailableError(`${problems.join('; ')}. Start the engine, or point DOCKER_HOST at one.`);
 }
 
 async function probe(sandbox: Sandbox, failure: (said: string) => string): Promise<PythonInfo> {

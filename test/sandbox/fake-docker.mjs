@@ -1,10 +1,13 @@
-// A stand-in for the `docker` client, for tests on machines without an engine. It records every call
-// (argv and its own environment) in calls.jsonl beside itself, keeps each "container" as a JSON file in
-// containers/, and plays the part scenario.json gives it:
+// A stand-in for the `docker` (or `podman`) client, for tests without an engine. It records every call
+// (argv, its own environment and working directory) in calls.jsonl beside itself, keeps each "container"
+// as a JSON file in containers/, and plays the part scenario.json gives it:
 //   { "engine": "up" | "down", "images": ["code4py-sandbox"],
 //     "run": { "stdout": "…", "stderr": "…", "stdoutBytes": 0, "exitCode": 0, "oomKilled": false,
-//              "hang": false, "ignoreKill": false, "startDelayMs": 0, "failToStart": false } }
+//              "oomFile": false, "hang": false, "ignoreKill": false, "startDelayMs": 0,
+//              "failToStart": false, "failExitCode": 125 } }
 // A hanging run behaves like the real client: it leaves only when its container is killed (exit 137).
+// "oomFile" plays podman 4 with conmon before 2.1.13: a memory kill leaves a file `oom` in the client's
+// working directory and is not reported as OOMKilled.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const home = dirname(fileURLToPath(import.meta.url));
 const scenario = JSON.parse(readFileSync(join(home, 'scenario.json'), 'utf8'));
 const args = process.argv.slice(2);
-appendFileSync(join(home, 'calls.jsonl'), JSON.stringify({ argv: args, env: process.env, pid: process.pid }) + '\n');
+appendFileSync(join(home, 'calls.jsonl'), JSON.stringify({ argv: args, env: process.env, pid: process.pid, cwd: process.cwd() }) + '\n');
 mkdirSync(join(home, 'containers'), { recursive: true });
 
 const containerFile = (name) => join(home, 'containers', `${name}.json`);
@@ -35,8 +38,10 @@ async function run() {
   const plan = scenario.run ?? {};
   writeFileSync(join(home, `stdin-${name}.tar`), await readStdin());
   if (plan.failToStart) {
+    // The engine made the container but could not start it: it is there, never started.
+    writeContainer(name, { Status: 'created', OOMKilled: false, StartedAt: '0001-01-01T00:00:00Z', ExitCode: 0 });
     process.stderr.write('docker: Error response from daemon: failed to create task for container: OCI runtime create failed.\n');
-    process.exit(125);
+    process.exit(plan.failExitCode ?? 125);
   }
   if (plan.startDelayMs) await sleep(plan.startDelayMs);
   appendFileSync(join(home, 'created.log'), `${name}\n`);
@@ -55,6 +60,7 @@ async function run() {
       if (!process.stdout.write(chunk)) await new Promise((resolve) => process.stdout.once('drain', resolve));
     }
   }
+  if (plan.oomFile) writeFileSync('oom', '');
   const exitCode = plan.exitCode ?? 0;
   writeContainer(name, { ...readContainer(name), Status: 'exited', OOMKilled: plan.oomKilled === true, ExitCode: exitCode });
   process.stdout.end(() => process.exit(exitCode));
