@@ -1,0 +1,71 @@
+import type { Sandbox } from '../../sandbox/types.js';
+import { stage, type Finding, type MutationReport, type StageOutcome, type TestCase } from '../report.js';
+import type { TestRuntime } from '../runtime.js';
+import type { SourceFile } from '../source.js';
+import { mutationOutcome, mutationReport } from './assess.js';
+import type { MutationConfig } from './config.js';
+import { planMutations } from './plan.js';
+import { runMutants } from './run-mutants.js';
+
+export interface MutationStageInput {
+  readonly sandbox: Sandbox;
+  /** The work folder the tests ran in (the stage changes none of its files). */
+  readonly workDir: string;
+  readonly files: readonly SourceFile[];
+  /** The tests stage's run, made with per-test coverage contexts (`runTests(…, { contexts: true })`). */
+  readonly testRun: { readonly coverageJson: string | null; readonly cases: readonly TestCase[] };
+  /** The lines the change adds or modifies, per file; null or absent for every line (no base). */
+  readonly changedLines?: ReadonlyMap<string, ReadonlySet<number>> | null;
+  readonly config: MutationConfig;
+  readonly runtime?: TestRuntime;
+  readonly signal?: AbortSignal;
+  readonly seed?: number;
+  readonly workers?: number;
+}
+
+export interface MutationStageResult {
+  readonly stage: StageOutcome;
+  /** null when no mutant could be made or run (the stage says why). */
+  readonly mutation: MutationReport | null;
+}
+
+/**
+ * The mutation stage, run after the tests pass: plans the mutants from the test run's coverage contexts,
+ * runs them all in one sandbox run within `budget_seconds`, and reports the score and the survivors.
+ */
+export async function runMutationStage(input: MutationStageInput): Promise<MutationStageResult> {
+  const planned = planMutations({ coverageJson: input.testRun.coverageJson, cases: input.testRun.cases, files: input.files, changedLines: input.changedLines ?? null });
+  if (!planned.ok) return { stage: stage('mutation', 'error', `not run: ${planned.reason}`), mutation: null };
+  if (planned.plan.files.length === 0) {
+    return { stage: stage('mutation', 'skipped', input.changedLines ? 'no mutants: the change touches no non-test Python file' : 'no non-test Python files to mutate'), mutation: null };
+  }
+
+  const run = await runMutants(input.sandbox, input.workDir, planned.plan, {
+    budgetSeconds: input.config.budget_seconds,
+    ...(input.runtime ? { runtime: input.runtime } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+    ...(input.seed !== undefined ? { seed: input.seed } : {}),
+    ...(input.workers !== undefined ? { workers: input.workers } : {}),
+  });
+  const notes: Finding[] = run.records.notes.map((n) => ({ path: n.path, line: 0, rule: 'not-mutated', message: n.message, severity: 'info' }));
+  if (run.failure !== null) {
+    const partial = run.records.results.size > 0 ? mutationReport(run.records) : null;
+    return { stage: stage('mutation', 'error', run.failure, notes), mutation: partial };
+  }
+  const baseline = run.records.baseline;
+  if (run.records.done?.stopped === 'baseline' && baseline) {
+    const why = baseline.status === 'timedOut' ? `took longer than the ${input.config.budget_seconds} s budget` : 'do not all pass';
+    const finding: Finding = {
+      path: '.',
+      line: 0,
+      rule: 'mutation-baseline',
+      message: `no mutant was run: the ${baseline.tests} tests that run the mutated lines ${why} when run again, unmutated, for mutation testing (tests that depend on their order or on each other?)`,
+      severity: 'warning',
+      ...(baseline.output ? { details: baseline.output } : {}),
+    };
+    return { stage: stage('mutation', 'error', `not run: the tests ${why} when run again for mutation testing`, [finding, ...notes]), mutation: null };
+  }
+  const report = mutationReport(run.records);
+  const outcome = mutationOutcome(report, input.config);
+  return { stage: { ...outcome, findings: [...outcome.findings, ...notes] }, mutation: report };
+}
