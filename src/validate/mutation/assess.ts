@@ -36,7 +36,8 @@ export function mutationReport(records: MutationRecords): MutationReport {
 
 /**
  * The stage's outcome. Surviving mutants are findings on their lines: warnings, or errors when the score is
- * below `min_score` and `fail` is set. Without `min_score`, any survivor makes the stage a warning.
+ * below `min_score` and `fail` is set. The stage passes at or above `min_score`; without one, it passes only
+ * when no mutant survives.
  */
 export function mutationOutcome(report: MutationReport, config: MutationConfig, budgetSeconds = config.budget_seconds): StageOutcome {
   if (report.total === 0) return stage('mutation', 'skipped', 'no mutants: the changed lines hold nothing to mutate');
@@ -53,7 +54,8 @@ export function mutationOutcome(report: MutationReport, config: MutationConfig, 
   const tested = caught + report.survived;
   const below = config.min_score !== undefined && report.score < config.min_score;
   const failing = below && config.fail;
-  const status = failing ? 'failed' : below || report.survived > 0 ? 'warning' : 'passed';
+  const unmet = below || (config.min_score === undefined && report.survived > 0);
+  const status = failing ? 'failed' : unmet ? 'warning' : 'passed';
   const findings: Finding[] = report.mutants
     .filter((m) => m.status === 'survived')
     .map((m) => ({ path: m.path, line: m.line, rule: 'mutant-survived', message: `${describeSurvivor(m)} (${m.operator})`, severity: failing ? 'error' : 'warning' }));
