@@ -1,10 +1,11 @@
 """Code4Py's mutation tester: runs inside the sandbox, as ``python -I -c <this file> PLAN OUT``.
 
-PLAN is a JSON file written by the host (src/validate/mutation/run.ts): the files and lines to mutate,
-which tests ran each line (from coverage.py's contexts), those tests' durations, the budget and a seed.
+PLAN is a JSON file written by the host (src/validate/mutation/run-mutants.ts): the files and lines to
+mutate, which tests ran each line (from coverage.py's contexts), those tests' durations, the budget, a
+seed and how many mutants may run at once. OUT/mutants.jsonl gets one JSON record a line.
 
 1. Makes mutants of the given lines with ``ast`` (never of docstrings, type hints, logging calls or
-   ``__repr__``) and writes them, numbered, as the first line of OUT/mutants.jsonl.
+   ``__repr__``) and writes them, numbered, as one record.
 2. Runs once, unmutated, the tests the mutants need (the baseline: they must pass here too, and their
    time gives each mutant's timeout).
 3. Runs the mutants, as many at once as there are cores. This process is a fork server: it has imported
@@ -22,6 +23,7 @@ import ast
 import gc
 import importlib.machinery
 import importlib.util
+import itertools
 import json
 import os
 import random
@@ -35,6 +37,7 @@ import time
 PLAN_PATH, OUT = sys.argv[1], sys.argv[2]
 ROOT = os.getcwd()
 STARTED = time.monotonic()
+LOG_NUMBERS = itertools.count()
 
 # Exit status of a child whose harness (not the tests) failed: the mutant could not be compiled or served.
 HARNESS_ERROR = 90
@@ -258,7 +261,9 @@ class Maker:
         tests = set()
         for line in (node.lineno, stmt.lineno if stmt is not None else node.lineno):
             tests.update(self.line_tests.get(line, ()))
-        mutant = Mutant(self.path, node, slot, ast.copy_location(new, node), operator,
+        if not hasattr(new, "lineno"):
+            ast.copy_location(new, node)  # a node made here; an existing one (a `not`'s operand) keeps its own
+        mutant = Mutant(self.path, node, slot, new, operator,
                         shorten(original), shorten((before + replacement + after).strip()), sorted(tests))
         self.mutants.append(mutant)
 
@@ -365,7 +370,9 @@ class Job:
 
 
 def start(spec, trees, close_fds):
-    log = "/tmp/code4py-mutant-%s.log" % spec.name
+    """Forks the child that runs ``spec``. It leads a process group of its own, so that it can be killed with
+    whatever it starts, and names itself ``mutant ID`` (what the host's /proc shows)."""
+    log = "/tmp/code4py-mutant-%d.log" % next(LOG_NUMBERS)
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
@@ -562,6 +569,13 @@ def prepare_fork_server():
     gc.freeze()
 
 
+def done(output, stopped):
+    """The last record: why the run stopped early (if it did), its time, and the CPU time of it all."""
+    cpu = os.times()
+    output.write({"kind": "done", "stopped": stopped, "seconds": round(time.monotonic() - STARTED, 3),
+                  "cpuSeconds": round(cpu.user + cpu.system + cpu.children_user + cpu.children_system, 3)})
+
+
 def main():
     with open(PLAN_PATH, encoding="utf-8") as handle:
         plan = json.load(handle)
@@ -581,7 +595,7 @@ def main():
     output.write({"kind": "mutants", "mutants": [m.record() for m in mutants]})
     covered = [m for m in mutants if m.tests]
     if plan.get("mode") == "list" or not covered:
-        output.write({"kind": "done", "stopped": None, "seconds": round(time.monotonic() - STARTED, 3)})
+        done(output, None)
         return
 
     prepare_fork_server()
@@ -590,10 +604,10 @@ def main():
     if plan.get("baseline", True):
         passed, overhead = run_baseline(plan, trees, covered, output, budget_end)
         if not passed:
-            output.write({"kind": "done", "stopped": "baseline", "seconds": round(time.monotonic() - STARTED, 3)})
+            done(output, "baseline")
             return
     stopped = run_mutants(plan, trees, run_order(covered, plan.get("seed", 0)), output, overhead, budget_end)
-    output.write({"kind": "done", "stopped": stopped, "seconds": round(time.monotonic() - STARTED, 3)})
+    done(output, stopped)
 
 
 if __name__ == "__main__":

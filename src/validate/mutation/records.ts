@@ -32,7 +32,13 @@ const RecordSchema = z.discriminatedUnion('kind', [
     output: z.string().max(4000),
   }),
   z.object({ kind: z.literal('result'), id: z.number().int().nonnegative(), status: z.enum(RUN_STATUSES), seconds: z.number().nonnegative() }),
-  z.object({ kind: z.literal('done'), stopped: z.enum(['budget', 'baseline']).nullable(), seconds: z.number().nonnegative() }),
+  z.object({
+    kind: z.literal('done'),
+    stopped: z.enum(['budget', 'baseline']).nullable(),
+    seconds: z.number().nonnegative(),
+    /** CPU time of the whole run: the fork server and every child. */
+    cpuSeconds: z.number().nonnegative().optional(),
+  }),
 ]);
 type MutationRecord = z.infer<typeof RecordSchema>;
 
@@ -45,7 +51,7 @@ export interface MutationRecords {
   readonly results: ReadonlyMap<number, { readonly status: RunStatus; readonly seconds: number }>;
   readonly baseline: Baseline | null;
   /** null while the run has not said it is done (it was killed, or crashed). */
-  readonly done: { readonly stopped: 'budget' | 'baseline' | null; readonly seconds: number } | null;
+  readonly done: { readonly stopped: 'budget' | 'baseline' | null; readonly seconds: number; readonly cpuSeconds?: number | undefined } | null;
   readonly notes: readonly { readonly path: string; readonly message: string }[];
   /** Lines that were not records (a cut-off last line, or anything else). */
   readonly unreadable: number;
@@ -70,7 +76,7 @@ export function readRecords(text: string): MutationRecords {
     else if (record.kind === 'result') results.set(record.id, { status: record.status, seconds: record.seconds });
     else if (record.kind === 'baseline') baseline = record;
     else if (record.kind === 'note') notes.push({ path: record.path, message: record.message });
-    else done = { stopped: record.stopped, seconds: record.seconds };
+    else done = { stopped: record.stopped, seconds: record.seconds, cpuSeconds: record.cpuSeconds };
   }
   return { mutants, results, baseline, done, notes, unreadable };
 }

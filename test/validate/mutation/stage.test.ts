@@ -84,6 +84,17 @@ describe('mutation stage', () => {
     expect(mutation!.notCovered).toBeGreaterThan(0);
   });
 
+  it('runs no mutant, and says why, when the tests do not pass again on their own (they depend on each other)', async () => {
+    const { stage, mutation } = await mutationOf({
+      'state.py': 'SEEN = []\n\n\ndef remember(x):\n    SEEN.append(x)\n    return len(SEEN)\n',
+      'test_state.py': 'from state import SEEN, remember\n\n\ndef test_first():\n    assert remember(1) == 1\n\n\ndef test_second():\n    assert remember(2) == 2\n    assert SEEN == [1, 2]\n',
+    });
+    expect(mutation).toBeNull();
+    expect(stage).toMatchObject({ status: 'error', summary: 'not run: the tests do not all pass when run again for mutation testing' });
+    expect(stage.findings[0]).toMatchObject({ rule: 'mutation-baseline', severity: 'warning' });
+    expect(stage.findings[0]?.details).toContain('test_second');
+  });
+
   it('times out a mutant that loops forever, counts it, and leaves nothing of it running', async () => {
     const files = {
       'countdown.py': 'def countdown(n):\n    while n > 0:\n        n -= 1\n    return n\n',
