@@ -21,12 +21,20 @@ export interface MutationStageInput {
   readonly signal?: AbortSignal;
   readonly seed?: number;
   readonly workers?: number;
+  /**
+   * Only these mutants, by the ids an earlier run of the same code and lines gave them (`survivors`): to ask
+   * whether strengthened tests kill what survived. Mutants are numbered in the order they are made, which
+   * depends only on the files and the lines, so the ids hold while the code under test is unchanged.
+   */
+  readonly only?: readonly number[];
 }
 
 export interface MutationStageResult {
   readonly stage: StageOutcome;
   /** null when no mutant could be made or run (the stage says why). */
   readonly mutation: MutationReport | null;
+  /** The ids of the mutants that survived, for a later run with `only`. */
+  readonly survivors: readonly number[];
 }
 
 /**
@@ -35,9 +43,9 @@ export interface MutationStageResult {
  */
 export async function runMutationStage(input: MutationStageInput): Promise<MutationStageResult> {
   const planned = planMutations({ coverageJson: input.testRun.coverageJson, cases: input.testRun.cases, files: input.files, changedLines: input.changedLines ?? null });
-  if (!planned.ok) return { stage: stage('mutation', 'error', `not run: ${planned.reason}`), mutation: null };
+  if (!planned.ok) return { stage: stage('mutation', 'error', `not run: ${planned.reason}`), mutation: null, survivors: [] };
   if (planned.plan.files.length === 0) {
-    return { stage: stage('mutation', 'skipped', input.changedLines ? 'no mutants: the change touches no non-test Python file' : 'no non-test Python files to mutate'), mutation: null };
+    return { stage: stage('mutation', 'skipped', input.changedLines ? 'no mutants: the change touches no non-test Python file' : 'no non-test Python files to mutate'), mutation: null, survivors: [] };
   }
 
   const run = await runMutants(input.sandbox, input.workDir, planned.plan, {
@@ -46,11 +54,13 @@ export async function runMutationStage(input: MutationStageInput): Promise<Mutat
     ...(input.signal ? { signal: input.signal } : {}),
     ...(input.seed !== undefined ? { seed: input.seed } : {}),
     ...(input.workers !== undefined ? { workers: input.workers } : {}),
+    ...(input.only ? { only: input.only } : {}),
   });
+  const survivors = [...run.records.results].filter(([, r]) => r.status === 'survived').map(([id]) => id).sort((a, b) => a - b);
   const notes: Finding[] = run.records.notes.map((n) => ({ path: n.path, line: 0, rule: 'not-mutated', message: n.message, severity: 'info' }));
   if (run.failure !== null) {
     const partial = run.records.results.size > 0 ? mutationReport(run.records) : null;
-    return { stage: stage('mutation', 'error', run.failure, notes), mutation: partial };
+    return { stage: stage('mutation', 'error', run.failure, notes), mutation: partial, survivors };
   }
   const baseline = run.records.baseline;
   if (run.records.done?.stopped === 'baseline' && baseline) {
@@ -63,9 +73,9 @@ export async function runMutationStage(input: MutationStageInput): Promise<Mutat
       severity: 'warning',
       ...(baseline.output ? { details: baseline.output } : {}),
     };
-    return { stage: stage('mutation', 'error', `not run: the tests ${why} when run again for mutation testing`, [finding, ...notes]), mutation: null };
+    return { stage: stage('mutation', 'error', `not run: the tests ${why} when run again for mutation testing`, [finding, ...notes]), mutation: null, survivors: [] };
   }
   const report = mutationReport(run.records);
   const outcome = mutationOutcome(report, input.config);
-  return { stage: { ...outcome, findings: [...outcome.findings, ...notes] }, mutation: report };
+  return { stage: { ...outcome, findings: [...outcome.findings, ...notes] }, mutation: report, survivors };
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getSandbox, type ReadySandbox } from '../../../src/sandbox/select.js';
 import { mutationReport } from '../../../src/validate/mutation/assess.js';
@@ -8,6 +9,7 @@ import { survivorsForModel } from '../../../src/validate/mutation/feedback.js';
 import { planMutations } from '../../../src/validate/mutation/plan.js';
 import { runMutants } from '../../../src/validate/mutation/run-mutants.js';
 import { runMutationStage } from '../../../src/validate/mutation/stage.js';
+import { runTests } from '../../../src/validate/stages/tests.js';
 import { fingerprint, namedProcesses, testedWorkspace, watchMutantProcesses } from './helpers.js';
 
 let ready: ReadySandbox;
@@ -54,6 +56,22 @@ describe('mutation stage', () => {
     expect(mutation!.killed).toBeGreaterThanOrEqual(5);
     expect(stage).toMatchObject({ status: 'passed', summary: `mutation score 100% (${mutation!.killed} of ${mutation!.killed} mutants killed)`, findings: [] });
     expect(unchanged).toBe(true);
+  });
+
+  it('runs again only the mutants that survived, by their ids: stronger tests kill them', async () => {
+    const { ws, run } = await testedWorkspace(ready, { 'amount.py': BOUNDARY, 'test_amount.py': WEAK_TESTS });
+    try {
+      const first = await runMutationStage({ sandbox: ready.sandbox, workDir: ws.root, files: ws.files, testRun: run, config: config() });
+      expect(first.survivors.length).toBe(first.mutation!.survived);
+      expect(first.survivors.length).toBeGreaterThan(0);
+      await writeFile(join(ws.root, 'test_amount.py'), STRONG_TESTS);
+      const stronger = await runTests(ready.sandbox, ws.root, [], 60, undefined, { contexts: true });
+      const again = await runMutationStage({ sandbox: ready.sandbox, workDir: ws.root, files: ws.files, testRun: stronger, config: config(), only: first.survivors });
+      expect(again.mutation).toMatchObject({ total: first.survivors.length, killed: first.survivors.length, survived: 0 });
+      expect(again.mutation!.mutants.map((m) => m.mutated)).toEqual(first.mutation!.mutants.filter((m) => m.status === 'survived').map((m) => m.mutated));
+    } finally {
+      await ws.dispose();
+    }
   });
 
   it('fails below min_score when told to, with the survivors as errors', async () => {
