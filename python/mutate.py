@@ -41,8 +41,8 @@ LOG_NUMBERS = itertools.count()
 
 # Exit status of a child whose harness (not the tests) failed: the mutant could not be compiled or served.
 HARNESS_ERROR = 90
-# pytest's exit statuses: https://docs.pytest.org/en/stable/reference/exit-codes.html
-PYTEST_PASSED, PYTEST_FAILED, PYTEST_INTERRUPTED = 0, 1, 2
+# pytest's exit status when every test passed: https://docs.pytest.org/en/stable/reference/exit-codes.html
+PYTEST_PASSED = 0
 
 COMPARE = {
     ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,
@@ -433,9 +433,11 @@ def finish(job, killed):
     code = os.WEXITSTATUS(status)
     if code == PYTEST_PASSED:
         return "survived", seconds, tail
-    if code in (PYTEST_FAILED, PYTEST_INTERRUPTED):
-        return "killed", seconds, tail
-    return "error", seconds, tail
+    if code == HARNESS_ERROR:
+        return "error", seconds, tail
+    # The same tests passed in the baseline, under the same harness, so whatever else stopped them is the
+    # mutant's doing: a failure (1), a collection error (2), a conftest that no longer imports (4), ...
+    return "killed", seconds, tail
 
 
 def run_all(specs, workers, trees, budget_end, close_fds):
