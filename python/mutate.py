@@ -29,6 +29,7 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import sys
 import tempfile
@@ -566,6 +567,7 @@ def prepare_fork_server():
         for fd in (*saved, quiet):
             os.close(fd)
         sys.meta_path[:] = meta_path
+        shutil.rmtree(empty, ignore_errors=True)
     # Objects made so far are shared with every child; frozen, the collector leaves their pages unwritten.
     gc.collect()
     gc.freeze()
