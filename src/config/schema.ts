@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MutationConfigSchema } from '../validate/mutation/config.js';
 
 /** Bandit's severity levels, as Ruff's `S` rules carry them. */
 export const SECURITY_LEVELS = ['low', 'medium', 'high'] as const;
@@ -69,6 +70,7 @@ export const ValidationConfigSchema = z
       })
       .strict()
       .prefault({}),
+    mutation: MutationConfigSchema,
   })
   .passthrough();
 
