@@ -1,7 +1,8 @@
 import type { ValidationConfig } from '../config/schema.js';
 import type { ReadySandbox } from '../sandbox/select.js';
 import { effectiveLimits, type OperatorLimits } from './limits.js';
-import { stage, STAGE_NAMES, type Coverage, type Finding, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
+import { runMutationStage } from './mutation/stage.js';
+import { stage, STAGE_NAMES, type Coverage, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
 import { SYSTEM_RUNTIME, type TestRuntime } from './runtime.js';
 import type { SourceFile } from './source.js';
 import { assessCoverage } from './stages/coverage.js';
@@ -61,6 +62,10 @@ export async function validateFolder(dir: string, options: ValidateOptions): Pro
 export interface Checks {
   readonly run: TestRun;
   readonly python?: PreparedRuntime['python'];
+  /** The runtime the tests ran under, kept for the mutation stage until `release()`. */
+  readonly runtime: TestRuntime;
+  /** Lets go of the runtime (the environment's per-run layer). */
+  release(): Promise<void>;
 }
 
 /** Records a stage's result with its duration, and tells the caller. */
@@ -90,22 +95,18 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
   const limits = effectiveLimits(config, options.maxima);
   const notes: Finding[] = [...workspace.notes, ...limits.notes.map((message) => ({ path: '.', line: 0, rule: 'limit-lowered', message, severity: 'info' as const }))];
   const missing = missingTools(sandbox);
-  const tested = (async (): Promise<{ run: TestRun; python?: PreparedRuntime['python'] }> => {
-    if (missing) return { run: toolsMissing(missing, notes) };
-    const prepared = options.environment ? await options.environment.prepare(workspace, config, signal) : null;
-    try {
-      if (prepared?.stage) record(prepared.stage, t0);
-      // Without its environment the tests would only fail to import what it lacks: Python's parser still runs.
-      const blocked = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
-      const settings: TestRunOptions = blocked ? { analyseOnly: true, coverage: 'off' } : { ...tests, runtime: prepared?.runtime ?? SYSTEM_RUNTIME };
-      const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run });
-      const run = blocked ? { ...ran, tests: stage('tests', 'skipped', `not run: the environment could not be prepared (${prepared.stage!.summary})`) } : ran;
-      return { run, ...(prepared?.python ? { python: prepared.python } : {}) };
-    } finally {
-      await prepared?.dispose();
-    }
-  })().then((outcome) => {
-    const { analysis } = outcome.run;
+  let prepared: PreparedRuntime | null = null;
+  const tested = (async (): Promise<TestRun> => {
+    if (missing) return toolsMissing(missing, notes);
+    prepared = options.environment ? await options.environment.prepare(workspace, config, signal) : null;
+    if (prepared?.stage) record(prepared.stage, t0);
+    // Without its environment the tests would only fail to import what it lacks: Python's parser still runs.
+    const blocked = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
+    const settings: TestRunOptions = blocked ? { analyseOnly: true, coverage: 'off' } : { ...tests, runtime: prepared?.runtime ?? SYSTEM_RUNTIME };
+    const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run });
+    return blocked ? { ...ran, tests: stage('tests', 'skipped', `not run: the environment could not be prepared (${prepared!.stage!.summary})`) } : ran;
+  })().then((run) => {
+    const { analysis } = run;
     record(analysis.syntax, t0);
     const deps = performance.now();
     record(
@@ -114,11 +115,22 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
         : stage('dependencies', 'skipped', 'not checked: the imports could not be read'),
       deps,
     );
-    record(outcome.run.tests, t0);
-    return outcome;
+    record(run.tests, t0);
+    return run;
   });
-  const [, outcome] = await Promise.all([linted, tested]);
-  return { run: outcome.run, ...(outcome.python ? { python: outcome.python } : {}) };
+  try {
+    const [, run] = await Promise.all([linted, tested]);
+    const ready = prepared as PreparedRuntime | null;
+    return {
+      run,
+      ...(ready?.python ? { python: ready.python } : {}),
+      runtime: ready?.runtime ?? SYSTEM_RUNTIME,
+      release: async () => ready?.dispose(),
+    };
+  } catch (error) {
+    await (prepared as PreparedRuntime | null)?.dispose();
+    throw error;
+  }
 }
 
 /**
@@ -128,17 +140,61 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
 export async function validateWorkspace(workspace: Workspace, options: ValidateOptions, started = performance.now()): Promise<Report> {
   const results = new Map<StageName, StageResult>();
   const record = recorder(results, options.onProgress);
-  const checks = await runChecks(workspace, options, { coverage: 'project' }, record);
-  const t1 = performance.now();
-  const cov = assessCoverage(checks.run.coverageJson, workspace.files, checks.run.cases.length > 0, options.config);
-  record(cov.stage, t1);
-  return assembleReport(results, checks, cov.coverage, options.sandbox, started);
+  const mutate = mutationWanted(options.config);
+  const checks = await runChecks(workspace, options, { coverage: 'project', contexts: mutate }, record);
+  try {
+    const t1 = performance.now();
+    const cov = assessCoverage(checks.run.coverageJson, workspace.files, checks.run.cases.length > 0, options.config);
+    record(cov.stage, t1);
+    const mutation = mutate ? await mutationAfterTests(workspace, checks, results.get('tests'), null, options, record) : null;
+    return assembleReport(results, checks, cov.coverage, options.sandbox, started, mutation ? { mutation } : {});
+  } finally {
+    await checks.release();
+  }
+}
+
+/** Whether the mutation stage runs: it has a time budget (and the tests gave their coverage contexts). */
+export function mutationWanted(config: ValidationConfig): boolean {
+  return config.mutation.budget_seconds > 0;
+}
+
+/**
+ * The mutation stage, once the tests passed: mutants of the changed lines (all lines without a base),
+ * each run against the tests that ran its line, under the runtime the tests had. Skipped otherwise.
+ */
+export async function mutationAfterTests(
+  workspace: Workspace,
+  checks: Checks,
+  tests: StageResult | undefined,
+  changedLines: ReadonlyMap<string, ReadonlySet<number>> | null,
+  options: ValidateOptions,
+  record: Recorder,
+): Promise<MutationReport | null> {
+  const t0 = performance.now();
+  if (tests?.status !== 'passed') {
+    record(stage('mutation', 'skipped', 'not run: the tests did not pass'), t0);
+    return null;
+  }
+  const result = await runMutationStage({
+    sandbox: options.sandbox.sandbox,
+    workDir: workspace.root,
+    files: workspace.files,
+    testRun: checks.run,
+    changedLines,
+    config: options.config.mutation,
+    runtime: checks.runtime,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  record(result.stage, t0);
+  return result.mutation;
 }
 
 /** The report from the recorded stages: `passed` when the tests passed and no stage failed. */
 export function assembleReport(results: ReadonlyMap<StageName, StageResult>, checks: Checks, coverage: Coverage, sandbox: ReadySandbox, started: number, extra: Partial<Report> = {}): Report {
   const stages = STAGE_NAMES.map((name) => results.get(name)).filter((s): s is StageResult => s !== undefined);
-  const passed = results.get('tests')?.status === 'passed' && stages.every((s) => s.status === 'passed' || s.status === 'warning' || s.status === 'skipped');
+  // A mutation stage that could not run says why, but only a score below a failing threshold fails.
+  const fine = (s: StageResult): boolean => s.status === 'passed' || s.status === 'warning' || s.status === 'skipped' || (s.name === 'mutation' && s.status === 'error');
+  const passed = results.get('tests')?.status === 'passed' && stages.every(fine);
   return {
     passed,
     stages,

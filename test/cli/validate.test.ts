@@ -175,7 +175,8 @@ describe('code4py validate', () => {
     // A bwrap that fails as it does where user namespaces are not allowed; it must not fall back to running Python itself.
     await writeFile(join(bin, 'bwrap'), `#!/bin/sh\necho "bwrap: No permissions to creating new namespace" >&2\nexit 1\n`, { mode: 0o755 });
     const run = await code4py(['validate', await project({ ...GOOD_PROJECT, 'conftest.py': `open(${JSON.stringify(marker)}, "w").write("ran")\n` })], {
-      env: { PATH: `${bin}:${process.env.PATH ?? ''}` },
+      // An engine that does not answer, so auto cannot fall back to a working podman instead.
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, DOCKER_HOST: 'unix:///nonexistent/code4py-docker.sock' },
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('No sandbox backend works here: bubblewrap could not run /usr/bin/python3 (bwrap: No permissions to creating new namespace)');

@@ -4,7 +4,7 @@ import { parseValidationConfig } from '../../src/config/load.js';
 describe('validation config', () => {
   it('fills every default from an empty file', () => {
     const config = parseValidationConfig('', 'code4py.yml');
-    expect(config.tests).toEqual({ timeout_seconds: 60, coverage_min: 80, coverage_fail: false });
+    expect(config.tests).toEqual({ timeout_seconds: 180, coverage_min: 80, coverage_fail: false });
     expect(config.security.fail_on).toBe('medium');
   });
 

@@ -1,9 +1,9 @@
-import { runChecks, recorder, assembleReport, type Checks, type ValidateOptions } from '../pipeline.js';
-import type { Evidence, Finding, Report, StageName, StageResult } from '../report.js';
+import { assembleReport, mutationAfterTests, mutationWanted, recorder, runChecks, type Checks, type ValidateOptions } from '../pipeline.js';
+import { STAGE_NAMES, type Evidence, type Finding, type Report, type StageName, type StageResult, type TestCase } from '../report.js';
 import { isTestFile } from '../source.js';
 import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
 import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
-import { changeSet, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
+import { changedLinesOf, changeSet, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
 import { classifyFindings, LineIndex, MATCHED_STAGES } from './fingerprint.js';
 import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, type Outcome } from './outcomes.js';
 import { assessPatchCoverage } from './patch-coverage.js';
@@ -21,8 +21,6 @@ export interface ChangeRequest {
 export interface ChangeOptions extends ValidateOptions {
   /** Where base results are kept between validations; by default, for this process only. */
   readonly baselines?: BaselineCache;
-  /** Record which test runs each line (coverage contexts), for the mutation stage. */
-  readonly contexts?: boolean;
 }
 
 const processCache = new MemoryBaselineCache();
@@ -45,38 +43,82 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
   try {
     const results = new Map<StageName, StageResult>();
     const quiet = { ...options, onProgress: undefined };
-    const [baseline, checks, atBase] = await Promise.all([
+    const [base, ran, evidence] = await Promise.allSettled([
       baselineFor(request.base, quiet),
-      runChecks(headWorkspace, quiet, { coverage: code.length > 0 ? { include: code } : 'off', contexts: options.contexts === true }, recorder(results, undefined)),
+      runChecks(headWorkspace, quiet, { coverage: code.length > 0 ? { include: code } : 'off', contexts: mutationWanted(options.config) }, recorder(results, undefined)),
       tests.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
     ]);
-    options.signal?.throwIfAborted();
-
-    const lines = new LineIndex(new Map(headWorkspace.files.map((f) => [f.path, f.text])));
-    for (const name of MATCHED_STAGES) {
-      const result = results.get(name);
-      if (result) results.set(name, rejudgeFindings(result, classifyFindings(name, result.findings, baseline.findings, lines, change)));
+    if (ran.status === 'rejected') throw ran.reason;
+    const checks = ran.value;
+    try {
+      if (base.status === 'rejected') throw base.reason;
+      if (evidence.status === 'rejected') throw evidence.reason;
+      const [baseline, atBase] = [base.value, evidence.value];
+      options.signal?.throwIfAborted();
+      return await judge(request, options, { change, code, tests, headWorkspace, results, baseline, checks, atBase, started });
+    } finally {
+      await checks.release();
     }
-    const judged = judgeTests(baseline, checks, atBase, change, code, tests);
-    const testsResult = results.get('tests');
-    if (testsResult) results.set('tests', rejudgeTests(testsResult, checks.run.counts, judged));
-    const t1 = performance.now();
-    const cov = assessPatchCoverage(checks.run.coverageJson, change, checks.run.cases.length > 0, options.config);
-    results.set('coverage', { ...cov.stage, durationMs: Math.round(performance.now() - t1) });
-    for (const result of results.values()) options.onProgress?.({ kind: 'stage', stage: result.name, status: result.status, summary: result.summary });
-
-    const report = assembleReport(results, checks, cov.coverage, options.sandbox, started, {
-      base: baseId(request.base),
-      evidence: judged.evidence,
-    });
-    const { comparison } = judged;
-    return {
-      ...report,
-      tests: { ...report.tests, regressed: comparison.regressed, newFailing: comparison.newFailing, stillFailing: comparison.stillFailing, fixed: comparison.fixed },
-    };
   } finally {
     await head.dispose();
   }
+}
+
+interface Judging {
+  readonly change: ChangeSet;
+  readonly code: readonly string[];
+  readonly tests: readonly string[];
+  readonly headWorkspace: Workspace;
+  readonly results: Map<StageName, StageResult>;
+  readonly baseline: Baseline;
+  readonly checks: Checks;
+  readonly atBase: readonly TestCase[] | null;
+  readonly started: number;
+}
+
+/** The head's results judged against the base, then the stages that follow the tests: coverage and mutation. */
+async function judge(request: ChangeRequest, options: ChangeOptions, j: Judging): Promise<Report> {
+  const { change, code, tests, headWorkspace, results, baseline, checks, atBase, started } = j;
+  const lines = new LineIndex(new Map(headWorkspace.files.map((f) => [f.path, f.text])));
+  for (const name of MATCHED_STAGES) {
+    const result = results.get(name);
+    if (result) results.set(name, rejudgeFindings(result, classifyFindings(name, result.findings, baseline.findings, lines, change)));
+  }
+  const judged = judgeTests(baseline, checks, atBase, change, code, tests);
+  const testsResult = results.get('tests');
+  if (testsResult) results.set('tests', rejudgeTests(testsResult, checks.run.counts, judged));
+  const t1 = performance.now();
+  const cov = assessPatchCoverage(checks.run.coverageJson, change, checks.run.cases.length > 0, options.config);
+  results.set('coverage', { ...cov.stage, durationMs: Math.round(performance.now() - t1) });
+  const mutation = mutationWanted(options.config) ? await mutationAfterTests(headWorkspace, checks, results.get('tests'), changedCodeLines(change, code, headWorkspace), options, recorder(results, undefined)) : null;
+  for (const name of STAGE_NAMES) {
+    const result = results.get(name);
+    if (result) options.onProgress?.({ kind: 'stage', stage: name, status: result.status, summary: result.summary });
+  }
+
+  const report = assembleReport(results, checks, cov.coverage, options.sandbox, started, {
+    base: baseId(request.base),
+    evidence: judged.evidence,
+    ...(mutation ? { mutation } : {}),
+  });
+  const { comparison } = judged;
+  return {
+    ...report,
+    tests: { ...report.tests, regressed: comparison.regressed, newFailing: comparison.newFailing, stillFailing: comparison.stillFailing, fixed: comparison.fixed },
+  };
+}
+
+/** The lines the change adds or modifies in its non-test Python files, every line of a file it adds. */
+function changedCodeLines(change: ChangeSet, code: readonly string[], workspace: Workspace): Map<string, ReadonlySet<number>> {
+  const texts = new Map(workspace.files.map((f) => [f.path, f.text]));
+  const lines = new Map<string, ReadonlySet<number>>();
+  for (const path of code) {
+    const changed = changedLinesOf(change, path);
+    if (changed === null) continue;
+    const count = (texts.get(path) ?? '').split('\n').length;
+    lines.set(path, changed === 'all' ? new Set(Array.from({ length: count }, (_, i) => i + 1)) : changed);
+  }
+  return lines;
 }
 
 function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks['run']['cases'][number][] | null, change: ChangeSet, code: readonly string[], testFiles: readonly string[]) {
@@ -127,6 +169,7 @@ export async function baselineFor(base: BaseTree, options: ChangeOptions): Promi
     try {
       const results = new Map<StageName, StageResult>();
       const checks = await runChecks(workspace, options, { coverage: 'off' }, recorder(results, undefined));
+      await checks.release();
       const outcomes = Object.fromEntries(checks.run.cases.map((c) => [c.id, c.outcome]));
       const lines = new LineIndex(new Map(workspace.files.map((f) => [f.path, f.text])));
       const baseline = baselineOf(results, outcomes, checks.run.ended, lines, Math.round(performance.now() - started));
@@ -157,6 +200,7 @@ async function evidenceRun(base: BaseTree, head: readonly InputFile[], tests: re
   const workspace = await writeWorkspace([...files.values()]);
   try {
     const checks = await runChecks(workspace, options, { coverage: 'off', select }, () => undefined, false);
+    await checks.release();
     return checks.run.cases;
   } finally {
     await workspace.dispose();

@@ -116,8 +116,8 @@ describe('a change on a repository with pre-existing debt', () => {
     const runsFirst = runs;
     const second = await validateChange({ base, head: head.files }, options);
     expect(cache.size).toBe(1);
-    expect(runsFirst).toBe(3); // the base, the change, and the change's tests at the base
-    expect(runs - runsFirst).toBe(2); // no base run the second time
+    expect(runsFirst).toBe(4); // the base, the change, the change's tests at the base, and its mutants
+    expect(runs - runsFirst).toBe(3); // no base run the second time
     expect(second.tests.stillFailing).toEqual(first.tests.stillFailing);
   });
 });
