@@ -229,7 +229,7 @@ def make_env():
     # `pip` inside the environment is Debian's wheel, for the setup commands and for people.
     pip = os.path.join(target, "bin", "pip")
     with open(pip, "w") as handle:
-        handle.write('#!/bin/sh\nexec %s %s "$@"\n' % (python, os.path.join(SPEC["pip"], "pip")))
+        handle.write('#!/bin/sh\nexec %s %s "$@"\n' % (python, os.path.join(SPEC.get("pipWheel") or SPEC["pip"], "pip")))
     os.chmod(pip, 0o755)
     return python
 

@@ -55,7 +55,7 @@ export async function obtainLayer(root: string, project: ProjectDeclaration, ext
         python: pip.interpreter.path,
         spec: { mode: 'layer', target: SANDBOX_PATHS.layerOut, extras, ...pip.spec },
         workDir: copy,
-        mounts: [...pip.interpreter.mounts, { host: content, sandbox: SANDBOX_PATHS.layerOut, writable: true }],
+        mounts: [...pip.mounts, { host: content, sandbox: SANDBOX_PATHS.layerOut, writable: true }],
         network: pip.settings,
         timeoutMs: pip.timeoutMs,
         signal: pip.signal,

@@ -16,7 +16,7 @@ import type { EnvironmentSettings } from './env.js';
 import { isFailure, runDriver, SANDBOX_PATHS, type DriverFailure } from './install-run.js';
 import { obtainLayer, type Layer } from './layer.js';
 import { explainPipOutput, trimPipOutput } from './pip-errors.js';
-import { findPipWheel, pipContext, pipFailureText, type PipContext } from './pip-context.js';
+import { findPipWheel, pipContext, pipFailureText, unpackedPip, type PipContext } from './pip-context.js';
 import { chooseInterpreter } from './pythons.js';
 
 export interface EnvironmentInput {
@@ -108,7 +108,8 @@ export async function prepareEnvironment(input: EnvironmentInput, ports: Environ
   }
   const interpreter = await chooseInterpreter(ports.sandbox, ports.settings.pythons, options.python);
   const python = { version: interpreter.facts.version, path: interpreter.path, ...(interpreter.note ? { note: interpreter.note } : {}) };
-  const pip = pipContext({ sandbox: ports.sandbox.sandbox, interpreter, settings: ports.settings, pipWheel, onlyBinary: !options.allow_sdist, timeoutMs: options.timeout_seconds * 1000, ...(ports.signal ? { signal: ports.signal } : {}) });
+  const unpacked = ports.sandbox.sandbox.backend === 'bwrap' ? await unpackedPip(ports.settings.cacheDir, pipWheel, ports.sandbox.sandbox.python) : null;
+  const pip = pipContext({ sandbox: ports.sandbox.sandbox, interpreter, settings: ports.settings, pipWheel, unpackedPip: unpacked, onlyBinary: !options.allow_sdist, timeoutMs: options.timeout_seconds * 1000, ...(ports.signal ? { signal: ports.signal } : {}) });
   const cache = ports.cache ?? environmentCache(ports.settings);
   const findings: Finding[] = [...declared.notes];
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -239,7 +240,7 @@ async function buildEnvironment(
         setup,
       },
       workDir: work,
-      mounts: [...pip.interpreter.mounts, { host: content, sandbox: SANDBOX_PATHS.env, writable: true }, { host: spec, sandbox: SANDBOX_PATHS.spec, writable: false }],
+      mounts: [...pip.mounts, { host: content, sandbox: SANDBOX_PATHS.env, writable: true }, { host: spec, sandbox: SANDBOX_PATHS.spec, writable: false }],
       ...(needsNetwork ? { network: pip.settings } : {}),
       timeoutMs: pip.timeoutMs,
       ...(pip.signal ? { signal: pip.signal } : {}),
