@@ -280,7 +280,8 @@ def layer_mode():
     write_netrc()
     proxy = start_forwarder(SPEC["proxy"]) if SPEC.get("proxy") else None
     target = SPEC["target"]
-    command = pip_command(sys.executable, proxy) + ["--no-deps", "--target", target, "--editable", "/work"]
+    # Requires-Python is judged by the host (a warning), not by refusing the install.
+    command = pip_command(sys.executable, proxy) + ["--no-deps", "--ignore-requires-python", "--target", target, "--editable", "/work"]
     code, out = run(command, pip_environment(proxy), cwd="/work")
     if code != 0:
         answer({"ok": False, "step": "pip", "exitCode": code, "output": tail(out)})
