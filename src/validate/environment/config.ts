@@ -27,9 +27,9 @@ export const EnvironmentConfigSchema = z
     allow_sdist: z.boolean().default(false),
     /** A Python version such as "3.12": the nearest interpreter the operator registered is used, and the report says which. */
     python: z
-      .union([z.string(), z.number()])
-      .transform((value) => String(value))
-      .pipe(z.string().regex(/^3(\.\d{1,2})?$/, 'a Python version such as "3.12"'))
+      // Quoted on purpose: YAML reads an unquoted 3.10 as the number 3.1.
+      .string({ error: 'must be a quoted Python version such as "3.12" (unquoted, 3.10 is the number 3.1)' })
+      .regex(/^3(\.\d{1,2})?$/, 'a Python version such as "3.12"')
       .optional(),
     /** Wall-clock seconds one install run may take (building the environment, or installing the project). */
     timeout_seconds: z.number().positive().max(3600).default(600),

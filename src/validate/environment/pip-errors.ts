@@ -33,7 +33,7 @@ export function explainPipOutput(output: string, onlyBinary: boolean): PipFailur
     add(match[1]!, reason);
   }
 
-  const conflict = /Cannot install (.+?) because these package versions have conflicting dependencies\.([\s\S]*?)(?:\n\s*\n|To fix this you could)/.exec(output);
+  const conflict = /Cannot install (.+?) because these package versions have conflicting dependencies\.([\s\S]*?)(?:To fix this you could|ERROR: ResolutionImpossible|$)/.exec(output);
   if (conflict) {
     const caused = (conflict[2] ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('The conflict is caused by'));
     const reason = `its versions conflict: ${shorten(caused.join('; '), 400)}`;

@@ -66,6 +66,8 @@ export async function chooseInterpreter(ready: ReadySandbox, registered: readonl
 
 /** The candidate whose version is nearest `wanted`. */
 export function nearest<T extends { readonly facts: { readonly version: string } }>(wanted: string, candidates: readonly T[]): T {
+  // "3" asks for any Python 3: the first (the sandbox's own) does.
+  if (!wanted.includes('.') && candidates.some((c) => c.facts.version.startsWith(`${wanted}.`))) return candidates.find((c) => c.facts.version.startsWith(`${wanted}.`))!;
   const target = versionParts(wanted);
   const score = (c: T): [number, number] => {
     const v = versionParts(c.facts.version);
