@@ -106,7 +106,7 @@ export async function prepareEnvironment(input: EnvironmentInput, ports: Environ
     const message = "pip's wheel is not installed on this machine (Debian/Ubuntu: apt-get install python3-pip-whl python3-venv); the project's dependencies could not be installed";
     return done(stage('environment', 'error', message, [{ path: '.', line: 0, rule: 'tools-missing', message, severity: 'error' }]), SYSTEM_RUNTIME, own, null, false, []);
   }
-  const interpreter = await chooseInterpreter(ports.sandbox, ports.settings.pythons, options.python);
+  const interpreter = await chooseInterpreter(ports.sandbox, ports.settings.pythons, options.python, ports.settings.cacheDir);
   const python = { version: interpreter.facts.version, path: interpreter.path, ...(interpreter.note ? { note: interpreter.note } : {}) };
   const unpacked = ports.sandbox.sandbox.backend === 'bwrap' ? await unpackedPip(ports.settings.cacheDir, pipWheel, ports.sandbox.sandbox.python) : null;
   const pip = pipContext({ sandbox: ports.sandbox.sandbox, interpreter, settings: ports.settings, pipWheel, unpackedPip: unpacked, onlyBinary: !options.allow_sdist, timeoutMs: options.timeout_seconds * 1000, ...(ports.signal ? { signal: ports.signal } : {}) });

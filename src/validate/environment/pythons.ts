@@ -1,9 +1,10 @@
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { ReadySandbox } from '../../sandbox/select.js';
 import type { Mount, Sandbox } from '../../sandbox/types.js';
+import { cacheKey } from './cache.js';
 import { isFailure, runDriver } from './install-run.js';
 
 /** What an interpreter is, as it says itself inside the sandbox (part of every cache key). */
@@ -41,15 +42,15 @@ const probes = new WeakMap<Sandbox, Map<string, Promise<Interpreter>>>();
  * registered one nearest that version (same minor first, then the closest minor, the newer on a tie).
  * Each interpreter is asked once per process what it is.
  */
-export async function chooseInterpreter(ready: ReadySandbox, registered: readonly string[], wanted: string | undefined): Promise<ChosenInterpreter> {
-  const own = await probeInterpreter(ready.sandbox, ready.sandbox.python);
+export async function chooseInterpreter(ready: ReadySandbox, registered: readonly string[], wanted: string | undefined, cacheDir?: string): Promise<ChosenInterpreter> {
+  const own = await probeInterpreter(ready.sandbox, ready.sandbox.python, cacheDir);
   if (!wanted) return own;
   const candidates = [own];
   const problems: string[] = [];
   for (const path of registered) {
     if (path === ready.sandbox.python) continue;
     try {
-      candidates.push(await probeInterpreter(ready.sandbox, path));
+      candidates.push(await probeInterpreter(ready.sandbox, path, cacheDir));
     } catch (error) {
       problems.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -86,17 +87,38 @@ function minorOf(version: string): string {
   return version.split('.').slice(0, 2).join('.');
 }
 
-/** Asks the interpreter at `path` (inside the sandbox) what it is; once per sandbox and path. */
-export function probeInterpreter(sandbox: Sandbox, path: string): Promise<Interpreter> {
+/**
+ * Asks the interpreter at `path` (inside the sandbox) what it is; once per sandbox and path. Under bwrap
+ * the interpreter is the host's own file, so the answer is also kept in `cacheDir`, keyed by that file's
+ * identity (a new process, such as the CLI's, then starts no sandbox run for it).
+ */
+export function probeInterpreter(sandbox: Sandbox, path: string, cacheDir?: string): Promise<Interpreter> {
   let known = probes.get(sandbox);
   if (!known) probes.set(sandbox, (known = new Map()));
   let probe = known.get(path);
   if (!probe) {
-    probe = runProbe(sandbox, path);
+    probe = sandbox.backend === 'bwrap' && cacheDir ? rememberedProbe(sandbox, path, cacheDir) : runProbe(sandbox, path);
     known.set(path, probe);
     probe.catch(() => known.delete(path));
   }
   return probe;
+}
+
+const RememberedSchema = z.object({ path: z.string(), facts: InterpreterSchema, mounts: z.array(z.object({ host: z.string(), sandbox: z.string(), writable: z.boolean() })) });
+
+async function rememberedProbe(sandbox: Sandbox, path: string, cacheDir: string): Promise<Interpreter> {
+  const real = await realpath(path).catch(() => null);
+  const info = real ? await stat(real).catch(() => null) : null;
+  if (!real || !info) return runProbe(sandbox, path);
+  const file = join(cacheDir, 'pythons', `${cacheKey({ probe: 1, path, real, size: info.size, mtime: info.mtimeMs, ino: info.ino, sandboxPython: sandbox.python })}.json`);
+  const known = RememberedSchema.safeParse(await readFile(file, 'utf8').then(JSON.parse, () => null));
+  if (known.success) return known.data;
+  const probed = await runProbe(sandbox, path);
+  await mkdir(dirname(file), { recursive: true });
+  const staging = `${file}.${process.pid}.tmp`;
+  await writeFile(staging, JSON.stringify(probed));
+  await rename(staging, file);
+  return probed;
 }
 
 async function runProbe(sandbox: Sandbox, path: string): Promise<Interpreter> {
