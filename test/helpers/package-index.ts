@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -76,8 +76,11 @@ export interface PackageIndexServer {
   close(): Promise<void>;
 }
 
-/** A PEP 503 index of `wheels` on 127.0.0.1, keeping its own access log. */
-export async function servePackageIndex(wheels: readonly string[]): Promise<PackageIndexServer> {
+/**
+ * A PEP 503 index of `wheels` on 127.0.0.1, keeping its own access log. With `auth`, it answers 401 to
+ * any request without those Basic credentials (logged as `401 METHOD /path`).
+ */
+export async function servePackageIndex(wheels: readonly string[], auth?: { user: string; password: string }): Promise<PackageIndexServer> {
   const dir = await mkdtemp(join(tmpdir(), 'code4py-index-'));
   const byProject = new Map<string, { file: string; sha256: string }[]>();
   for (const wheel of wheels) {
@@ -90,6 +93,11 @@ export async function servePackageIndex(wheels: readonly string[]): Promise<Pack
   const requests: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (auth && req.headers.authorization !== `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`) {
+      requests.push(`401 ${req.method} ${path}`);
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="index"' }).end('credentials needed');
+      return;
+    }
     requests.push(`${req.method} ${path}`);
     const page = (body: string): void => {
       res.writeHead(200, { 'content-type': 'text/html' }).end(`<!DOCTYPE html><html><body>\n${body}\n</body></html>\n`);
@@ -131,9 +139,4 @@ async function writeTree(root: string, files: Readonly<Record<string, string>>):
     await mkdir(dirname(join(root, path)), { recursive: true });
     await writeFile(join(root, path), text);
   }
-}
-
-/** A unique name for a throwaway folder or file. */
-export function uniqueName(prefix: string): string {
-  return `${prefix}-${randomUUID().slice(0, 8)}`;
 }

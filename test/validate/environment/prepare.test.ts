@@ -214,6 +214,45 @@ describe('environment stage', () => {
     }
   });
 
+  it('gives the index credentials to pip in the install run only: never on a command line, never to the test run', async () => {
+    const secret = 'hunter2-index-token';
+    const privateIndex = await servePackageIndex(await buildWheels([GREET]), { user: 'bot', password: secret });
+    const requests: Array<{ command: readonly string[]; mounts: readonly { sandbox: string }[]; env: Record<string, string> }> = [];
+    const recording: ReadySandbox = {
+      ...ready,
+      sandbox: {
+        backend: ready.sandbox.backend,
+        python: ready.sandbox.python,
+        limiter: ready.sandbox.limiter,
+        run: (request) => {
+          requests.push({ command: request.command, mounts: request.mounts ?? [], env: { ...request.env } });
+          return ready.sandbox.run(request);
+        },
+      },
+    };
+    try {
+      const ws = await workspace({
+        'requirements.txt': 'greet\n',
+        'test_loot.py': `import os\n\n\ndef test_no_secret_anywhere():\n    seen = repr(dict(os.environ))\n    for pid in os.listdir("/proc"):\n        if pid.isdigit():\n            for name in ("environ", "cmdline"):\n                try:\n                    seen += open(f"/proc/{pid}/{name}", "rb").read().decode("utf-8", "replace")\n                except OSError:\n                    pass\n    for root, _, files in os.walk("/"):\n        if root.startswith(("/proc", "/sys", "/dev", "/usr")):\n            continue\n        for name in files:\n            path = os.path.join(root, name)\n            if os.path.islink(path):\n                continue\n            try:\n                seen += open(path, "rb").read(1 << 20).decode("utf-8", "replace")\n            except OSError:\n                pass\n    # Written in two halves, so that this file itself does not hold it.\n    assert "hunter2-" + "index-token" not in seen\n`,
+      });
+      const settings = settingsFor('private', privateIndex.url.replace('http://', `http://bot:${secret}@`));
+      const env = await prepareEnvironment({ root: ws.root, files: ws.files, config: ValidationConfigSchema.parse({}) }, { sandbox: recording, settings });
+      prepared.push(env);
+      expect(env.stage.status).toBe('passed');
+      expect(privateIndex.requests).toContain('GET /simple/greet/');
+      expect(JSON.stringify(env.stage)).not.toContain(secret);
+      const run = await runTests(recording.sandbox, ws.root, [], 60, undefined, { runtime: env.runtime });
+      expect(run.counts).toMatchObject({ passed: 1, failed: 0, errors: 0 });
+      expect(requests.length).toBeGreaterThan(1);
+      expect(JSON.stringify(requests.map((r) => [r.command, r.env]))).not.toContain(secret);
+      const testRun = requests[requests.length - 1]!;
+      expect(testRun.mounts.map((m) => m.sandbox)).not.toContain('/code4py/secret');
+      expect(testRun.mounts.map((m) => m.sandbox)).not.toContain('/code4py/proxy');
+    } finally {
+      await privateIndex.close();
+    }
+  });
+
   it('warns when requires-python excludes the Python that runs, and names that Python', async () => {
     const ws = await workspace({ 'pyproject.toml': SETUPTOOLS_PROJECT().replace('version = "0.3.1"', 'version = "0.3.1"\nrequires-python = ">=3.99"'), 'mylib/__init__.py': '' });
     const env = await prepare(ws, settingsFor('shared'));
