@@ -34,11 +34,7 @@ export async function buildWheels(packages: readonly FixturePackage[]): Promise<
     const dirs: string[] = [];
     for (const pkg of packages) {
       const dir = join(work, pkg.name);
-      const dependencies = (pkg.dependencies ?? []).map((d) => JSON.stringify(d)).join(', ');
-      await writeTree(dir, {
-        ...pkg.files,
-        'pyproject.toml': `[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "${pkg.name}"\nversion = "${pkg.version}"\ndependencies = [${dependencies}]\n`,
-      });
+      await writeTree(dir, { ...pkg.files, 'pyproject.toml': projectToml(pkg) });
       dirs.push(dir);
     }
     const built = join(work, 'wheels');
@@ -55,6 +51,36 @@ export async function buildWheels(packages: readonly FixturePackage[]): Promise<
     await rm(work, { recursive: true, force: true });
   }
   return (await readdir(out)).filter((n) => n.endsWith('.whl')).map((n) => join(out, n));
+}
+
+/** Source distributions of the fixture packages (setuptools' build_sdist), kept like the wheels. */
+export async function buildSdists(packages: readonly FixturePackage[]): Promise<string[]> {
+  const hash = createHash('sha256').update(JSON.stringify(packages)).digest('hex').slice(0, 16);
+  const out = join(tmpdir(), 'code4py-fixture-sdists', hash);
+  const existing = await readdir(out).catch(() => null);
+  if (existing) return existing.filter((n) => n.endsWith('.tar.gz')).map((n) => join(out, n));
+  const work = await mkdtemp(join(tmpdir(), 'code4py-sdist-build-'));
+  try {
+    const built = join(work, 'sdists');
+    await mkdir(built);
+    for (const pkg of packages) {
+      const dir = join(work, pkg.name);
+      await writeTree(dir, { ...pkg.files, 'pyproject.toml': projectToml(pkg) });
+      await run('/usr/bin/python3', ['-c', 'import sys\nfrom setuptools import build_meta\nbuild_meta.build_sdist(sys.argv[1])', built], { env: { PATH: '/usr/bin:/bin', HOME: work, PYTHONDONTWRITEBYTECODE: '1' }, cwd: dir });
+    }
+    await mkdir(dirname(out), { recursive: true });
+    await rename(built, out).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+    });
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return (await readdir(out)).filter((n) => n.endsWith('.tar.gz')).map((n) => join(out, n));
+}
+
+function projectToml(pkg: FixturePackage): string {
+  const dependencies = (pkg.dependencies ?? []).map((d) => JSON.stringify(d)).join(', ');
+  return `[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "${pkg.name}"\nversion = "${pkg.version}"\ndependencies = [${dependencies}]\n`;
 }
 
 /** Debian's own wheels of the named projects (setuptools, wheel, pip) from /usr/share/python-wheels. */
@@ -77,8 +103,8 @@ export interface PackageIndexServer {
 }
 
 /**
- * A PEP 503 index of `wheels` on 127.0.0.1, keeping its own access log. With `auth`, it answers 401 to
- * any request without those Basic credentials (logged as `401 METHOD /path`).
+ * A PEP 503 index of `wheels` (and source distributions, `.tar.gz`) on 127.0.0.1, keeping its own access
+ * log. With `auth`, it answers 401 to any request without those Basic credentials (logged as `401 …`).
  */
 export async function servePackageIndex(wheels: readonly string[], auth?: { user: string; password: string }): Promise<PackageIndexServer> {
   const dir = await mkdtemp(join(tmpdir(), 'code4py-index-'));
@@ -87,7 +113,7 @@ export async function servePackageIndex(wheels: readonly string[], auth?: { user
     const file = basename(wheel);
     await copyFile(wheel, join(dir, file));
     const sha256 = createHash('sha256').update(await readFile(wheel)).digest('hex');
-    const project = normalize(file.split('-')[0]!);
+    const project = normalize(file.endsWith('.tar.gz') ? (/^(.+?)-\d/.exec(file)?.[1] ?? file) : file.split('-')[0]!);
     byProject.set(project, [...(byProject.get(project) ?? []), { file, sha256 }]);
   }
   const requests: string[] = [];
@@ -109,7 +135,7 @@ export async function servePackageIndex(wheels: readonly string[], auth?: { user
       if (!files) return void res.writeHead(404).end('not found');
       return page(files.map((f) => `<a href="/files/${f.file}#sha256=${f.sha256}">${f.file}</a>`).join('\n'));
     }
-    const file = /^\/files\/([^/]+\.whl)$/.exec(path)?.[1];
+    const file = /^\/files\/([^/]+\.(?:whl|tar\.gz))$/.exec(path)?.[1];
     if (file && [...byProject.values()].flat().some((f) => f.file === file)) {
       void readFile(join(dir, file)).then((body) => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body));
       return;

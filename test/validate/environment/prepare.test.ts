@@ -11,7 +11,7 @@ import { readEnvironmentSettings, type EnvironmentSettings } from '../../../src/
 import { prepareEnvironment, type PreparedEnvironment } from '../../../src/validate/environment/prepare.js';
 import { runTests } from '../../../src/validate/stages/tests.js';
 import { writeWorkspace, type Workspace } from '../../../src/validate/workspace.js';
-import { buildWheels, debianWheels, servePackageIndex, type PackageIndexServer } from '../../helpers/package-index.js';
+import { buildSdists, buildWheels, debianWheels, servePackageIndex, type PackageIndexServer } from '../../helpers/package-index.js';
 
 /**
  * The environment stage against the real sandbox, real pip and a PEP 503 index on loopback serving wheels
@@ -19,6 +19,8 @@ import { buildWheels, debianWheels, servePackageIndex, type PackageIndexServer }
  */
 const GREET = { name: 'greet', version: '1.2.0', files: { 'greet/__init__.py': 'def hello(name):\n    return f"hello {name}"\n' } };
 const SHOUT = { name: 'shout', version: '0.1.0', files: { 'shout/__init__.py': 'from greet import hello\n\n\ndef shout(name):\n    return hello(name).upper()\n' }, dependencies: ['greet>=1'] };
+/** Only a source distribution of it is on the index. */
+const SOURCE_ONLY = { name: 'srconly', version: '0.5.0', files: { 'srconly/__init__.py': 'ANSWER = 42\n' } };
 const GREET_ELSEWHERE = { name: 'greet', version: '9.9.9', files: { 'greet/__init__.py': 'def hello(name):\n    return "wrong index"\n' } };
 
 const SETUPTOOLS_PROJECT = (extra = ''): string =>
@@ -33,7 +35,7 @@ const prepared: PreparedEnvironment[] = [];
 beforeAll(async () => {
   ready = await getSandbox('bwrap');
   const wheels = await buildWheels([GREET, SHOUT]);
-  index = await servePackageIndex([...wheels, ...(await debianWheels(['setuptools', 'wheel']))]);
+  index = await servePackageIndex([...wheels, ...(await buildSdists([SOURCE_ONLY])), ...(await debianWheels(['setuptools', 'wheel']))]);
   scratch = await mkdtemp(join(tmpdir(), 'code4py-env-test-'));
 }, 120_000);
 
@@ -121,6 +123,22 @@ describe('environment stage', () => {
     expect(env.stage.findings[0]?.message).toMatch(/`nosuch-pkg>=1` cannot be installed: it is not on the index/);
     expect(env.installed?.failed).toEqual([expect.objectContaining({ name: 'nosuch-pkg', path: 'requirements.txt', line: 2, fromSolution: true })]);
     expect(env.runtime).toBe(SYSTEM_RUNTIME);
+  });
+
+  it('installs wheels only by default, saying a source distribution needs allow_sdist; with it, builds the sdist in the install run', async () => {
+    const files = { 'requirements.txt': 'srconly\n', 'test_src.py': 'from srconly import ANSWER\n\n\ndef test_answer():\n    assert ANSWER == 42\n' };
+    const refused = await prepare(await workspace(files), settingsFor('sdist'));
+    expect(refused.stage.status).toBe('failed');
+    expect(refused.stage.findings[0]).toMatchObject({ path: 'requirements.txt', line: 1, rule: 'requirement-not-installable' });
+    expect(refused.stage.findings[0]?.message).toContain('source distributions are installed only with environment.allow_sdist: true');
+    expect(index.requests.filter((r) => r.startsWith('GET /files/srconly'))).toEqual([]);
+
+    const ws = await workspace(files);
+    const allowed = await prepare(ws, settingsFor('sdist'), { environment: { allow_sdist: true } });
+    expect(allowed.stage.status).toBe('passed');
+    expect(index.requests).toContain('GET /files/srconly-0.5.0.tar.gz');
+    const run = await runTests(ready.sandbox, ws.root, [], 60, undefined, { runtime: allowed.runtime });
+    expect(run.counts).toMatchObject({ passed: 1, failed: 0, errors: 0 });
   });
 
   it('installs the project editable: importlib.metadata knows its version and the tests import the working tree', async () => {
