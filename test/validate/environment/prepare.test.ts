@@ -272,7 +272,8 @@ describe('environment stage', () => {
   });
 
   it('warns when requires-python excludes the Python that runs, and names that Python', async () => {
-    const ws = await workspace({ 'pyproject.toml': SETUPTOOLS_PROJECT().replace('version = "0.3.1"', 'version = "0.3.1"\nrequires-python = ">=3.99"'), 'mylib/__init__.py': '' });
+    // A backend the index does not have keeps this quick: the check reads the declared requires-python.
+    const ws = await workspace({ 'pyproject.toml': '[build-system]\nrequires = ["nosuch-backend"]\nbuild-backend = "nosuch_backend"\n\n[project]\nname = "newlib"\nversion = "1.0"\nrequires-python = ">=3.99"\n', 'newlib/__init__.py': '' });
     const env = await prepare(ws, settingsFor('shared'));
     expect(env.stage.status).toBe('warning');
     expect(env.stage.findings).toContainEqual(expect.objectContaining({ rule: 'requires-python', path: 'pyproject.toml' }));
