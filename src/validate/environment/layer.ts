@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { cacheKey, type EnvironmentCache } from './cache.js';
 import type { ProjectDeclaration } from './declarations.js';
 import { isFailure, runDriver, SANDBOX_PATHS } from './install-run.js';
-import type { PipContext } from './pip-context.js';
-import { pipFailureText } from './pip-context.js';
+import { pipFailureText, type PipContext } from './pip-context.js';
 
 /** The project as installed in its layer: its metadata and the requirements its build backend declares. */
 export const LayerDataSchema = z.object({
