@@ -5,7 +5,7 @@
  * 1. A cache miss (the environment and the project's editable layer built), once.
  * 2. A cache hit (the same project in a new work folder), every round: its median must stay ≤ 200 ms and
  *    it must make no request to the index. Beside it, the stage when nothing is declared (skipped) and the
- *    sandbox's fixed cost per run, and a hit in a process that has not yet asked the interpreter what it is.
+ *    sandbox's fixed cost per run, and a hit in a new process (the interpreter's facts read from the cache).
  * 3. pip started from Debian's wheel against pip unpacked (what an install run does), `pip --version` in
  *    the sandbox.
  *
