@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EnvironmentConfigSchema } from '../validate/environment/config.js';
 import { MutationConfigSchema } from '../validate/mutation/config.js';
 
 /** Bandit's severity levels, as Ruff's `S` rules carry them. */
@@ -53,6 +54,7 @@ export const ValidationConfigSchema = z
       })
       .strict()
       .prefault({}),
+    environment: EnvironmentConfigSchema,
     limits: z
       .object({
         /** Files larger than this are not copied into the sandbox. */

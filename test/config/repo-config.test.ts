@@ -153,7 +153,7 @@ limits:
       expect(schema.type).toBe('object');
       expect(schema.additionalProperties).toBe(false);
       expect(Object.keys(schema.properties).sort()).toEqual(
-        ['_extends', 'command', 'context', 'dependencies', 'draft', 'label', 'limits', 'lint', 'max_attempts', 'max_tokens_per_task', 'model', 'mutation', 'paths', 'permission', 'security', 'tests'].sort(),
+        ['_extends', 'command', 'context', 'dependencies', 'draft', 'environment', 'label', 'limits', 'lint', 'max_attempts', 'max_tokens_per_task', 'model', 'mutation', 'paths', 'permission', 'security', 'tests'].sort(),
       );
     });
 

@@ -94,16 +94,38 @@ describe('dependencies stage', () => {
     ]);
   });
 
-  it('treats pytest in the tests as provided by the validator: an info note, once', () => {
+  it('says nothing of pytest imported by the tests: the validator provides the test runner', () => {
     const result = check(
       [file('calc.py'), file('tests/test_calc.py'), file('tests/test_more.py')],
       [imp('tests/test_calc.py', 1, 'pytest'), imp('tests/test_more.py', 1, 'pytest'), imp('tests/test_calc.py', 2, 'calc')],
     );
     expect(result.status).toBe('passed');
-    expect(result.findings).toHaveLength(1);
-    expect(result.findings[0]).toMatchObject({ path: 'tests/test_calc.py', line: 1, rule: 'undeclared-dependency', severity: 'info' });
-    expect(result.findings[0]?.message).toMatch(/^`pytest` is not declared; the validator provides it for the tests/);
+    expect(result.findings).toEqual([]);
     expect(result.summary).toBe('2 imported modules: 1 local, 1 provided by the validator (pytest)');
+  });
+
+  it('tells declared and installed from declared but not installable, once the environment stage has run', () => {
+    const installed = {
+      distributions: [
+        { name: 'PyYAML', top: ['yaml', '_yaml'] },
+        { name: 'acme-sdk', top: ['acme'] },
+      ],
+      failed: [{ name: 'nosuch-pkg' }],
+    };
+    const result = runDependencies({
+      files: [file('app.py'), file('requirements.txt', 'pyyaml\nacme-sdk\nnosuch-pkg\n')],
+      imports: [imp('app.py', 1, 'yaml'), imp('app.py', 2, 'acme.client'), imp('app.py', 3, 'nosuch_pkg')],
+      stdlib: STDLIB,
+      config: defaultValidationConfig(),
+      installed,
+    });
+    expect(result.status).toBe('failed');
+    expect(result.findings).toEqual([
+      expect.objectContaining({ path: 'app.py', line: 3, rule: 'dependency-not-installable', severity: 'error' }),
+    ]);
+    expect(result.findings[0]?.message).toMatch(/^`nosuch_pkg` is declared but could not be installed/);
+    // `acme` is provided by `acme-sdk`: the environment knows what no table of names does.
+    expect(result.summary).toBe('3 imported modules: 2 declared and installed, 1 declared but not installable (nosuch_pkg)');
   });
 
   it('warns about pytest imported by the code itself', () => {

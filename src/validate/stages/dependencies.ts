@@ -2,8 +2,16 @@ import { posix } from 'node:path';
 import type { ValidationConfig } from '../../config/schema.js';
 import { sortFindings, stage, type Finding, type StageOutcome } from '../report.js';
 import { isTestFile, type ImportRecord, type SourceFile } from '../source.js';
-import { isDeclared, localModules, suggestedDistribution } from './import-names.js';
+import { distributionsFor, isDeclared, localModules, normalizeName, suggestedDistribution } from './import-names.js';
 import { collectRequirements, declaredNames, type Declarations } from './requirements.js';
+
+/** What the environment stage installed (its `installed`), as far as this stage needs it. */
+export interface InstalledView {
+  /** Distributions the tests can import from: normalised name and top-level import names. */
+  readonly distributions: ReadonlyArray<{ readonly name: string; readonly top: readonly string[] }>;
+  /** Declared requirements pip could not install (normalised names). */
+  readonly failed: ReadonlyArray<{ readonly name: string | null }>;
+}
 
 export interface DependenciesInput {
   readonly files: readonly SourceFile[];
@@ -11,10 +19,12 @@ export interface DependenciesInput {
   /** `sys.stdlib_module_names` and the built-in modules of the sandbox's Python. */
   readonly stdlib: ReadonlySet<string>;
   readonly config: ValidationConfig;
+  /** The environment stage's result, when it ran: declared imports are then told installed or not installable. */
+  readonly installed?: InstalledView | null;
 }
 
 /** How an import is satisfied, from worst to best: a module takes the worst of its imports. */
-const KINDS = ['undeclared', 'optional', 'provided', 'declared', 'local', 'stdlib'] as const;
+const KINDS = ['undeclared', 'uninstallable', 'optional', 'provided', 'declared', 'installed', 'local', 'stdlib'] as const;
 type Kind = (typeof KINDS)[number];
 
 /** What the validator installs in the sandbox for the tests, whether the project declares it or not. */
@@ -32,6 +42,22 @@ export function runDependencies(input: DependenciesInput): StageOutcome {
   const local = localModules(input.files);
   const stdlib = new Set([...input.stdlib, ...ALWAYS_STDLIB]);
   const where = declareWhere(declarations);
+  const installed = input.installed ?? null;
+  const failed = new Set((installed?.failed ?? []).flatMap((f) => (f.name ? [f.name] : [])));
+  // The environment knows which distribution provides a module even where the table of odd names does not.
+  const providers = new Map<string, string[]>();
+  for (const dist of installed?.distributions ?? []) for (const top of dist.top) providers.set(top, [...(providers.get(top) ?? []), normalizeName(dist.name)]);
+  const installedNames = new Set((installed?.distributions ?? []).map((d) => normalizeName(d.name)));
+  const declaredKind = (module: string): Kind | null => {
+    const top = module.split('.')[0] ?? module;
+    const candidates = [...distributionsFor(module).map(normalizeName), ...(providers.get(top) ?? [])];
+    const byTable = isDeclared(module, declared);
+    const byProvider = (providers.get(top) ?? []).some((name) => declared.has(name));
+    if (!byTable && !byProvider) return null;
+    if (!installed) return 'declared';
+    if (candidates.some((name) => failed.has(name))) return 'uninstallable';
+    return byProvider || candidates.some((name) => installedNames.has(name)) ? 'installed' : 'declared';
+  };
 
   const findings: Finding[] = declarations.problems.map((p) => ({
     path: p.path,
@@ -50,25 +76,27 @@ export function runDependencies(input: DependenciesInput): StageOutcome {
       ? 'stdlib'
       : local.has(top)
         ? 'local'
-        : isDeclared(imp.module, declared)
-          ? 'declared'
-          : PROVIDED_FOR_TESTS.has(top) && isTestFile(imp.path)
+        : (declaredKind(imp.module) ??
+          (PROVIDED_FOR_TESTS.has(top) && isTestFile(imp.path)
             ? 'provided'
             : imp.optional
               ? 'optional'
-              : 'undeclared';
+              : 'undeclared'));
     const previous = kinds.get(top);
     if (previous === undefined || KINDS.indexOf(kind) < KINDS.indexOf(previous)) kinds.set(top, kind);
 
-    // pytest is imported by every test file: saying so once is enough.
-    const key = kind === 'provided' ? top : `${imp.path}\0${top}`;
-    if (reported.has(key) || (kind !== 'undeclared' && kind !== 'optional' && kind !== 'provided')) continue;
+    // The test runner imported by the tests is the validator's to provide: nothing to say (issue 10).
+    const key = `${imp.path}\0${top}`;
+    if (reported.has(key) || (kind !== 'undeclared' && kind !== 'optional' && kind !== 'uninstallable')) continue;
     reported.add(key);
     const dist = suggestedDistribution(imp.module);
+    if (kind === 'uninstallable') {
+      findings.push({ path: imp.path, line: imp.line, rule: 'dependency-not-installable', message: `\`${imp.module}\` is declared but could not be installed (the environment stage says why): the code cannot run until its requirement is fixed`, severity: 'error' });
+      continue;
+    }
     const message = {
       undeclared: `\`${imp.module}\` is imported but not declared: add \`${dist}\` to ${where}`,
       optional: `\`${imp.module}\` is imported inside \`try: … except ImportError\` and not declared: the code must work without it; add \`${dist}\` to ${where} if it should be installed`,
-      provided: `\`${top}\` is not declared; the validator provides it for the tests, but others need it declared (e.g. in requirements-dev.txt or [dependency-groups]) to run them`,
     }[kind];
     findings.push({ path: imp.path, line: imp.line, rule: 'undeclared-dependency', message, severity: kind === 'undeclared' ? severity : 'info' });
   }
@@ -92,7 +120,9 @@ function rank(path: string): number {
 const LABELS: Record<Exclude<Kind, 'undeclared'>, string> = {
   stdlib: 'standard library',
   local: 'local',
+  installed: 'declared and installed',
   declared: 'declared',
+  uninstallable: 'declared but not installable',
   provided: 'provided by the validator',
   optional: 'optional and undeclared',
 };
@@ -100,9 +130,9 @@ const LABELS: Record<Exclude<Kind, 'undeclared'>, string> = {
 function summarise(kinds: ReadonlyMap<string, Kind>): string {
   if (kinds.size === 0) return 'no absolute imports';
   const names = (kind: Kind): string[] => [...kinds].filter(([, k]) => k === kind).map(([name]) => name).sort();
-  const parts = (['stdlib', 'local', 'declared', 'provided', 'optional'] as const)
+  const parts = (['stdlib', 'local', 'installed', 'declared', 'uninstallable', 'provided', 'optional'] as const)
     .filter((kind) => names(kind).length > 0)
-    .map((kind) => `${names(kind).length} ${LABELS[kind]}${kind === 'provided' || kind === 'optional' ? ` (${names(kind).join(', ')})` : ''}`);
+    .map((kind) => `${names(kind).length} ${LABELS[kind]}${kind === 'provided' || kind === 'optional' || kind === 'uninstallable' ? ` (${names(kind).join(', ')})` : ''}`);
   const undeclared = names('undeclared');
   const head = `${kinds.size} imported ${kinds.size === 1 ? 'module' : 'modules'}: ${parts.join(', ')}`;
   return undeclared.length === 0 ? head : `${head}${parts.length > 0 ? '; ' : ''}${undeclared.length} undeclared (${undeclared.join(', ')})`;

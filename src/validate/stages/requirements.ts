@@ -12,6 +12,8 @@ export interface Requirement {
   readonly path: string;
   /** 1-based; 0 in pyproject.toml, where the TOML parser keeps no positions. */
   readonly line: number;
+  /** The whole requirement as pip reads it (`requests>=2; python_version < "4" --hash=sha256:…`). */
+  readonly spec: string;
 }
 
 /** Something in a requirements file that could not be read: its requirements may be missing. */
@@ -66,32 +68,55 @@ function nameFromUrl(url: string): string | undefined {
 }
 
 const INCLUDE = /^(?:-r|--requirement)(?:\s*=\s*|\s+|(?=[^\s-]))(\S+)/;
+const CONSTRAINT = /^(?:-c|--constraint)(?:\s*=\s*|\s+|(?=[^\s-]))(\S+)/;
 const EDITABLE = /^(?:-e|--editable)(?:\s*=\s*|\s+)(\S+)/;
 
-/** pip's requirements file format: comments, `\` continuations, options, `-r`/`-e` lines. */
-export function parseRequirementsTxt(path: string, text: string): Parsed & { includes: { path: string; line: number }[] } {
-  const result = { requirements: [] as Requirement[], problems: [] as RequirementsProblem[], includes: [] as { path: string; line: number }[] };
+/** A line of a requirements file, by where it is. */
+export interface FileLine {
+  readonly path: string;
+  readonly line: number;
+}
+
+export interface ParsedRequirementsTxt extends Parsed {
+  /** `-r FILE` lines: FILE as written, relative to the including file. */
+  readonly includes: FileLine[];
+  /** `-c FILE` lines: FILE as written. */
+  readonly constraints: FileLine[];
+  /** Editable (`-e`) requirements: the project itself or a local folder, never an index requirement. */
+  readonly editables: Array<FileLine & { readonly target: string }>;
+  /** Every other option line (`--index-url …`, `--pre`, `-f …`), as written. */
+  readonly options: Array<FileLine & { readonly content: string }>;
+}
+
+/** pip's requirements file format: comments, `\` continuations, options, `-r`/`-c`/`-e` lines. */
+export function parseRequirementsTxt(path: string, text: string): ParsedRequirementsTxt {
+  const result: ParsedRequirementsTxt = { requirements: [], problems: [], includes: [], constraints: [], editables: [], options: [] };
   for (const { line, content } of logicalLines(text)) {
     const include = INCLUDE.exec(content);
+    const constraint = CONSTRAINT.exec(content);
     const editable = EDITABLE.exec(content);
     if (include?.[1]) {
       result.includes.push({ path: include[1], line });
+    } else if (constraint?.[1]) {
+      result.constraints.push({ path: constraint[1], line });
     } else if (editable?.[1]) {
+      result.editables.push({ path, line, target: editable[1] });
       const name = nameFromUrl(editable[1]);
-      if (name) result.requirements.push({ name, path, line });
+      if (name) result.requirements.push({ name, path, line, spec: content });
     } else if (content.startsWith('-')) {
-      // Index and install options (-i, --extra-index-url, -c constraints, --pre…) declare no distribution.
+      // Index and install options (-i, --extra-index-url, --pre…) declare no distribution.
+      result.options.push({ path, line, content });
     } else {
       // Per-requirement options such as --hash follow the requirement.
       const name = requirementName(content.replace(/\s+--?[a-z].*$/is, ''));
-      if (name) result.requirements.push({ name, path, line });
+      if (name) result.requirements.push({ name, path, line, spec: content });
       else if (name === null) result.problems.push({ path, line, message: `\`${content}\` is not a requirement pip can read` });
     }
   }
   return result;
 }
 
-function logicalLines(text: string): { line: number; content: string }[] {
+export function logicalLines(text: string): { line: number; content: string }[] {
   const out: { line: number; content: string }[] = [];
   let pending = '';
   let start = 0;
@@ -167,7 +192,7 @@ export function parsePyproject(path: string, text: string): Parsed {
     }
     for (const spec of specs) {
       const name = requirementName(spec);
-      if (name) result.requirements.push({ name, path, line: 0 });
+      if (name) result.requirements.push({ name, path, line: 0, spec });
       else if (name === null) result.problems.push({ path, line: 0, message: `\`${spec}\` in ${section.label} of ${path} is not a PEP 508 requirement` });
     }
   }
