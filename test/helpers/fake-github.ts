@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import { Header, Pax } from 'tar';
 import type { Permission } from '../../src/github/api.js';
+import { labelRoutes } from './fake-github-labels.js';
 import { checkRequest, checkResponse, exampleOf, findOperation, OpenApiViolation, type MatchedOperation } from './openapi.js';
 
 /**
@@ -433,6 +434,7 @@ export class FakeGitHub {
 
   private routes(): Record<string, Handler> {
     return {
+      ...labelRoutes({ repoOf: (op) => this.repoOf(op), fail: (status, message, errors) => { throw new Failure(status, message, errors); } }),
       'apps/create-installation-access-token': ({ op }) => {
         if (Number(op.params.installation_id) !== this.installationId) throw notFound();
         const token = `ghs_${randomBytes(18).toString('hex')}`;
