@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LABEL_COLOR, LABEL_DESCRIPTION } from '../../src/worker/ensure-label.js';
 import { LABEL_REPOSITORIES_PER_EVENT } from '../../src/webhooks/installation.js';
 import { useRig, OWNER, REPO } from '../e2e/setup.js';
+import { secondaryRateLimit } from '../helpers/fake-github.js';
 import { addLabel, labelsOf } from '../helpers/fake-github-labels.js';
 import { installationCreatedPayload, repositoriesAddedPayload } from '../helpers/installation-payloads.js';
 
@@ -66,6 +67,24 @@ describe('installation.created', () => {
     expect(labelled).toEqual(names.slice(0, LABEL_REPOSITORIES_PER_EVENT));
     expect(labelsOf(rig.github, `${OWNER}/${names.at(-1)}`)).toEqual([]);
     expect(labelWrites()).toHaveLength(LABEL_REPOSITORIES_PER_EVENT);
+  });
+});
+
+describe('creating the label', () => {
+  it('takes a label made between its read and its create as there', async () => {
+    rig.github.failNext({ method: 'POST', pathPattern: '/repos/{owner}/{repo}/labels', status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'Label', code: 'already_exists', field: 'name' }], documentation_url: 'https://docs.github.com/rest' } });
+    await rig.deliver('installation', installationCreatedPayload({ repositories: [REPO] }));
+    await drained();
+    expect(labelWrites().map((r) => r.status)).toEqual([422]);
+    expect(rig.queue.counts()).toEqual({ done: 1 });
+  });
+
+  it("waits out GitHub's secondary rate limit and creates it then", async () => {
+    rig.github.failNext(secondaryRateLimit({ method: 'POST', pathPattern: '/repos/{owner}/{repo}/labels', retryAfterSeconds: 0 }));
+    await rig.deliver('installation', installationCreatedPayload({ repositories: [REPO] }));
+    await drained();
+    expect(labelWrites().map((r) => r.status)).toEqual([403, 201]);
+    expect(labelsOf(rig.github, REPO).map((l) => l.name)).toEqual(['code4py']);
   });
 });
 
