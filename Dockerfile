@@ -1,7 +1,12 @@
 # Code4Py: the bot, with Python, pytest, coverage.py and bubblewrap for the sandbox.
-# bubblewrap needs user namespaces inside the container:
-#   docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-#     -e APP_ID -e PRIVATE_KEY -e WEBHOOK_SECRET -e OPENAI_API_KEY -p 3000:3000 code4py
+#   docker build -t code4py .
+#   docker run --env-file .env -p 3000:3000 \
+#     --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined \
+#     -v code4py-data:/data code4py
+# The three --security-opt let bubblewrap make its sandbox inside the container (user namespaces, and a
+# /proc of its own, which Docker's masked /proc paths forbid otherwise); docs/operations.md says why.
+# compose.yaml runs it in Redis mode. The image serves no setup page (NODE_ENV=production): register the
+# app first with `npm start` on a checkout, and give the container the .env it wrote.
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update \
@@ -24,10 +29,13 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json app.yml ./
 COPY python ./python
+# Not root: the bot, and bubblewrap's sandbox under it, run as this user.
 RUN useradd --create-home --uid 10001 code4py && mkdir -p /data && chown code4py /data
 USER code4py
-ENV NODE_ENV=production PORT=3000 CODE4PY_DB_PATH=/data/code4py.db
+# HOST: every interface, so `-p 3000:3000` reaches the server (Probot's own default is localhost only).
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 CODE4PY_DB_PATH=/data/code4py.db
 EXPOSE 3000
 VOLUME /data
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD curl -fsS http://localhost:3000/ping || exit 1
+# /healthz: served by every role (a worker-only process has no /ping).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD curl -fsS "http://localhost:${PORT}/healthz" || exit 1
 CMD ["node", "dist/src/main.js"]

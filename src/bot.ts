@@ -1,6 +1,7 @@
 import type { Probot } from 'probot';
 import { createApp, type Intake } from './app.js';
 import { CONFIG_PATH } from './config/repo-config.js';
+import { OctokitLabels } from './github/labels.js';
 import { OctokitGitHub } from './github/octokit-github.js';
 import type { ModelClient } from './llm/index.js';
 import type { Metrics } from './ops/metrics.js';
@@ -8,6 +9,7 @@ import type { ReadySandbox } from './sandbox/select.js';
 import { intakeResultKind } from './store/issue-keys.js';
 import { withDailyBudget, type TokenBudgetStore } from './store/token-budget.js';
 import type { Linter } from './validate/pipeline.js';
+import { installationHandlers } from './webhooks/installation.js';
 import type { TaskRequest } from './webhooks/requests.js';
 import type { RequestPorts } from './worker/handle-request.js';
 import { Worker, type Checkpoints, type WorkQueue } from './worker/worker.js';
@@ -89,7 +91,10 @@ export function createBot(given: BotDeps): Bot {
   };
   const appFn = (app: Probot): void => {
     if (deps.metrics) app.onAny((context) => deps.metrics!.deliveries.inc({ event: context.name }));
-    if (role !== 'worker') createApp(intake)(app);
+    if (role !== 'worker') {
+      createApp(intake)(app);
+      installationHandlers(intake)(app);
+    }
     if (role !== 'intake') startWorker(app);
   };
   return {
@@ -123,6 +128,7 @@ async function portsFor(app: Probot, deps: TaskDeps, request: TaskRequest, check
   if (deps.metrics) model = deps.metrics.model(model);
   return {
     github,
+    labels: new OctokitLabels(octokit, request.owner, request.repo),
     model,
     sandbox: deps.sandbox,
     linter: deps.linter,

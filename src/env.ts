@@ -1,11 +1,16 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { DockerEnvSchema } from './sandbox/docker.js';
 import { SandboxEnvSchema } from './sandbox/env.js';
 
 /**
- * The bot's own environment (DESIGN.md §3), parsed once. Probot reads its own variables (APP_ID,
- * PRIVATE_KEY, WEBHOOK_SECRET, PORT, GHE_HOST, LOG_LEVEL, …) itself.
+ * The bot's own environment, parsed once. Probot reads its own variables (APP_ID, PRIVATE_KEY,
+ * WEBHOOK_SECRET, PORT, HOST, GHE_HOST, WEBHOOK_PROXY_URL, …) itself. Nothing here is required: with no
+ * APP_ID the bot starts in Probot's setup mode, and what the worker needs (the model endpoint, a sandbox)
+ * is checked when the worker starts (worker-tools.ts).
  */
 const EnvSchema = z.object({
   /** `all`: webhooks and worker in one process; `intake`: webhooks only; `worker`: tasks only (Redis mode scales these apart). */
@@ -27,6 +32,10 @@ const EnvSchema = z.object({
   PORT: z.coerce.number({ error: 'must be a port number' }).int().min(0).max(65535).default(3000),
   HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'], { error: 'must be trace, debug, info, warn, error or fatal' }).default('info'),
+  /** Probot's: `pretty` or `json`; unset, pretty on a terminal and JSON lines otherwise. */
+  LOG_FORMAT: z.enum(['pretty', 'json'], { error: 'must be pretty or json' }).optional(),
+  /** Probot's; unset (or PRIVATE_KEY unset), Probot serves its setup page instead of the app. */
+  APP_ID: z.string().regex(/^\d+$/, "must be the app's numeric id, as its settings page shows it").optional(),
   WEBHOOK_SECRET: z.string().optional(),
   PRIVATE_KEY: z.string().optional(),
 });
@@ -36,13 +45,25 @@ export function readEnv(env: NodeJS.ProcessEnv): Env {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = EnvSchema.safeParse(cleaned);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `  - ${i.path.join('.')}: ${i.message}`);
-  // Only the intake role never calls the model.
-  if (!cleaned.OPENAI_API_KEY && cleaned.CODE4PY_ROLE !== 'intake') {
-    problems.unshift('  - OPENAI_API_KEY: required: set OPENAI_API_KEY (any non-empty value for a local server that needs no key)');
-  }
   if (cleaned.CODE4PY_ROLE && cleaned.CODE4PY_ROLE !== 'all' && !cleaned.REDIS_URL) {
     problems.push(`  - CODE4PY_ROLE: ${cleaned.CODE4PY_ROLE} needs REDIS_URL: separate intake and worker processes share their work through Redis (the embedded store serves one process)`);
   }
   if (!parsed.success || problems.length > 0) throw new UsageError(`the environment is not usable:\n${problems.join('\n')}`);
   return Object.freeze(parsed.data);
+}
+
+/**
+ * Reads `.env` in the working folder into `env` as Probot's `run` does (its values win over the
+ * environment's), so the bot sees what Probot will: the setup page writes APP_ID, PRIVATE_KEY and
+ * WEBHOOK_SECRET there. A missing file is no error.
+ */
+export function applyDotEnv(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): void {
+  let text: string;
+  try {
+    text = readFileSync(join(cwd, '.env'), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new UsageError(`cannot read ${join(cwd, '.env')}: ${(error as Error).message}`);
+  }
+  Object.assign(env, parseEnv(text));
 }

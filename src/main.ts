@@ -1,90 +1,90 @@
 #!/usr/bin/env node
-import type { Server as HttpServer } from 'node:http';
 import { createProbot, ProbotOctokit, run } from 'probot';
-import { createBot } from './bot.js';
-import { readEnv, type Env } from './env.js';
-import { errorMessage } from './errors.js';
-import { OpenAIModelClient } from './llm/index.js';
-import { opsHandler, startOpsServer, type Readiness } from './ops/http.js';
+import type { Logger } from 'pino';
+import { applyDotEnv, readEnv, type Env } from './env.js';
+import { errorMessage, UsageError } from './errors.js';
+import { opsHandler, startOpsServer } from './ops/http.js';
 import { createLogger } from './ops/log.js';
-import { Metrics } from './ops/metrics.js';
-import { getSandbox } from './sandbox/select.js';
-import { openQueue, type EmbeddedQueue } from './store/embedded-queue.js';
-import { openRedisQueue, type RedisQueue } from './store/redis-queue.js';
-import { createRuffLinter } from './validate/ruff/ruff-linter.js';
+import { openBot, type OpenedBot } from './open-bot.js';
+import { rootWebhooks } from './webhooks/root-path.js';
 
 /**
  * `npm start`: the webhook server and the worker in one process (CODE4PY_ROLE=all), or, in Redis mode,
  * either part alone (`intake`, `worker`) so they scale apart. Without APP_ID and PRIVATE_KEY, Probot
- * serves its setup page, which registers the app from app.yml (the manifest flow).
+ * serves its setup page instead, which registers the app from app.yml (the manifest flow); nothing else
+ * is needed for that, not even a model.
  */
 async function main(): Promise<void> {
+  applyDotEnv(process.env);
   const env = readEnv(process.env);
-  const log = createLogger({ level: env.LOG_LEVEL, secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY, env.OPENAI_API_KEY, passwordOf(env.REDIS_URL)] });
-  const store = await openStore(env);
-  const takesTasks = env.CODE4PY_ROLE !== 'intake';
-  // Refuse to start when no sandbox works: the bot never runs generated code unsandboxed.
-  const sandbox = takesTasks ? await getSandbox(env.CODE4PY_SANDBOX, env.CODE4PY_PYTHON, { dockerImage: env.CODE4PY_DOCKER_IMAGE }) : undefined;
-  const linter = takesTasks ? createRuffLinter() : undefined;
-  const model = takesTasks
-    ? new OpenAIModelClient({
-        apiKey: env.OPENAI_API_KEY!,
-        ...(env.OPENAI_BASE_URL ? { baseURL: env.OPENAI_BASE_URL } : {}),
-        model: env.CODE4PY_MODEL,
-        secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY],
-      })
-    : undefined;
-
-  let stopping = false;
-  const metrics = new Metrics(() => store.counts());
-  const readiness: Readiness = {
-    check: async () => (stopping ? 'shutting down' : (await store.ping()) ? null : 'the task store does not answer'),
-  };
-  const bot = createBot({
-    intake: store,
-    queue: store,
-    ...(model && sandbox && linter ? { model, sandbox, linter } : {}),
-    defaultModel: env.CODE4PY_MODEL,
-    concurrency: env.CODE4PY_CONCURRENCY,
-    role: env.CODE4PY_ROLE,
-    metrics,
-    budget: { store, ...(env.CODE4PY_DAILY_TOKENS_PER_INSTALLATION ? { dailyTokens: env.CODE4PY_DAILY_TOKENS_PER_INSTALLATION } : {}) },
-  });
-
-  // A worker takes no webhooks: it authenticates as the app and serves only the operations endpoints.
-  let server: { stop(): Promise<void> };
-  if (env.CODE4PY_ROLE === 'worker') {
-    bot.startWorker(createProbot({ overrides: { log, Octokit } }));
-    const ops: HttpServer = await startOpsServer(opsHandler(metrics, readiness), env.PORT, env.HOST);
-    server = { stop: () => new Promise<void>((resolve) => ops.close(() => resolve())) };
-    log.info({ port: env.PORT, store: env.REDIS_URL ? 'redis' : 'embedded' }, 'worker started');
-  } else {
-    const ops = opsHandler(metrics, readiness);
-    server = await run(
-      (app, { addHandler }) => {
-        addHandler(ops);
-        bot.appFn(app);
-      },
-      { log, Octokit },
-    );
-    log.info({ role: env.CODE4PY_ROLE, store: env.REDIS_URL ? 'redis' : 'embedded' }, 'bot started');
-  }
+  const log = createLogger({ level: env.LOG_LEVEL, format: env.LOG_FORMAT, secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY, env.OPENAI_API_KEY, passwordOf(env.REDIS_URL)] });
+  const state = { stopping: false };
+  const started = env.CODE4PY_ROLE === 'worker' ? await startWorkerOnly(env, log, state) : await startServer(env, log, state);
 
   const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal, graceSeconds: env.CODE4PY_SHUTDOWN_GRACE_SECONDS }, 'shutting down: no new deliveries or tasks; running tasks may finish, the rest go back to the queue');
+    if (state.stopping) return;
+    state.stopping = true;
+    if (started.bot) log.info({ signal, graceSeconds: env.CODE4PY_SHUTDOWN_GRACE_SECONDS }, 'shutting down: no new deliveries or tasks; running tasks may finish, the rest go back to the queue');
+    else log.info({ signal }, 'shutting down the setup page');
     // Stop listening first (readiness already says so), so no delivery arrives that could not be queued.
-    await server.stop().catch(() => undefined);
-    await bot.drain(env.CODE4PY_SHUTDOWN_GRACE_SECONDS * 1000).catch((error: unknown) => log.error({ error: errorMessage(error) }, 'could not drain the worker'));
-    await linter?.close();
-    await store.close();
-    log.info('stopped');
+    await started.stop().catch(() => undefined);
+    if (started.bot) {
+      await started.bot.bot.drain(env.CODE4PY_SHUTDOWN_GRACE_SECONDS * 1000).catch((error: unknown) => log.error({ error: errorMessage(error) }, 'could not drain the worker'));
+      await started.bot.close();
+    }
+    log.info({}, 'stopped');
     log.flush();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+interface Started {
+  /** Undefined in Probot's setup mode, where the app is not loaded. */
+  readonly bot: OpenedBot | undefined;
+  stop(): Promise<void>;
+}
+
+/** The webhook server (roles `all` and `intake`), or Probot's setup page when the app is not registered yet. */
+async function startServer(env: Env, log: Logger, state: { readonly stopping: boolean }): Promise<Started> {
+  if (!env.APP_ID && process.env.NODE_ENV === 'production') {
+    throw new UsageError(
+      'APP_ID is not set, and in production (NODE_ENV=production) Probot serves no setup page. Register the app first (`npm start` without NODE_ENV=production, then open /probot), then set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET from the .env it writes.',
+    );
+  }
+  let opened: OpenedBot | undefined;
+  const probotSigint = new Set(process.listeners('SIGINT'));
+  const server = await run(
+    async (app, { addHandler }) => {
+      opened = await openBot(env, state);
+      addHandler(opsHandler(opened.metrics, opened.readiness));
+      addHandler(await rootWebhooks(app));
+      opened.bot.appFn(app);
+    },
+    { log, Octokit },
+  );
+  // Probot's run() adds a SIGINT listener that exits at once; ours lets running tasks finish first.
+  for (const listener of process.listeners('SIGINT')) if (!probotSigint.has(listener)) process.off('SIGINT', listener);
+  if (!opened) {
+    const url = `http://${browsableHost(env.HOST ?? 'localhost')}:${server.port}/probot`;
+    log.info({ url }, `setup mode: open ${url}`);
+  } else {
+    log.info({ role: env.CODE4PY_ROLE, store: opened.storeKind, port: server.port }, 'bot started');
+  }
+  return { bot: opened, stop: () => server.stop() };
+}
+
+/** A worker takes no webhooks: it authenticates as the app and serves only the operations endpoints. */
+async function startWorkerOnly(env: Env, log: Logger, state: { readonly stopping: boolean }): Promise<Started> {
+  if (!env.APP_ID) {
+    throw new UsageError('a worker process (CODE4PY_ROLE=worker) acts as the app: set APP_ID and PRIVATE_KEY (or PRIVATE_KEY_PATH), as the .env that the setup page wrote has them.');
+  }
+  const opened = await openBot(env, state);
+  opened.bot.startWorker(createProbot({ overrides: { log, Octokit } }));
+  const ops = await startOpsServer(opsHandler(opened.metrics, opened.readiness), env.PORT, env.HOST);
+  log.info({ port: env.PORT, store: opened.storeKind }, 'worker started');
+  return { bot: opened, stop: () => new Promise<void>((resolve) => ops.close(() => resolve())) };
 }
 
 /**
@@ -97,16 +97,11 @@ const Octokit = ProbotOctokit.defaults((options: Record<string, unknown>) => {
   return typeof options.baseUrl === 'string' && auth?.request ? { ...options, auth: { ...auth, request: auth.request.defaults({ baseUrl: options.baseUrl }) } } : options;
 });
 
-type Store = (EmbeddedQueue | RedisQueue) & { ping(): Promise<boolean>; close(): Promise<void> | void };
-
-async function openStore(env: Env): Promise<Store> {
-  if (env.REDIS_URL) {
-    return openRedisQueue({ url: env.REDIS_URL, installationConcurrency: env.CODE4PY_INSTALLATION_CONCURRENCY });
-  }
-  const queue = openQueue(env.CODE4PY_DB_PATH, { installationConcurrency: env.CODE4PY_INSTALLATION_CONCURRENCY });
-  // Tasks that were running when the last process died are taken up again.
-  queue.recoverOnStart();
-  return Object.assign(queue, { ping: async () => queue.healthy() });
+/** The address a person opens: a server listening on every interface is reached as localhost. */
+function browsableHost(host: string): string {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === '0.0.0.0' || bare === '::') return 'localhost';
+  return bare.includes(':') ? `[${bare}]` : bare;
 }
 
 function passwordOf(url: string | undefined): string | undefined {

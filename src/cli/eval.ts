@@ -14,7 +14,7 @@ import { PROMPT_VERSION } from '../llm/index.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
-import { EXIT, listenForInterrupt, type CliIo } from './main.js';
+import { EXIT, listenForInterrupt, type CliIo } from './io.js';
 import { explainModelError, openModel, type ModelSetup } from './model.js';
 
 export const EvalOptionsSchema = z.object({

@@ -6,14 +6,14 @@ import { UsageError } from '../errors.js';
 import { TokenLedger, type TaskText } from '../llm/index.js';
 import { readLocalConfig, readLocalRepository } from '../pipeline/local-repo.js';
 import { attemptPassed, attemptProblems } from '../pipeline/attempts.js';
-import { pullRequestBody, solveTask, type Attempted, type RepoSource, type SolveProgress } from '../pipeline/solve.js';
+import { solveTask, type Attempted, type RepoSource, type SolveProgress } from '../pipeline/solve.js';
 import { formatTestCounts } from '../render/common.js';
-import { renderText } from '../render/text.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { decodeText, type InputFile } from '../validate/workspace.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
-import { EXIT, listenForInterrupt, type CliIo } from './main.js';
+import { questionsText, summaryText, type Written } from './generate-text.js';
+import { EXIT, listenForInterrupt, wantsColor, type CliIo } from './io.js';
 import { explainModelError, openModel, type ModelSetup } from './model.js';
 
 export const GenerateOptionsSchema = z.object({
@@ -102,7 +102,7 @@ export async function generateCommand(options: GenerateCliOptions, io: CliIo): P
       return EXIT.failed;
     }
     const written = await writeOutput(result, out);
-    io.stdout.write(summaryText(result, written, pullRequestBody(result, { model: setup.model, command: config.command, usage }), Boolean(io.stdout.isTTY) && !io.env.NO_COLOR));
+    io.stdout.write(summaryText({ result, written, model: setup.model, usage: usage.snapshot, color: wantsColor(io) }));
     return result.passed ? EXIT.passed : EXIT.failed;
   } finally {
     interrupt.release();
@@ -152,14 +152,6 @@ async function planOutput(options: GenerateCliOptions, repoDir: string): Promise
     );
   }
   return { dir, replace: options.write };
-}
-
-interface Written {
-  readonly dir: string | null;
-  readonly files: ReadonlyArray<{ path: string; kind: 'added' | 'replaced' }>;
-  readonly skipped: ReadonlyArray<{ path: string; reason: string }>;
-  /** Set when nothing was written on purpose. */
-  readonly withheld?: string;
 }
 
 /**
@@ -216,37 +208,4 @@ function describe(event: SolveProgress): string {
       return `attempt ${attempt.number}: validation ${verdict}; tests ${formatTestCounts(attempt.report.tests)}`;
     }
   }
-}
-
-function questionsText(questions: readonly string[], assumptions: readonly string[]): string {
-  return [
-    'Code4Py needs to know more before it writes code:',
-    '',
-    ...questions.map((q, i) => `${i + 1}. ${q}`),
-    ...(assumptions.length ? ['', 'Its assumptions so far:', ...assumptions.map((a) => `- ${a}`)] : []),
-    '',
-    'Run the command again with --answer "your answer" to go on with your answer, or with --assume to go ahead with its assumptions.',
-    '',
-  ].join('\n');
-}
-
-function summaryText(result: Attempted<RepoSource>, written: Written, body: string, color: boolean): string {
-  const rule = '─'.repeat(72);
-  const files = written.withheld
-    ? [`Nothing was written: ${written.withheld}.`]
-    : [
-        `Files written to ${written.dir}:`,
-        ...written.files.map((f) => `  ${f.kind.padEnd(9)} ${f.path}`),
-        ...written.skipped.map((f) => `  not written ${f.path}: ${f.reason}`),
-      ];
-  return [
-    `The pull request Code4Py would open: ${result.analysis.title}`,
-    rule,
-    body,
-    rule,
-    '',
-    ...files,
-    '',
-    renderText(result.last.report, { color }),
-  ].join('\n');
 }

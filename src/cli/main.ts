@@ -2,41 +2,11 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { Code4PyError, errorMessage, UsageError } from '../errors.js';
 import { parsePrice } from '../eval/prices.js';
+import { packageInfo } from '../version.js';
 import { evalCommand, EvalOptionsSchema } from './eval.js';
 import { generateCommand, GenerateOptionsSchema } from './generate.js';
-import { validateCommand } from './validate.js';
-
-export interface CliIo {
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  readonly env: NodeJS.ProcessEnv;
-}
-
-/** Exit statuses (DESIGN.md §5): 0 passed, 1 failed validation, 2 usage or internal error. */
-export const EXIT = { passed: 0, failed: 1, error: 2 } as const;
-
-/** Ctrl-C and SIGTERM, as a signal that aborts with an `interrupted` error, until `release()`. */
-export function listenForInterrupt(): { readonly signal: AbortSignal; release(): void } {
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: abort.signal,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-const ValidateOptionsSchema = z.object({
-  json: z.boolean().default(false),
-  timeout: z.number().positive().max(3600).optional(),
-  config: z.string().min(1).optional(),
-  base: z.string().min(1).optional(),
-});
-export type ValidateCliOptions = z.infer<typeof ValidateOptionsSchema>;
+import { EXIT, type CliIo } from './io.js';
+import { validateCommand, ValidateOptionsSchema } from './validate.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -82,6 +52,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   let status: number = EXIT.passed;
   const program = new Command('code4py')
     .description('Code4Py: Python code and tests from GitHub issues, validated in a sandbox.')
+    .version(packageInfo().version, '-V, --version', 'print the version of code4py')
+    .helpOption('-h, --help', 'print this help')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run `code4py --help` for the commands)');
@@ -89,12 +61,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .command('validate')
     .description('Validate a folder of Python code and tests in the sandbox: syntax, lint, security, dependencies, tests, coverage.')
     .argument('<dir>', 'the folder with the code and its tests (pytest discovery rules)')
-    .option('--json', 'print the JSON report (DESIGN.md §5) instead of the text summary')
+    .option('--json', 'print the JSON report instead of the text summary')
     .option('--timeout <seconds>', 'wall-clock limit for the test run, in seconds (default: tests.timeout_seconds, 180)', seconds)
-    .option('--config <file>', 'a YAML config file with the keys of .github/code4py.yml (tests, lint, security, dependencies, limits)')
+    .option('--config <file>', "read the settings from this YAML file instead of DIR's .github/code4py.yml (the same keys)")
     .option('--base <ref>', "judge DIR's working tree as a change on top of commit REF of its git checkout: only what the change introduces counts")
     .action(async (dir: string, raw: unknown) => {
-      status = await validateCommand(dir, ValidateOptionsSchema.parse(raw), io);
+      status = await validateCommand(dir, parseOptions(ValidateOptionsSchema, raw), io);
     });
   program
     .command('generate')

@@ -1,10 +1,11 @@
 import { basename } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { modelEndpoint } from '../llm/endpoint.js';
 import { DEFAULT_BASE_URL, OpenAIModelClient } from '../llm/index.js';
 import { loadTranscript, recordTranscript, type Recorder, type TranscriptReplay } from '../llm/transcript.js';
 
-/** The model's variables (DESIGN.md §3) as the CLI reads them; the bot's own (src/env.ts) are not needed here. */
+/** The model's variables as the CLI reads them; the bot's own (src/env.ts) are not needed here. */
 const ModelEnvSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://api.openai.com/v1 or http://localhost:11434/v1' }).optional(),
@@ -53,12 +54,7 @@ export async function openModel(env: NodeJS.ProcessEnv, choice: ModelChoice): Pr
     const client = new OpenAIModelClient({ ...common, apiKey: apiKey ?? '', fetch: replay.fetch, sleep: async () => undefined });
     return { client, model, endpoint: `replay of ${basename(choice.replay)}`, identity: `replay:${replay.sha256}`, replay };
   }
-  if (!apiKey && !baseURL) {
-    throw new UsageError(
-      'OPENAI_API_KEY is not set. Set it to your OpenAI API key; or point OPENAI_BASE_URL at a local OpenAI-compatible server ' +
-        '(Ollama: http://localhost:11434/v1, llama.cpp: http://localhost:8080/v1), which needs no key; or answer from a transcript with --replay FILE.',
-    );
-  }
+  modelEndpoint({ OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: baseURL }, '; or answer from a transcript with --replay FILE');
   const recorder = choice.record ? recordTranscript(choice.record, { baseURL: root }) : undefined;
   const client = new OpenAIModelClient({ ...common, apiKey: apiKey ?? '', ...(recorder ? { fetch: recorder.fetch } : {}) });
   return { client, model, endpoint: client.host, identity: root, ...(recorder ? { recorder } : {}) };

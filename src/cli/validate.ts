@@ -1,12 +1,25 @@
+import { lstat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { defaultValidationConfig } from '../config/schema.js';
+import { z } from 'zod';
+import { CONFIG_PATH } from '../config/repo-config.js';
+import { defaultValidationConfig, type ValidationConfig } from '../config/schema.js';
 import { renderText } from '../render/text.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
 import { validateFolder, type ProgressEvent, type ValidateOptions } from '../validate/pipeline.js';
 import type { Report } from '../validate/report.js';
-import { EXIT, type CliIo, type ValidateCliOptions } from './main.js';
+import { EXIT, listenForInterrupt, wantsColor, type CliIo } from './io.js';
+
+export const ValidateOptionsSchema = z.object({
+  json: z.boolean().default(false),
+  timeout: z.number().positive().max(3600).optional(),
+  /** Another settings file instead of DIR/.github/code4py.yml. */
+  config: z.string().min(1).optional(),
+  /** A commit-ish of DIR's git checkout: the working tree is judged as a change on top of it. */
+  base: z.string().min(1).optional(),
+});
+export type ValidateCliOptions = z.infer<typeof ValidateOptionsSchema>;
 
 /** `--base REF`: the working tree as a change on top of REF, with the base's results kept in the CLI's cache folder. */
 async function validateAgainst(dir: string, ref: string, options: ValidateOptions, env: NodeJS.ProcessEnv, progress: (line: string) => void): Promise<Report> {
@@ -25,36 +38,47 @@ const STATUS_MARK: Record<string, string> = { passed: 'ok', warning: 'warning', 
 export async function validateCommand(dir: string, options: ValidateCliOptions, io: CliIo): Promise<number> {
   // Ruff's WebAssembly takes a moment to compile: start it first, so it overlaps the sandbox's start.
   const linter = createRuffLinter();
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = listenForInterrupt();
+  const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
   try {
     const sandboxEnv = readSandboxEnv(io.env);
-    // The YAML parser is loaded only when there is a file to read: every import delays the first sandbox run.
-    const base = options.config ? await (await import('../config/load.js')).loadValidationConfig(options.config) : defaultValidationConfig();
+    const base = await readSettings(resolve(dir), options.config, progress);
     const config = options.timeout ? { ...base, tests: { ...base.tests, timeout_seconds: options.timeout } } : base;
-    const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
     const sandbox = await getSandbox(sandboxEnv.kind, sandboxEnv.python);
     progress(`sandbox: ${sandbox.sandbox.backend}, Python ${sandbox.python.version}`);
     const validation = {
       config,
       sandbox,
       linter,
-      signal: abort.signal,
+      signal: interrupt.signal,
       onProgress: (event: ProgressEvent) =>
         progress(event.kind === 'copied' ? `copied ${event.files} files into a private work folder` : `${event.stage}: ${STATUS_MARK[event.status]} (${event.summary})`),
     };
     const report = options.base ? await validateAgainst(resolve(dir), options.base, validation, io.env, progress) : await validateFolder(resolve(dir), validation);
-    if (abort.signal.aborted) {
+    if (interrupt.signal.aborted) {
       progress('interrupted; nothing was left behind');
       return EXIT.error;
     }
-    io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { color: Boolean(io.stdout.isTTY) && !io.env.NO_COLOR }));
+    io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { color: wantsColor(io) }));
     return report.passed ? EXIT.passed : EXIT.failed;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.release();
     await linter.close();
   }
+}
+
+/**
+ * The settings the bot would use: `--config FILE` when given, else DIR's own `.github/code4py.yml` (the
+ * same file, read with the same schema), else the defaults. The YAML parser is loaded only when there is a
+ * file to read: every import delays the first sandbox run.
+ */
+async function readSettings(dir: string, configFile: string | undefined, progress: (line: string) => void): Promise<ValidationConfig> {
+  if (configFile) {
+    progress(`settings from ${configFile}`);
+    return (await import('../config/load.js')).loadValidationConfig(configFile);
+  }
+  if (!(await lstat(join(dir, CONFIG_PATH)).catch(() => null))) return defaultValidationConfig();
+  const local = await (await import('../pipeline/local-repo.js')).readLocalConfig(dir);
+  progress(`settings from ${local.source}${local.ignoredExtends ? ' (its _extends is ignored outside GitHub)' : ''}`);
+  return local.config;
 }

@@ -14,6 +14,8 @@ export const TriggerSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('review-comment'), commentId: z.number().int(), body: z.string(), path: z.string(), line: z.number().int().nullable() }),
   /** `check_run.rerequested` on the bot's check, or `check_suite.rerequested` on its suite: validate that commit again. */
   z.object({ kind: z.literal('rerun'), headSha: z.string().regex(/^[0-9a-f]{40}$/) }),
+  /** The app was installed on the repository: it gets the bot's label where it has none (issueNumber REPOSITORY_TASK). */
+  z.object({ kind: z.literal('installed') }),
 ]);
 export type Trigger = z.infer<typeof TriggerSchema>;
 
@@ -22,11 +24,15 @@ export const TaskRequestSchema = z.object({
   installationId: z.number().int(),
   owner: z.string().min(1),
   repo: z.string().min(1),
-  issueNumber: z.number().int().positive(),
+  /** The issue or pull request; REPOSITORY_TASK for a task about the repository itself. */
+  issueNumber: z.number().int().nonnegative(),
   sender: z.string().min(1),
   trigger: TriggerSchema,
 });
 export type TaskRequest = z.infer<typeof TaskRequestSchema>;
+
+/** The issue number of a task about the repository itself, which has no issue to report on. */
+export const REPOSITORY_TASK = 0;
 
 const User = z.object({ login: z.string(), type: z.string() });
 const Repository = z.object({ name: z.string(), owner: z.object({ login: z.string() }) });

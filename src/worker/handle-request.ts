@@ -3,9 +3,11 @@ import { runRefineTask } from '../pipeline/refine.js';
 import { parseRepoConfig, type RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
 import { permissionReaches } from '../github/api.js';
+import type { RepositoryLabels } from '../github/labels.js';
 import type { TaskRequest } from '../webhooks/requests.js';
 import { runRerun } from '../pipeline/rerun.js';
 import { runGenerateTask, type TaskOutcome, type TaskPorts } from '../pipeline/run-task.js';
+import { ensureTaskLabel } from './ensure-label.js';
 
 /** What one request turned into, for the store and the logs. */
 export type HandledOutcome =
@@ -14,7 +16,8 @@ export type HandledOutcome =
   | { readonly kind: 'refined'; readonly commit: string; readonly passed: true }
   | { readonly kind: 'not-ours' }
   | { readonly kind: 'ignored'; readonly why: string }
-  | { readonly kind: 'answered'; readonly what: 'help' | 'invalid-config' | 'not-yet' | 'cancel' };
+  | { readonly kind: 'answered'; readonly what: 'help' | 'invalid-config' | 'not-yet' | 'cancel' }
+  | { readonly kind: 'label'; readonly label: string; readonly created: boolean };
 
 export interface RequestPorts extends Omit<TaskPorts, 'github'> {
   readonly github: GitHubApi;
@@ -22,6 +25,8 @@ export interface RequestPorts extends Omit<TaskPorts, 'github'> {
   cancelIssue?(): { dropped: number; stopping: number } | Promise<{ dropped: number; stopping: number }>;
   /** The repository's `.github/code4py.yml` as Probot's config plugin reads it (with `_extends`), or null. */
   loadConfig(): Promise<unknown>;
+  /** The repository's labels: only a task about the repository itself (`installed`) uses them. */
+  readonly labels?: RepositoryLabels;
 }
 
 /**
@@ -29,6 +34,10 @@ export interface RequestPorts extends Omit<TaskPorts, 'github'> {
  * the key, and nothing else happens), decides what the trigger asks for, and runs it.
  */
 export async function handleRequest(taskId: string, request: TaskRequest, ports: RequestPorts): Promise<HandledOutcome> {
+  if (request.trigger.kind === 'installed') {
+    if (!ports.labels) throw new Error('a repository task needs the repository labels port');
+    return ensureTaskLabel({ labels: ports.labels, loadConfig: ports.loadConfig });
+  }
   const parsed = parseRepoConfig(await ports.loadConfig());
   if (!parsed.ok) {
     if (!ports.checkpoints.get().configComment) {

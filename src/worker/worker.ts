@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorMessage } from '../errors.js';
 import type { GitHubApi } from '../github/api.js';
-import type { TaskRequest } from '../webhooks/requests.js';
+import { REPOSITORY_TASK, type TaskRequest } from '../webhooks/requests.js';
 import { handleRequest, type HandledOutcome, type RequestPorts } from './handle-request.js';
 
 type MaybePromise<T> = T | Promise<T>;
@@ -227,7 +227,8 @@ export class Worker {
 
   /** Ends the task's status comment (or writes one) with the message, in the repository's command word. */
   private async report(github: GitHubApi | undefined, request: TaskRequest, saved: Record<string, unknown>, message: (command: string) => string): Promise<void> {
-    if (!github) return;
+    // A task about the repository itself (its label) has no issue to say it on: the log says it.
+    if (!github || request.issueNumber === REPOSITORY_TASK) return;
     const text = message(typeof saved.command === 'string' ? saved.command : '/code4py');
     if (typeof saved.statusCommentId === 'number') await github.updateComment(saved.statusCommentId, text);
     else await github.createComment(request.issueNumber, text);

@@ -72,13 +72,12 @@ describe('code4py generate on a local checkout', () => {
     expect((await readdir(checkout)).sort()).toEqual(['calc.py', 'requirements.txt', 'test_calc.py']);
     expect(await readFile(join(checkout, 'requirements.txt'), 'utf8')).toBe(REPO['requirements.txt']);
 
-    expect(run.stdout).toContain('The pull request Code4Py would open: Add a median function');
-    expect(run.stdout).toContain('## Requirements understood\n\n- median of a non-empty list of numbers');
-    expect(run.stdout).toContain('`stats.py` (added)');
-    expect(run.stdout).toContain('`requirements.txt` (changed)');
-    expect(run.stdout).toContain('- `requirements.txt`: the dependency "--index-url http://evil.example/simple" was not added: a pip option, not a requirement');
-    expect(run.stdout).toContain('Validation (attempt 1)');
-    expect(run.stdout).not.toContain('Closes #');
+    expect(run.stdout).toContain("Code4Py's change: Add a median function");
+    expect(run.stdout).toContain('Requirements understood:\n  - median of a non-empty list of numbers');
+    expect(run.stdout).toContain('Not written (the model proposed them, but they were refused):\n  requirements.txt: the dependency "--index-url http://evil.example/simple" was not added: a pip option, not a requirement');
+    expect(run.stdout).toMatch(/^Model: gpt-4o-mini, \d+ tokens \(\d+ prompt, \d+ completion\) in 2 calls; 1 attempt$/m);
+    // Text for a terminal: none of the pull request's markdown, HTML, escapes or GitHub commands.
+    expect(run.stdout).not.toMatch(/<\/?(details|summary)>|^#+ |`(stats|requirements)\.|\\[_*[\]()#<>-]|\/code4py (retry|refine|cancel|help)|Closes #/m);
     expect(run.stdout).toMatch(/ {2}added {5}stats\.py\n {2}added {5}test_stats\.py\n {2}added {5}requirements\.txt/);
     expect(run.stdout.trim().split('\n').at(-1)).toMatch(/^PASSED: 4 passed, 0 failed/);
     expect(run.stderr).toContain('code4py: understood: "Add a median function" (module stats, 2 requirements)');

@@ -101,6 +101,26 @@ describe('code4py validate', () => {
     expect(lenient.stdout).toMatch(/run\.py:5:\d+: warning S301/);
   });
 
+  it("reads DIR's .github/code4py.yml as the bot does, unless --config names another file", async () => {
+    const pickled = 'import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n';
+    const dir = await project({ ...GOOD_PROJECT, 'run.py': pickled, '.github/code4py.yml': 'security:\n  fail_on: high\ntests:\n  coverage_min: 0\n' });
+    const own = await code4py(['validate', dir]);
+    expect(own.code).toBe(0);
+    expect(own.stdout).toMatch(/run\.py:5:\d+: warning S301/);
+    expect(own.stderr).toContain(`code4py: settings from ${join(dir, '.github', 'code4py.yml')}`);
+    await writeFile(join(dir, 'strict.yml'), 'security:\n  fail_on: medium\n');
+    const other = await code4py(['validate', '--config', join(dir, 'strict.yml'), dir]);
+    expect(other.code).toBe(1);
+    expect(other.stdout).toMatch(/run\.py:5:\d+: error S301/);
+  });
+
+  it("exits 2 when DIR's .github/code4py.yml has a key the bot would refuse, naming it", async () => {
+    const dir = await project({ ...GOOD_PROJECT, '.github/code4py.yml': 'max_attempt: 3\n' });
+    const run = await code4py(['validate', dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/code4py\.yml has settings Code4Py cannot use:\n\s+- \(top level\): Unrecognized key: "max_attempt"/);
+  });
+
   it('validates non-UTF-8 and binary files without crashing: binary data is carried, a non-UTF-8 module fails', async () => {
     const dir = await project({ ...GOOD_PROJECT, 'logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0xff, 0xfe]), 'latin.py': Buffer.from('x = "\xe9t\xe9"\n', 'latin1') });
     const run = await code4py(['validate', dir]);

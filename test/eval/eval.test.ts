@@ -177,6 +177,6 @@ describe('code4py eval with bad arguments', () => {
     delete env.OPENAI_BASE_URL;
     const run = await runCli(['eval', HUMANEVAL, '--limit', '1'], env);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('OPENAI_API_KEY is not set. Set it to your OpenAI API key; or point OPENAI_BASE_URL at a local OpenAI-compatible server (Ollama: http://localhost:11434/v1');
+    expect(run.stderr).toContain('code4py: no model is configured: set OPENAI_API_KEY to your OpenAI API key, or point OPENAI_BASE_URL at an OpenAI-compatible server (Ollama: http://localhost:11434/v1');
   });
 });

@@ -10,6 +10,8 @@ import { testApp } from './fake-github/probot.js';
 import { pullRoutes } from './fake-github/pulls.js';
 import { answerCodeload, repoRoutes, repoTarball } from './fake-github/repos.js';
 import { asUser, FakeStore, repoKey } from './fake-github/store.js';
+import { Failure } from './fake-github/replies.js';
+import { labelRoutes } from './fake-github-labels.js';
 
 export { secondaryRateLimit } from './fake-github/core.js';
 export { MAX_BODY_CHARS } from './fake-github/model.js';
@@ -52,7 +54,13 @@ export class FakeGitHub {
     this.bot = { login: options.botLogin ?? 'code4py[bot]', type: 'Bot' };
     this.store = new FakeStore(options.app ?? testApp(), this.installationId, this.bot);
     ({ requests: this.requests, violations: this.violations, tokens: this.tokens } = this.store);
-    const routes = { ...authRoutes(this.store), ...repoRoutes(this.store), ...issueRoutes(this.store), ...gitRoutes(this.store), ...pullRoutes(this.store), ...checkRoutes(this.store) };
+    const labels = labelRoutes({
+      repoOf: (op) => this.store.repoOf(op),
+      fail: (status, message, errors) => {
+        throw new Failure(status, message, errors);
+      },
+    });
+    const routes = { ...authRoutes(this.store), ...repoRoutes(this.store), ...issueRoutes(this.store), ...gitRoutes(this.store), ...pullRoutes(this.store), ...checkRoutes(this.store), ...labels };
     this.core = new RequestCore(this.store, routes);
   }
 

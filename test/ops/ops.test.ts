@@ -150,4 +150,23 @@ describe('logs', () => {
     expect(out).not.toContain('ghs_abc');
     expect(out).not.toContain('sk-proj-ABC');
   });
+
+  it('are one readable line per entry in the pretty format (a terminal), with credentials blanked the same way', () => {
+    let out = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        out += chunk.toString();
+        done();
+      },
+    });
+    const secret = 'webhook-secret-value-123456';
+    const log = createLogger({ secrets: [secret], destination, format: 'pretty', color: false });
+    log.info({ taskId: 't1', token: 'ghs_abcdefghijklmnopqrstuvwxyz0123456789' }, 'task started');
+    log.warn({ error: `the server said ${secret}` }, 'task failed');
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] INFO \(code4py\): task started\n {4}taskId: "t1"\n {4}token: "\[REDACTED\]"$/m);
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] WARN \(code4py\): task failed$/m);
+    expect(() => JSON.parse(out.split('\n')[0]!)).toThrow();
+    expect(out).not.toContain(secret);
+    expect(out).not.toContain('ghs_abc');
+  });
 });

@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startBotProcess, type BotProcess } from '../helpers/bot-process.js';
+import { FakeGitHub, testApp } from '../helpers/fake-github.js';
+import { serveFakeGitHub, type FakeGitHubServer } from '../helpers/fake-github-http.js';
+import { postWebhook } from '../helpers/post-webhook.js';
+import { freePort } from '../helpers/redis.js';
+import { issueCommentCreatedPayload } from '../helpers/webhook-payloads.js';
+
+/**
+ * The registered app, started as `npm start` does (the real process): what the worker needs is checked
+ * when it starts, with a message that says what to set; and deliveries reach the bot at the webhook URL
+ * the setup page registered (the server's own URL, `/`) as well as at Probot's webhook path.
+ */
+
+const SECRET = 'worker-start-test-secret';
+let dir: string;
+let github: FakeGitHub;
+let server: FakeGitHubServer;
+let bot: BotProcess | undefined;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'code4py-start-'));
+  github = new FakeGitHub();
+  github.addRepo({ owner: 'octo', name: 'calc' });
+  github.setPermission('octo/calc', 'alice', 'write');
+  github.addIssue('octo/calc', { title: 'Add a word counter', author: 'alice' });
+  server = await serveFakeGitHub(github);
+});
+
+afterEach(async () => {
+  await bot?.stop();
+  bot = undefined;
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+  github.assertNoViolations();
+});
+
+function appEnv(port: number, more: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: dir,
+    APP_ID: String(testApp().appId),
+    PRIVATE_KEY: testApp().privateKey,
+    WEBHOOK_SECRET: SECRET,
+    GHE_HOST: server.host,
+    GHE_PROTOCOL: 'http',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    LOG_FORMAT: 'json',
+    CODE4PY_DB_PATH: join(dir, 'code4py.db'),
+    ...more,
+  };
+}
+
+describe('the worker at start', () => {
+  it('refuses to start without a model or a sandbox, and says what to set for each', async () => {
+    const port = await freePort();
+    bot = startBotProcess(appEnv(port, { CODE4PY_SANDBOX: 'docker', DOCKER_HOST: 'unix:///nonexistent/code4py-docker.sock' }), dir);
+    await bot.waitFor(/code4py: the worker cannot start/);
+    expect(await bot.stop()).toBe(1);
+    expect(bot.output()).toContain('code4py: the worker cannot start; it needs a model and a sandbox:\n  - the model: no model is configured: set OPENAI_API_KEY to your OpenAI API key, or point OPENAI_BASE_URL at an OpenAI-compatible server');
+    expect(bot.output()).toMatch(/\n {2}- the sandbox: .*docker/);
+    expect(await fetch(`http://127.0.0.1:${port}/ping`).catch(() => null)).toBeNull();
+  });
+
+  it('starts with OPENAI_BASE_URL and no key (a local server needs none), and hears deliveries posted to / and to the webhook path', async () => {
+    const port = await freePort();
+    // Nothing listens at port 9; no model call happens for `help`.
+    bot = startBotProcess(appEnv(port, { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }), dir);
+    await bot.waitFor(/"msg":"bot started"/);
+
+    const comment = (path: string, id: string) => postWebhook(port, SECRET, { event: 'issue_comment', id, path, payload: issueCommentCreatedPayload({ sender: 'alice', body: '/code4py help', issue: { number: 1 } }) });
+    expect(await comment('/', 'root-1')).toBe(200);
+    const helpComments = () => [...github.repo('octo/calc').comments.values()].filter((c) => c.author.login === github.bot.login && c.body.includes('/code4py'));
+    for (let i = 0; i < 300 && helpComments().length < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(helpComments(), bot.output()).toHaveLength(1);
+
+    expect(await comment('/api/github/webhooks', 'path-1')).toBe(200);
+    for (let i = 0; i < 300 && helpComments().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(helpComments()).toHaveLength(2);
+    // A delivery to / is verified like any other.
+    const forged = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'issue_comment', 'x-github-delivery': 'forged-1', 'x-hub-signature-256': 'sha256=00' }, body: '{}' });
+    expect(forged.status).toBe(400);
+  });
+});
