@@ -8,7 +8,10 @@ import type { Metrics } from './ops/metrics.js';
 import type { ReadySandbox } from './sandbox/select.js';
 import { intakeResultKind } from './store/issue-keys.js';
 import { withDailyBudget, type TokenBudgetStore } from './store/token-budget.js';
-import type { Linter } from './validate/pipeline.js';
+import type { PriceTable } from './eval/prices.js';
+import type { BaselineCache } from './validate/change/baseline.js';
+import type { OperatorLimits } from './validate/limits.js';
+import type { EnvironmentPort, Linter } from './validate/pipeline.js';
 import { installationHandlers } from './webhooks/installation.js';
 import type { TaskRequest } from './webhooks/requests.js';
 import type { RequestPorts } from './worker/handle-request.js';
@@ -31,6 +34,14 @@ export interface BotDeps {
   readonly budget?: { readonly store: TokenBudgetStore; readonly dailyTokens?: number };
   readonly statusIntervalMs?: number;
   readonly pollMs?: number;
+  /** Where base commits' validation results are kept (the store). */
+  readonly baselines?: BaselineCache;
+  /** The operator's maxima for the limits a repository may ask for. */
+  readonly maxima?: OperatorLimits;
+  /** The environment stage: the project's dependencies installed before its tests. */
+  readonly environment?: EnvironmentPort;
+  /** Model prices for the cost shown in pull requests (CODE4PY_PRICES over the built-in table). */
+  readonly prices?: PriceTable;
 }
 
 export interface Bot {
@@ -136,6 +147,10 @@ async function portsFor(app: Probot, deps: TaskDeps, request: TaskRequest, check
     signal,
     defaultModel: deps.defaultModel,
     ...(deps.statusIntervalMs !== undefined ? { statusIntervalMs: deps.statusIntervalMs } : {}),
+    ...(deps.baselines ? { baselines: deps.baselines } : {}),
+    ...(deps.maxima ? { maxima: deps.maxima } : {}),
+    ...(deps.environment ? { environment: deps.environment } : {}),
+    ...(deps.prices ? { prices: deps.prices } : {}),
     // Probot's config plugin: reads .github/code4py.yml, following `_extends` and the organisation's .github repository.
     loadConfig: async () => {
       const { config } = await octokit.config.get({ owner: request.owner, repo: request.repo, path: CONFIG_PATH });

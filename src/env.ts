@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { UsageError } from './errors.js';
 import { DockerEnvSchema } from './sandbox/docker.js';
 import { SandboxEnvSchema } from './sandbox/env.js';
+import { EnvironmentEnvSchema } from './validate/environment/env.js';
+import { OperatorLimitsEnvSchema } from './validate/limits.js';
 
 /**
  * The bot's own environment, parsed once. Probot reads its own variables (APP_ID, PRIVATE_KEY,
@@ -21,6 +23,10 @@ const EnvSchema = z.object({
   CODE4PY_DB_PATH: z.string().min(1).default('.code4py/code4py.db'),
   ...SandboxEnvSchema.shape,
   ...DockerEnvSchema.shape,
+  ...OperatorLimitsEnvSchema.shape,
+  ...EnvironmentEnvSchema.shape,
+  /** A JSON or YAML file of model prices (USD per million tokens) over the built-in table, for the cost in pull requests. */
+  CODE4PY_PRICES: z.string().min(1).optional(),
   CODE4PY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a Redis URL such as redis://localhost:6379 (rediss:// for TLS)' }).optional(),
   /** Tasks of one installation running at once, across every process (fairness between installations). */

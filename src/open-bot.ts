@@ -1,4 +1,5 @@
 import { createBot, type Bot } from './bot.js';
+import { loadPriceTable } from './eval/prices.js';
 import type { Env } from './env.js';
 import { Metrics } from './ops/metrics.js';
 import type { Readiness } from './ops/http.js';
@@ -24,6 +25,7 @@ export interface OpenedBot {
  * and the bot itself. Called when Probot loads the app, so Probot's setup mode opens none of them.
  */
 export async function openBot(env: Env, state: { readonly stopping: boolean }): Promise<OpenedBot> {
+  const prices = await loadPriceTable(env.CODE4PY_PRICES);
   const tools: WorkerTools | undefined = env.CODE4PY_ROLE === 'intake' ? undefined : await openWorkerTools(env);
   const store = await openStore(env).catch(async (error: unknown) => {
     await tools?.linter.close();
@@ -37,6 +39,8 @@ export async function openBot(env: Env, state: { readonly stopping: boolean }): 
     intake: store,
     queue: store,
     ...(tools ?? {}),
+    baselines: store.baselines,
+    prices,
     defaultModel: env.CODE4PY_MODEL,
     concurrency: env.CODE4PY_CONCURRENCY,
     role: env.CODE4PY_ROLE,

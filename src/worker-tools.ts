@@ -5,12 +5,20 @@ import { OpenAIModelClient } from './llm/index.js';
 import { getSandbox, type ReadySandbox } from './sandbox/select.js';
 import type { RuffLinter } from './validate/ruff/ruff-linter.js';
 import { createRuffLinter } from './validate/ruff/ruff-linter.js';
+import { botCacheDir, readEnvironmentSettings } from './validate/environment/env.js';
+import { environmentPort } from './validate/environment/port.js';
+import { readOperatorLimits, type OperatorLimits } from './validate/limits.js';
+import type { EnvironmentPort } from './validate/pipeline.js';
 
 /** What a process that works on tasks needs beside GitHub: the model, the sandbox and Ruff. */
 export interface WorkerTools {
   readonly model: OpenAIModelClient;
   readonly sandbox: ReadySandbox;
   readonly linter: RuffLinter;
+  /** The environment stage, installing each project's dependencies from the configured index. */
+  readonly environment: EnvironmentPort;
+  /** The most a repository may ask of a sandboxed run. */
+  readonly maxima: OperatorLimits;
 }
 
 /**
@@ -19,7 +27,7 @@ export interface WorkerTools {
  * the bot never runs generated code unsandboxed. Called when the worker starts, not before: Probot's setup
  * mode and an intake process need neither. The error says what to set.
  */
-export async function openWorkerTools(env: Env): Promise<WorkerTools> {
+export async function openWorkerTools(env: Env, raw: NodeJS.ProcessEnv = process.env): Promise<WorkerTools> {
   const problems: string[] = [];
   let endpoint: ReturnType<typeof modelEndpoint> | undefined;
   try {
@@ -35,5 +43,6 @@ export async function openWorkerTools(env: Env): Promise<WorkerTools> {
     throw new UsageError(`the worker cannot start; it needs a model and a sandbox:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
   const model = new OpenAIModelClient({ ...endpoint, model: env.CODE4PY_MODEL, secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY] });
-  return { model, sandbox, linter: createRuffLinter() };
+  const settings = readEnvironmentSettings(raw, { defaultCacheDir: botCacheDir(env.CODE4PY_DB_PATH) });
+  return { model, sandbox, linter: createRuffLinter(), environment: environmentPort(sandbox, settings), maxima: readOperatorLimits(raw) };
 }

@@ -14,6 +14,7 @@ import { PROMPT_VERSION } from '../llm/index.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
+import { cliValidationPorts } from './validation-ports.js';
 import { EXIT, listenForInterrupt, type CliIo } from './io.js';
 import { explainModelError, openModel, type ModelSetup } from './model.js';
 
@@ -108,7 +109,7 @@ export async function evalCommand(options: EvalCliOptions, io: CliIo): Promise<n
       config,
       model: setup.model,
       concurrency: options.concurrency,
-      ports: { model: setup.client, sandbox, linter },
+      ports: { model: setup.client, sandbox, linter, ...cliValidationPorts(io.env, sandbox) },
       signal: interrupt.signal,
       done: cache.results,
       onResult: async (result, fromCache) => {

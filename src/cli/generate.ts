@@ -12,6 +12,7 @@ import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { decodeText, type InputFile } from '../validate/workspace.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
+import { cliValidationPorts } from './validation-ports.js';
 import { questionsText, summaryText, type Written } from './generate-text.js';
 import { EXIT, listenForInterrupt, wantsColor, type CliIo } from './io.js';
 import { explainModelError, openModel, type ModelSetup } from './model.js';
@@ -87,7 +88,7 @@ export async function generateCommand(options: GenerateCliOptions, io: CliIo): P
           },
           onProgress: (event) => progress(describe(event)),
         },
-        { model: setup.client, sandbox, linter, signal: interrupt.signal },
+        { model: setup.client, sandbox, linter, signal: interrupt.signal, ...cliValidationPorts(io.env, sandbox) },
       );
     } catch (error) {
       if (interrupt.signal.aborted) {

@@ -7,9 +7,11 @@ import { renderText } from '../render/text.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
-import { validateFolder, type ProgressEvent, type ValidateOptions } from '../validate/pipeline.js';
+import type { ChangeOptions } from '../validate/change/validate-change.js';
+import { validateFolder, type ProgressEvent } from '../validate/pipeline.js';
 import type { Report } from '../validate/report.js';
 import { EXIT, listenForInterrupt, wantsColor, type CliIo } from './io.js';
+import { cliValidationPorts } from './validation-ports.js';
 
 export const ValidateOptionsSchema = z.object({
   json: z.boolean().default(false),
@@ -22,14 +24,13 @@ export const ValidateOptionsSchema = z.object({
 export type ValidateCliOptions = z.infer<typeof ValidateOptionsSchema>;
 
 /** `--base REF`: the working tree as a change on top of REF, with the base's results kept in the CLI's cache folder. */
-async function validateAgainst(dir: string, ref: string, options: ValidateOptions, env: NodeJS.ProcessEnv, progress: (line: string) => void): Promise<Report> {
+async function validateAgainst(dir: string, ref: string, options: ChangeOptions, progress: (line: string) => void): Promise<Report> {
   const { readGitTree, readWorkingTree } = await import('../validate/change/git-tree.js');
   const { validateChange } = await import('../validate/change/validate-change.js');
-  const { cliCacheDir, FolderBaselineCache } = await import('../validate/change/file-cache.js');
   const base = await readGitTree(dir, ref, options.config);
   const head = await readWorkingTree(dir, options.config);
   progress(`the working tree (${head.files.length} files) against ${ref} (${base.sha.slice(0, 12)}, ${base.files.length} files)`);
-  return validateChange({ base: { sha: base.sha, files: base.files }, head: head.files, notes: head.notes }, { ...options, baselines: new FolderBaselineCache(join(cliCacheDir(env), 'baselines')) });
+  return validateChange({ base: { sha: base.sha, files: base.files }, head: head.files, notes: head.notes }, options);
 }
 
 const STATUS_MARK: Record<string, string> = { passed: 'ok', warning: 'warning', failed: 'FAILED', skipped: 'skipped', error: 'ERROR' };
@@ -47,6 +48,7 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
     const sandbox = await getSandbox(sandboxEnv.kind, sandboxEnv.python);
     progress(`sandbox: ${sandbox.sandbox.backend}, Python ${sandbox.python.version}`);
     const validation = {
+      ...cliValidationPorts(io.env, sandbox),
       config,
       sandbox,
       linter,
@@ -54,7 +56,7 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
       onProgress: (event: ProgressEvent) =>
         progress(event.kind === 'copied' ? `copied ${event.files} files into a private work folder` : `${event.stage}: ${STATUS_MARK[event.status]} (${event.summary})`),
     };
-    const report = options.base ? await validateAgainst(resolve(dir), options.base, validation, io.env, progress) : await validateFolder(resolve(dir), validation);
+    const report = options.base ? await validateAgainst(resolve(dir), options.base, validation, progress) : await validateFolder(resolve(dir), validation);
     if (interrupt.signal.aborted) {
       progress('interrupted; nothing was left behind');
       return EXIT.error;

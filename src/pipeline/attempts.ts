@@ -78,7 +78,7 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     const policy = { ...declareDependencies(solution.dependencies, patched, input), failedPatches: patched.failedPatches };
     const files = materialise(input.repoFiles, policy.accepted);
     const validating = performance.now();
-    const report = await validateChange({ base: input.base, head: files.all }, validationOptions(config, ports));
+    const report = await validateChange({ base: input.base, head: files.all }, { ...validationOptions(config, ports), solutionRequirements: solution.dependencies });
     // A cancelled task stops here: its last validation was cut short and proves nothing.
     ports.signal?.throwIfAborted();
     const attempt: Attempt = { number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report, modelMs, validationMs: performance.now() - validating };

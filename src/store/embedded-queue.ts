@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import type { BaselineCache } from '../validate/change/baseline.js';
 import type { Intake } from '../app.js';
 import { UsageError } from '../errors.js';
 import { TaskRequestSchema, type TaskRequest } from '../webhooks/requests.js';
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS waiting (issue_key TEXT PRIMARY KEY, since INTEGER NO
 CREATE TABLE IF NOT EXISTS checkpoints (task_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (task_id, key));
 -- Model tokens spent per installation and UTC day, for the daily budget.
 CREATE TABLE IF NOT EXISTS token_usage (installation INTEGER NOT NULL, day TEXT NOT NULL, tokens INTEGER NOT NULL, PRIMARY KEY (installation, day));
+CREATE TABLE IF NOT EXISTS baselines (key TEXT PRIMARY KEY, value TEXT NOT NULL, used_at INTEGER NOT NULL);
 `;
 
 const TaskRow = z.object({ id: z.string(), request: z.string() });
@@ -51,6 +53,8 @@ type Awaited_<T> = T extends Promise<infer U> ? U : T;
 type Synchronous<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Awaited_<R> : T[K] };
 
 export interface EmbeddedQueue extends Synchronous<Intake>, Synchronous<WorkQueue>, TokenBudgetStore {
+  /** The base commits' validation results (src/validate/change/baseline.ts), shared by every task of the process. */
+  readonly baselines: BaselineCache;
   /** Tasks left running by a process that died go back to the queue (a poison task fails after MAX_CRASHES). */
   recoverOnStart(): { requeued: number; failed: number };
   /** The database answers (readiness). */
@@ -106,6 +110,10 @@ export function openQueue(path: string, options: EmbeddedQueueOptions | (() => n
       ) < @limit)
     ORDER BY created_at, rowid LIMIT 1`);
   const spentToday = db.prepare('SELECT tokens FROM token_usage WHERE installation = ? AND day = ?');
+  const getBaseline = db.prepare('UPDATE baselines SET used_at = ? WHERE key = ? RETURNING value');
+  const putBaseline = db.prepare('INSERT INTO baselines (key, value, used_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, used_at = excluded.used_at');
+  // A base's results are worth keeping while tasks build on it; the least recently used go beyond this many.
+  const pruneBaselines = db.prepare('DELETE FROM baselines WHERE key NOT IN (SELECT key FROM baselines ORDER BY used_at DESC LIMIT 500)');
   const addTokens = db.prepare('INSERT INTO token_usage (installation, day, tokens) VALUES (?, ?, ?) ON CONFLICT (installation, day) DO UPDATE SET tokens = tokens + excluded.tokens');
   const takeTask = db.prepare("UPDATE tasks SET state = 'running', worker = ?, lease_until = ?, updated_at = ? WHERE id = ?");
   const finish = db.prepare('UPDATE tasks SET state = @state, outcome = @outcome, error = @error, worker = NULL, lease_until = NULL, updated_at = @now WHERE id = @id AND worker = @worker');
@@ -171,6 +179,13 @@ export function openQueue(path: string, options: EmbeddedQueueOptions | (() => n
       set: (key, value) => void setCheckpoint.run(taskId, key, JSON.stringify(value)),
     }),
     recoverOnStart: () => recover.immediate(),
+    baselines: {
+      get: async (key) => z.object({ value: z.string() }).optional().parse(getBaseline.get(now(), key))?.value ?? null,
+      set: async (key, value) => {
+        putBaseline.run(key, value, now());
+        pruneBaselines.run();
+      },
+    },
     tokensSpentToday: (installationId) => z.object({ tokens: z.number() }).optional().parse(spentToday.get(installationId, utcDay(now())))?.tokens ?? 0,
     addTokens: (installationId, tokens) => void addTokens.run(installationId, utcDay(now()), tokens),
     counts: () =>

@@ -1,5 +1,6 @@
 import { Queue, Worker as BullWorker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
+import type { BaselineCache } from '../validate/change/baseline.js';
 import { randomUUID } from 'node:crypto';
 import type { AcceptResult, Intake } from '../app.js';
 import { UsageError } from '../errors.js';
@@ -14,6 +15,8 @@ const CHECKPOINT_TTL_MS = 30 * DAY_MS;
 /** A task that stalled (its worker died) more often than this is failed instead of retried again. */
 const MAX_STALLS = 2;
 const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+const BASELINE_TTL_MS = 14 * 24 * 60 * 60 * 1000;
 
 export interface RedisQueueOptions {
   /** `redis://host:port/db` (REDIS_URL). */
@@ -31,6 +34,8 @@ export interface RedisQueueOptions {
 }
 
 export interface RedisQueue extends Intake, WorkQueue, TokenBudgetStore {
+  /** The base commits' validation results, shared by every process (kept 14 days after their last use). */
+  readonly baselines: BaselineCache;
   accept(request: TaskRequest): Promise<AcceptResult>;
   /** Counts by state across every process, for metrics and tests. */
   counts(): Promise<Record<string, number>>;
@@ -266,6 +271,14 @@ return 0`,
       return store;
     },
 
+    baselines: {
+      async get(name) {
+        const value = await redis.get(key('baseline', name));
+        if (value !== null) await redis.pexpire(key('baseline', name), BASELINE_TTL_MS);
+        return value;
+      },
+      set: async (name, value) => void (await redis.set(key('baseline', name), value, 'PX', BASELINE_TTL_MS)),
+    },
     tokensSpentToday: async (installationId) => Number((await redis.get(key('tokens', installationId, utcDay(Date.now())))) ?? 0),
     async addTokens(installationId, tokens) {
       const day = key('tokens', installationId, utcDay(Date.now()));

@@ -1,5 +1,6 @@
 import type { ValidationConfig } from '../config/schema.js';
 import type { ReadySandbox } from '../sandbox/select.js';
+import type { InstalledDependencies } from './environment/prepare.js';
 import { effectiveLimits, type OperatorLimits } from './limits.js';
 import { runMutationStage } from './mutation/stage.js';
 import { stage, STAGE_NAMES, type Coverage, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
@@ -22,12 +23,14 @@ export interface PreparedRuntime {
   readonly runtime: TestRuntime;
   /** The Python that runs the tests, for the report. */
   readonly python?: { readonly version: string; readonly path: string; readonly note?: string };
+  /** What was installed and what could not be, for the dependencies stage; null when nothing was to be installed. */
+  readonly installed?: InstalledDependencies | null;
   dispose(): Promise<void>;
 }
 
 /** Prepares a workspace's runtime: its declared dependencies and the project itself installed. */
 export interface EnvironmentPort {
-  prepare(workspace: Workspace, config: ValidationConfig, signal?: AbortSignal): Promise<PreparedRuntime>;
+  prepare(workspace: Workspace, config: ValidationConfig, signal?: AbortSignal, hints?: { readonly solutionRequirements?: readonly string[] }): Promise<PreparedRuntime>;
 }
 
 export type ProgressEvent =
@@ -44,6 +47,8 @@ export interface ValidateOptions {
   readonly maxima?: OperatorLimits;
   /** The environment stage; without it the tests run under the sandbox's own Python. */
   readonly environment?: EnvironmentPort;
+  /** The requirements the model's own solution added: an install failure of theirs goes back to the model. */
+  readonly solutionRequirements?: readonly string[];
 }
 
 /** Validates a folder on disk: copies it, validates the copy, removes the copy. */
@@ -98,7 +103,7 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
   let prepared: PreparedRuntime | null = null;
   const tested = (async (): Promise<TestRun> => {
     if (missing) return toolsMissing(missing, notes);
-    prepared = options.environment ? await options.environment.prepare(workspace, config, signal) : null;
+    prepared = options.environment ? await options.environment.prepare(workspace, config, signal, options.solutionRequirements ? { solutionRequirements: options.solutionRequirements } : {}) : null;
     if (prepared?.stage) record(prepared.stage, t0);
     // Without its environment the tests would only fail to import what it lacks: Python's parser still runs.
     const blocked = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
@@ -111,7 +116,7 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
     const deps = performance.now();
     record(
       analysis.ran
-        ? runDependencies({ files: workspace.files, imports: analysis.imports, stdlib: new Set(sandbox.python.stdlib), config })
+        ? runDependencies({ files: workspace.files, imports: analysis.imports, stdlib: new Set(sandbox.python.stdlib), config, installed: (prepared as PreparedRuntime | null)?.installed ?? null })
         : stage('dependencies', 'skipped', 'not checked: the imports could not be read'),
       deps,
     );

@@ -38,8 +38,8 @@ export class FolderBaselineCache implements BaselineCache {
   }
 }
 
-/** The CLI's cache folder: CODE4PY_CACHE_DIR, else $XDG_CACHE_HOME/code4py, else ~/.cache/code4py. */
-export function cliCacheDir(env: NodeJS.ProcessEnv): string {
+/** The CLI's cache folder (baselines, environments): CODE4PY_CACHE_DIR, else $XDG_CACHE_HOME/code4py, else ~/.cache/code4py. */
+export function cliCacheRoot(env: NodeJS.ProcessEnv): string {
   if (env.CODE4PY_CACHE_DIR) return env.CODE4PY_CACHE_DIR;
   return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'code4py');
 }

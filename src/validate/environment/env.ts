@@ -1,7 +1,7 @@
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { z } from 'zod';
+import { cliCacheRoot } from '../change/file-cache.js';
 import { UsageError } from '../../errors.js';
 import type { HostPort } from './proxy.js';
 
@@ -84,9 +84,9 @@ export interface SettingsOptions {
   readonly defaultCacheDir?: string;
 }
 
-/** The CLI's cache folder: `${XDG_CACHE_HOME:-~/.cache}/code4py/envs`. */
+/** The CLI's environment cache: `envs` in its cache folder (CODE4PY_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/code4py). */
 export function cliCacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'code4py', 'envs');
+  return join(cliCacheRoot(env), 'envs');
 }
 
 /** The bot's cache folder: `envs` beside the embedded store's file (default `.code4py/envs`). */
