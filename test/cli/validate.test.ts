@@ -64,7 +64,7 @@ describe('code4py validate', () => {
     expect(run.code).toBe(0);
     const report = ReportSchema.parse(JSON.parse(run.stdout));
     expect(report.passed).toBe(true);
-    expect(report.stages.map((s) => s.name)).toEqual(['syntax', 'lint', 'security', 'dependencies', 'tests', 'coverage']);
+    expect(report.stages.map((s) => s.name)).toEqual(['syntax', 'lint', 'security', 'dependencies', 'environment', 'tests', 'coverage', 'mutation']);
     expect(report.tests).toMatchObject({ passed: 2, failed: 0, errors: 0, skipped: 0, timedOut: false });
     expect(report.coverage.percent).toBe(100);
   });

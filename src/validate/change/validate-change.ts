@@ -3,7 +3,7 @@ import { STAGE_NAMES, type Evidence, type Finding, type Report, type StageName, 
 import { isTestFile } from '../source.js';
 import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
 import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
-import { changedLinesOf, changeSet, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
+import { changedLinesOf, changeSet, isChangedLine, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
 import { classifyFindings, LineIndex, MATCHED_STAGES } from './fingerprint.js';
 import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, type Outcome } from './outcomes.js';
 import { assessPatchCoverage } from './patch-coverage.js';
@@ -84,6 +84,9 @@ async function judge(request: ChangeRequest, options: ChangeOptions, j: Judging)
     const result = results.get(name);
     if (result) results.set(name, rejudgeFindings(result, classifyFindings(name, result.findings, baseline.findings, lines, change)));
   }
+  // A requirement that cannot be installed is the change's when the change wrote its line.
+  const environment = results.get('environment');
+  if (environment) results.set('environment', { ...environment, findings: environment.findings.map((f) => ({ ...f, introduced: f.line === 0 || isChangedLine(change, f.path, f.line) })) });
   const judged = judgeTests(baseline, checks, atBase, change, code, tests);
   const testsResult = results.get('tests');
   if (testsResult) results.set('tests', rejudgeTests(testsResult, checks.run.counts, judged));

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,9 @@ export interface InstallRunResult<T> {
  * for this run alone, its socket's folder mounted in, and the index credentials (if any) handed over in a
  * netrc file mounted for this run alone; both are gone when the run returns.
  */
+/** The host's certificate authorities, as Debian's ca-certificates package writes them. */
+const CA_CERTIFICATES = '/etc/ssl/certs';
+
 export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOptions): Promise<InstallRunResult<T>> {
   const proxy = options.network ? await startAllowListProxy(options.network.allowedHosts) : null;
   const secret = options.network ? await writeNetrc([options.network.index, ...options.network.extraIndexes]) : null;
@@ -70,6 +73,9 @@ export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOpti
     const mounts: Mount[] = [...options.mounts, { host: scratch, sandbox: SANDBOX_PATHS.tmp, writable: true }];
     if (proxy) mounts.push({ host: proxy.dir, sandbox: SANDBOX_PATHS.proxy, writable: false });
     if (secret) mounts.push({ host: secret, sandbox: SANDBOX_PATHS.secret, writable: false });
+    // An index on https needs the host's certificate authorities (Debian's pip reads this bundle); only the
+    // install run, which has the network, sees them.
+    if (options.network && existsSync(CA_CERTIFICATES)) mounts.push({ host: CA_CERTIFICATES, sandbox: CA_CERTIFICATES, writable: false });
     const spec = {
       ...options.spec,
       tmp: SANDBOX_PATHS.tmp,

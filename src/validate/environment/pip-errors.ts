@@ -24,10 +24,13 @@ export function explainPipOutput(output: string, onlyBinary: boolean): PipFailur
     if (!failures.has(key)) failures.set(key, { name, reason });
   };
 
+  // pip retries a connection that fails, then reports every requirement as "not found": say what happened.
+  const unreachable = /Retrying \(Retry\(total=[^\n]*(?:NewConnectionError|ConnectTimeout|ReadTimeout|Tunnel connection failed: 50\d|Cannot connect to proxy|Max retries exceeded|RemoteDisconnected|SSLError)/.exec(output);
   for (const match of output.matchAll(/Could not find a version that satisfies the requirement (\S+)(?: \(from versions: ([^)]*)\))?/g)) {
     const versions = (match[2] ?? '').trim();
-    const reason =
-      versions === '' || versions === 'none'
+    const reason = unreachable
+      ? `the package index could not be reached (${shorten(unreachable[0].replace(/^Retrying \(Retry\([^)]*\)\) after connection broken by /, ''), 160)}): check CODE4PY_PIP_INDEX_URL and that this machine reaches it`
+      : versions === '' || versions === 'none'
         ? `it is not on the index${onlyBinary ? ', or it has no wheel for this platform and Python (source distributions are installed only with environment.allow_sdist: true)' : ''}`
         : `no release matches the version asked for (the index has ${shorten(versions)})`;
     add(match[1]!, reason);

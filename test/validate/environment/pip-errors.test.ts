@@ -32,6 +32,17 @@ describe('pip failures', () => {
     expect(explainPipOutput(NOT_FOUND, false)[0]?.reason).toBe('it is not on the index');
   });
 
+  it('says the index could not be reached when pip gave up retrying, instead of calling the requirement missing', () => {
+    const output = [
+      "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection broken by 'ProxyError('Cannot connect to proxy.', NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new connection: [Errno 111] Connection refused'))': /simple/requests/",
+      'ERROR: Could not find a version that satisfies the requirement requests==2.31 (from versions: none)',
+      'ERROR: No matching distribution found for requests==2.31',
+    ].join('\n');
+    const [failure] = explainPipOutput(output, true);
+    expect(failure?.name).toBe('requests');
+    expect(failure?.reason).toMatch(/^the package index could not be reached \('ProxyError\('Cannot connect to proxy\.'.*\): check CODE4PY_PIP_INDEX_URL and that this machine reaches it$/);
+  });
+
   it('says which versions the index has when none matches', () => {
     expect(explainPipOutput(NO_MATCHING_VERSION, true)).toEqual([{ name: 'greet', reason: 'no release matches the version asked for (the index has 1.2.0)' }]);
   });
