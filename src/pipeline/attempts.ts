@@ -5,6 +5,7 @@ import { validateWorkspace } from '../validate/pipeline.js';
 import type { Report } from '../validate/report.js';
 import { decodeText, writeWorkspace, type InputFile } from '../validate/workspace.js';
 import { applyModelPatch } from './generate/apply-patch.js';
+import { formatGenerated } from './generate/format.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 import { mergeRequirements, REQUIREMENTS_PATH } from './requirements.js';
 import type { TaskPorts } from './run-task.js';
@@ -72,7 +73,8 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     const modelMs = performance.now() - asked;
     const checked = applyPathPolicy(solution.files, config.paths, input.blocked);
     const patched = applyPatches(checked.accepted, checked.rejected, input.repoFiles);
-    const policy = { ...declareDependencies(solution.dependencies, patched, input), failedPatches: patched.failedPatches };
+    const declared = declareDependencies(solution.dependencies, patched, input);
+    const policy = { ...declared, accepted: await formatGenerated(declared.accepted, input.repoFiles, config, ports.linter), failedPatches: patched.failedPatches };
     const files = materialise(input.repoFiles, policy.accepted);
     const validating = performance.now();
     const workspace = await writeWorkspace(files.all);

@@ -2,13 +2,17 @@ import type { ValidationConfig } from '../config/schema.js';
 import type { ReadySandbox } from '../sandbox/select.js';
 import { stage, STAGE_NAMES, type Finding, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
 import type { SourceFile } from './source.js';
+import type { RuffRunner } from './stages/lint.js';
 import { assessCoverage } from './stages/coverage.js';
 import { runDependencies } from './stages/dependencies.js';
 import { runTests, type TestRun } from './stages/tests.js';
 import { copyFolder, type Workspace } from './workspace.js';
 
-/** Lint and security checks, which run in-process (Ruff's WebAssembly build) beside the sandbox runs. */
-export interface Linter {
+/**
+ * Lint and security checks, which run in-process (Ruff's WebAssembly build) beside the sandbox runs; its
+ * Ruff also formats and fixes generated files (pipeline/generate/format.ts).
+ */
+export interface Linter extends RuffRunner {
   check(files: readonly SourceFile[], config: ValidationConfig): Promise<{ lint: StageOutcome; security: StageOutcome }>;
 }
 

@@ -18,6 +18,7 @@ export function createRuffLinter(options: RuffHostOptions = {}): RuffLinter {
   return {
     mode: host.mode,
     check: (files: readonly SourceFile[], config: ValidationConfig): Promise<RuffStages> => runRuffStages(files, host, config),
+    lint: (request) => host.lint(request),
     close: () => host.close(),
   };
 }
