@@ -82,7 +82,4 @@ export const WorkerReplySchema = z.discriminatedUnion('ok', [
 ]);
 export type WorkerReply = z.infer<typeof WorkerReplySchema>;
 
-/** A syntax error, which the syntax stage reports with Python's own parser. */
-export function isSyntaxDiagnostic(diagnostic: Pick<RuffDiagnostic, 'code'>): boolean {
-  return diagnostic.code === null || diagnostic.code === 'invalid-syntax';
-}
+export { isSyntaxDiagnostic } from './syntax-diagnostic.js';
