@@ -2,9 +2,6 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { Code4PyError, errorMessage, UsageError } from '../errors.js';
 import { parsePrice } from '../eval/prices.js';
-import { evalCommand, EvalOptionsSchema } from './eval.js';
-import { generateCommand, GenerateOptionsSchema } from './generate.js';
-import { validateCommand } from './validate.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -92,7 +89,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--timeout <seconds>', 'wall-clock limit for the test run, in seconds (default: tests.timeout_seconds, 60)', seconds)
     .option('--config <file>', 'a YAML config file with the keys of .github/code4py.yml (tests, lint, security, dependencies, limits)')
     .action(async (dir: string, raw: unknown) => {
-      status = await validateCommand(dir, ValidateOptionsSchema.parse(raw), io);
+      status = await (await import('./validate.js')).validateCommand(dir, ValidateOptionsSchema.parse(raw), io);
     });
   program
     .command('generate')
@@ -109,6 +106,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--record <file>', 'append every model exchange to a JSONL transcript')
     .option('--replay <file>', 'answer every model request from a transcript made with --record; nothing is sent')
     .action(async (task: string | undefined, raw: Record<string, unknown>) => {
+      const { generateCommand, GenerateOptionsSchema } = await import('./generate.js');
       status = await generateCommand(parseOptions(GenerateOptionsSchema, { ...raw, ...(task !== undefined ? { task } : {}) }), io);
     });
   program
@@ -128,6 +126,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--replay <file>', 'answer every model request from a transcript made with --record; nothing is sent')
     .option('--compare <reports...>', 'print two or more JSON reports side by side instead of running')
     .action(async (data: string | undefined, raw: Record<string, unknown>) => {
+      const { evalCommand, EvalOptionsSchema } = await import('./eval.js');
       status = await evalCommand(parseOptions(EvalOptionsSchema, { ...raw, ...(data !== undefined ? { data } : {}) }), io);
     });
   try {
