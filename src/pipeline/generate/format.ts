@@ -111,12 +111,12 @@ function failed(target: Target): void {
   target.mode = fixedBefore && target.mode === 'all' ? 'one' : 'done';
 }
 
-/** One pass per distinct set of options, as the lint stage groups them. */
+/** One pass per set of options (readProjectRuff shares one object among the files it applies to), as the lint stage groups them. */
 function request(targets: readonly Target[], passOf: (t: Target) => Omit<RuffPass, 'paths'>): { files: Array<{ path: string; text: string }>; passes: RuffPass[] } {
-  const passes = new Map<string, RuffPass & { paths: string[] }>();
+  const passes = new Map<RuffPass['options'], RuffPass & { paths: string[] }>();
   for (const target of targets) {
     const pass = passOf(target);
-    const key = JSON.stringify(pass);
+    const key = pass.options;
     const group = passes.get(key);
     if (group) group.paths.push(target.path);
     else passes.set(key, { ...pass, paths: [target.path] });

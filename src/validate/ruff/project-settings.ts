@@ -50,8 +50,9 @@ interface Compiled {
   readonly combined: CombinedConfig;
   readonly exclude: PathMatcher;
   readonly include: PathMatcher;
-  readonly lintExclude: PathMatcher;
-  readonly formatExclude: PathMatcher;
+  /** null when the configuration sets none. */
+  readonly lintExclude: PathMatcher | null;
+  readonly formatExclude: PathMatcher | null;
   readonly perFileIgnores: ReadonlyArray<{ matches: PathMatcher; selectors: readonly string[] }>;
   readonly perFileTarget: ReadonlyArray<{ matches: PathMatcher; version: string }>;
 }
@@ -66,6 +67,27 @@ export function readProjectRuff(files: ReadonlyArray<Pick<SourceFile, 'path' | '
   const firstParty = [...localModules(files.map((f) => ({ ...f, bytes: 0 })))].sort();
   const problems = new Map<string, ConfigProblem>();
   const configs = new Map<string, Compiled | Broken | null>();
+  // Files that share a configuration, per-file ignores and target share one options object (and one Ruff
+  // pass): the first-party list alone can hold thousands of names.
+  const optionSets = new Map<string, RuffOptions>();
+  const optionsFor = (key: string, build: () => RuffOptions): RuffOptions => {
+    const known = optionSets.get(key);
+    if (known) return known;
+    const built = build();
+    optionSets.set(key, built);
+    return built;
+  };
+  const fallbacks = new Map<string, string>();
+  const fallbackTarget = (dir: string): string => {
+    const known = fallbacks.get(dir) ?? requiresPythonTarget(dir, text) ?? RUFF_DEFAULT_TARGET;
+    fallbacks.set(dir, known);
+    return known;
+  };
+  const defaults = (path: string, excluded: string | null): FileRuffSettings => {
+    const targetVersion = fallbackTarget('');
+    const options = optionsFor(`\0defaults\0${targetVersion}`, () => defaultOptions(targetVersion, firstParty, overrides));
+    return { lintExcluded: excluded, formatExcluded: excluded !== null, options, targetVersion, source: null, problem: null };
+  };
   const nearest = new Map<string, Compiled | Broken | null>();
 
   const configAt = (dir: string): Compiled | Broken | null => {
@@ -89,28 +111,40 @@ export function readProjectRuff(files: ReadonlyArray<Pick<SourceFile, 'path' | '
     return found;
   };
 
+  // Ruff walks down from the root and skips a folder (or file) its parent's settings exclude, before reading its configuration.
+  const excludedHere = (path: string): boolean => {
+    const governing = nearestTo(parentOf(path));
+    return governing?.kind === 'compiled' ? governing.exclude(path) : BUILTIN_EXCLUDE(path);
+  };
+  const excludedDirs = new Map<string, boolean>();
+  const dirExcluded = (dir: string): boolean => {
+    if (dir === '') return false;
+    const known = excludedDirs.get(dir);
+    if (known !== undefined) return known;
+    const excluded = dirExcluded(parentOf(dir)) || excludedHere(dir);
+    excludedDirs.set(dir, excluded);
+    return excluded;
+  };
+
   const settingsFor = (path: string): FileRuffSettings => {
     const dir = parentOf(path);
-    // Ruff walks down from the root and skips a folder its parent's settings exclude, before reading its configuration.
-    for (const step of ancestry(path)) {
-      const governing = nearestTo(parentOf(step));
-      const excluded = governing?.kind === 'compiled' ? governing.exclude(step) : BUILTIN_EXCLUDE(step);
-      if (excluded) return defaultsFor(path, 'exclude', firstParty, overrides, text);
-    }
+    if (dirExcluded(dir) || excludedHere(path)) return defaults(path, 'exclude');
     const config = nearestTo(dir);
-    if (config === null) return defaultsFor(path, null, firstParty, overrides, text);
+    if (config === null) return defaults(path, null);
     if (config.kind === 'broken') {
       problems.set(config.file, { file: config.file, message: config.message });
-      return { ...defaultsFor(path, null, firstParty, overrides, text), source: config.file, problem: { file: config.file, message: config.message } };
+      return { ...defaults(path, null), source: config.file, problem: { file: config.file, message: config.message } };
     }
-    const steps = ancestry(path).filter((step) => config.dir === '' || step.startsWith(`${config.dir}/`));
-    const lintExcluded = !config.include(path) ? 'include' : steps.some(config.lintExclude) ? 'lint.exclude' : null;
-    const targetVersion = config.perFileTarget.find((entry) => entry.matches(path))?.version ?? config.combined.targetVersion ?? requiresPythonTarget(config.dir, text) ?? RUFF_DEFAULT_TARGET;
+    const steps = config.lintExclude || config.formatExclude ? ancestry(path).filter((step) => config.dir === '' || step.startsWith(`${config.dir}/`)) : [];
+    const lintExcluded = !config.include(path) ? 'include' : config.lintExclude && steps.some(config.lintExclude) ? 'lint.exclude' : null;
+    const targetVersion = config.perFileTarget.find((entry) => entry.matches(path))?.version ?? config.combined.targetVersion ?? fallbackTarget(config.dir);
     const ignored = config.perFileIgnores.filter((entry) => entry.matches(path)).flatMap((entry) => entry.selectors);
     return {
       lintExcluded,
-      formatExcluded: steps.some(config.formatExclude),
-      options: ruffOptions(config.combined.options, [...config.combined.selections], ignored, targetVersion, firstParty, overrides, false),
+      formatExcluded: config.formatExclude !== null && steps.some(config.formatExclude),
+      options: optionsFor(`${config.file}\0${targetVersion}\0${ignored.join(',')}`, () =>
+        ruffOptions(config.combined.options, [...config.combined.selections], ignored, targetVersion, firstParty, overrides, false),
+      ),
       targetVersion,
       source: config.source,
       problem: null,
@@ -137,25 +171,17 @@ function compile(file: string, dir: string, chain: readonly string[], combined: 
     combined,
     exclude: (path) => exclude(path) || extendExclude(path),
     include: (path) => include(path) || extendInclude(path),
-    lintExclude: exclusionMatcher(combined.lintExclude),
-    formatExclude: exclusionMatcher(combined.formatExclude),
+    lintExclude: combined.lintExclude.length > 0 ? exclusionMatcher(combined.lintExclude) : null,
+    formatExclude: combined.formatExclude.length > 0 ? exclusionMatcher(combined.formatExclude) : null,
     perFileIgnores: combined.perFileIgnores.map((entry) => ({ matches: perFileMatcher(entry), selectors: entry.value })),
     perFileTarget: combined.perFileTargetVersion.map((entry) => ({ matches: perFileMatcher(entry), version: entry.value })),
   };
 }
 
-/** A file outside any Ruff configuration: Code4Py's default rules, under the code4py.yml keys. */
-function defaultsFor(path: string, excluded: string | null, firstParty: readonly string[], overrides: LintOverrides, text: TextLookup): FileRuffSettings {
-  const targetVersion = requiresPythonTarget('', text) ?? RUFF_DEFAULT_TARGET;
+/** Ruff's options for a file outside any Ruff configuration: Code4Py's default rules, under the code4py.yml keys. */
+function defaultOptions(targetVersion: string, firstParty: readonly string[], overrides: LintOverrides): RuffOptions {
   const selection: Selection = { select: DEFAULT_LINT.select, extendSelect: [], ignore: [] };
-  return {
-    lintExcluded: excluded,
-    formatExcluded: excluded !== null,
-    options: ruffOptions({ 'line-length': DEFAULT_LINT.lineLength }, [selection], [], targetVersion, firstParty, overrides, true),
-    targetVersion,
-    source: null,
-    problem: null,
-  };
+  return ruffOptions({ 'line-length': DEFAULT_LINT.lineLength }, [selection], [], targetVersion, firstParty, overrides, true);
 }
 
 function ruffOptions(

@@ -4,7 +4,7 @@ import { DEFAULT_LINT } from '../ruff/defaults.js';
 import { diagnosticFinding } from '../ruff/findings.js';
 import { formatFinding } from '../ruff/format-finding.js';
 import { readProjectRuff, type FileRuffSettings } from '../ruff/project-settings.js';
-import { isSyntaxDiagnostic, type RuffFileResult, type RuffPass, type RuffPassResult, type RuffRequest, type RuffResponse } from '../ruff/ruff-protocol.js';
+import { isSyntaxDiagnostic, type RuffFileResult, type RuffOptions, type RuffPass, type RuffPassResult, type RuffRequest, type RuffResponse } from '../ruff/ruff-protocol.js';
 import { isPythonFile, isTestFile, type SourceFile } from '../source.js';
 import { securityOutcome, securityPasses } from './security.js';
 
@@ -75,19 +75,25 @@ export async function runRuffStages(files: readonly SourceFile[], ruff: RuffRunn
   return { lint, security: securityOutcome(response.passes.slice(planned.length), context, config) };
 }
 
-/** Files with the same options share a pass; files the repository's settings exclude are not linted. */
+/** Files with the same options (the same object: readProjectRuff shares them) share a pass; excluded files are not linted. */
 function lintPasses(settings: ReadonlyMap<string, FileRuffSettings>, config: ValidationConfig): PlannedPass[] {
   const report = config.lint.format ?? DEFAULT_LINT.format;
-  const groups = new Map<string, PlannedPass & { pass: { paths: string[] } }>();
+  const groups = new Map<RuffOptions, Map<boolean, PlannedPass & { pass: { paths: string[] } }>>();
+  const passes: PlannedPass[] = [];
   for (const [path, file] of settings) {
     if (file.lintExcluded !== null) continue;
     const format = report && !file.formatExcluded;
-    const key = `${format}\0${JSON.stringify(file.options)}`;
-    const group = groups.get(key);
+    const byFormat = groups.get(file.options) ?? new Map<boolean, PlannedPass & { pass: { paths: string[] } }>();
+    groups.set(file.options, byFormat);
+    const group = byFormat.get(format);
     if (group) group.pass.paths.push(path);
-    else groups.set(key, { pass: { options: file.options, paths: [path], format }, source: file.source });
+    else {
+      const planned = { pass: { options: file.options, paths: [path], format }, source: file.source };
+      byFormat.set(format, planned);
+      passes.push(planned);
+    }
   }
-  return [...groups.values()];
+  return passes;
 }
 
 // The syntax stage reports these files with Python's own parser; Ruff's findings on a partial parse would be noise.
