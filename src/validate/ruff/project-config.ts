@@ -129,7 +129,11 @@ export function loadConfig(file: string, text: TextLookup): LoadedConfig {
 
 function readLayer(file: string, text: TextLookup): { ok: true; layer: ConfigLayer } | { ok: false; message: string } {
   const content = text(file);
-  if (content === undefined) return { ok: false, message: `${file} does not exist in the repository` };
+  if (content === undefined) {
+    // `code4py validate DIR` does not copy dot-folders (.git, .venv, .config, …), so a file there is not seen.
+    const hidden = file.split('/').slice(0, -1).some((part) => part.startsWith('.'));
+    return { ok: false, message: `${file} does not exist in the repository${hidden ? ' (or is in a dot-folder, which `code4py validate` does not read)' : ''}` };
+  }
   if (content === null) return { ok: false, message: `${file} is not UTF-8 text` };
   let document: unknown;
   try {

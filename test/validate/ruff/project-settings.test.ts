@@ -195,6 +195,9 @@ describe("reading a repository's Ruff settings", () => {
 
     it('says which extended file is missing, and which chain goes in a circle', () => {
       expect(problemOf({ 'ruff.toml': 'extend = "configs/base.toml"\n' }).problem?.message).toBe('configs/base.toml does not exist in the repository (extended by ruff.toml)');
+      expect(problemOf({ 'ruff.toml': 'extend = ".config/ruff.toml"\n' }).problem?.message).toBe(
+        '.config/ruff.toml does not exist in the repository (or is in a dot-folder, which `code4py validate` does not read) (extended by ruff.toml)',
+      );
       expect(problemOf({ 'ruff.toml': 'extend = "b.toml"\n', 'b.toml': 'extend = "ruff.toml"\n' }).problem?.message).toBe(
         'ruff.toml extends b.toml extends ruff.toml: the configurations extend each other in a circle; remove one `extend`',
       );
