@@ -111,6 +111,15 @@ describe('formatting and fixing generated Python', () => {
     expect(contentOf(unformatted, 'app.py')).toBe('x=1\n');
   });
 
+  it('tidies a file of the repository only when Ruff leaves its base version as it is, so its own code is not rewritten', async () => {
+    const clean = 'def add(a, b):\n    return a + b\n';
+    const messy = 'def add(a,b):\n    return a+b\n';
+    const change = (base: string): string => `${base}\ndef sub(a,b):\n    return a-b\n`;
+    const out = await formatGenerated(generated({ 'clean.py': change(clean), 'messy.py': change(messy) }), repository({ 'clean.py': clean, 'messy.py': messy }), config(), ruff);
+    expect(contentOf(out, 'clean.py')).toBe('def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n');
+    expect(contentOf(out, 'messy.py')).toBe(change(messy));
+  });
+
   it('changes nothing when the repository’s Ruff settings cannot be read, or Ruff fails', async () => {
     const files = generated({ 'app.py': 'import os\nx=1\n' });
     expect(await formatGenerated(files, repository({ 'ruff.toml': 'line-length = \n' }), config(), ruff)).toEqual(files);

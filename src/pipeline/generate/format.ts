@@ -25,8 +25,9 @@ interface Target {
  * with the repository's Ruff settings (the same as the lint stage's: project-settings.ts): formatted, then
  * fixed, repeated until nothing changes, so the bot's own files carry no "would reformat" and no fixable
  * finding. A file that does not parse is left as it is (the syntax stage reports it); so is one the
- * repository's settings exclude, or whose settings cannot be read (the lint stage reports that). Nothing
- * else is touched. Ruff failing altogether leaves every file as the model wrote it.
+ * repository's settings exclude, or whose settings cannot be read (the lint stage reports that), and an
+ * existing file that Ruff would change on the base already (its own code is not rewritten). Nothing else
+ * is touched. Ruff failing altogether leaves every file as the model wrote it.
  */
 export async function formatGenerated(
   files: readonly SolutionFile[],
@@ -44,13 +45,37 @@ export async function formatGenerated(
     targets.push({ path: file.path, settings, text: file.content, good: file.content, mode: 'all' });
   }
   if (targets.length === 0) return [...files];
+  let tidy: Target[];
   try {
-    await settle(targets, format, ruff);
+    tidy = await withoutRewrites(targets, projectFiles, format, ruff);
+    await settle(tidy, format, ruff);
   } catch {
     return [...files];
   }
-  const tidied = new Map(targets.map((t) => [t.path, t.text]));
+  const tidied = new Map(tidy.map((t) => [t.path, t.text]));
   return files.map((file) => (tidied.has(file.path) ? { ...file, content: tidied.get(file.path) ?? file.content } : file));
+}
+
+/**
+ * The targets that may be tidied: new files, and files of the repository that Ruff would leave as they are
+ * on the base (formatted, no safe fix left). Tidying a file the repository keeps otherwise would rewrite its
+ * own code, far from the change, and bury the change in the pull request's diff.
+ */
+async function withoutRewrites(targets: readonly Target[], projectFiles: ReadonlyMap<string, Buffer>, format: boolean, ruff: RuffRunner): Promise<Target[]> {
+  const bases = new Map<string, string | null>();
+  for (const target of targets) {
+    const base = projectFiles.get(target.path);
+    if (base !== undefined) bases.set(target.path, decodeText(base));
+  }
+  const probes: Target[] = [];
+  for (const target of targets) {
+    const base = bases.get(target.path);
+    if (typeof base === 'string') probes.push({ ...target, text: base, good: base, mode: 'all' });
+  }
+  if (probes.length > 0) await settle(probes, format, ruff);
+  // A base Ruff cannot parse ends 'done'; one it would change ends with another text.
+  const clean = new Set(probes.filter((p) => p.mode !== 'done' && p.text === bases.get(p.path)).map((p) => p.path));
+  return targets.filter((t) => !bases.has(t.path) || clean.has(t.path));
 }
 
 async function settle(targets: Target[], format: boolean, ruff: RuffRunner): Promise<void> {
