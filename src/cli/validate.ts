@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
 import { defaultValidationConfig } from '../config/schema.js';
-import { renderText } from '../render/text.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
-import { validateFolder, type ProgressEvent } from '../validate/pipeline.js';
+import type { ProgressEvent } from '../validate/pipeline.js';
 import { EXIT, type CliIo, type ValidateCliOptions } from './main.js';
 
 const STATUS_MARK: Record<string, string> = { passed: 'ok', warning: 'warning', failed: 'FAILED', skipped: 'skipped', error: 'ERROR' };
@@ -19,11 +18,15 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
   process.once('SIGTERM', onSignal);
   try {
     const sandboxEnv = readSandboxEnv(io.env);
+    // The sandbox's probe runs its Python while the pipeline's modules load (they are not needed before).
+    const sandboxReady = getSandbox(sandboxEnv.kind, sandboxEnv.python);
+    sandboxReady.catch(() => undefined);
+    const [{ validateFolder }, { renderText }] = await Promise.all([import('../validate/pipeline.js'), import('../render/text.js')]);
     // The YAML parser is loaded only when there is a file to read: every import delays the first sandbox run.
     const base = options.config ? await (await import('../config/load.js')).loadValidationConfig(options.config) : defaultValidationConfig();
     const config = options.timeout ? { ...base, tests: { ...base.tests, timeout_seconds: options.timeout } } : base;
     const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
-    const sandbox = await getSandbox(sandboxEnv.kind, sandboxEnv.python);
+    const sandbox = await sandboxReady;
     progress(`sandbox: ${sandbox.sandbox.backend}, Python ${sandbox.python.version}`);
     const report = await validateFolder(resolve(dir), {
       config,
