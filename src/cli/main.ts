@@ -3,10 +3,7 @@ import { z } from 'zod';
 import { Code4PyError, errorMessage, UsageError } from '../errors.js';
 import { parsePrice } from '../eval/prices.js';
 import { packageInfo } from '../version.js';
-import { evalCommand, EvalOptionsSchema } from './eval.js';
-import { generateCommand, GenerateOptionsSchema } from './generate.js';
 import { EXIT, type CliIo } from './io.js';
-import { validateCommand, ValidateOptionsSchema } from './validate.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -66,6 +63,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--config <file>', "read the settings from this YAML file instead of DIR's .github/code4py.yml (the same keys)")
     .option('--base <ref>', "judge DIR's working tree as a change on top of commit REF of its git checkout: only what the change introduces counts")
     .action(async (dir: string, raw: unknown) => {
+      const { validateCommand, ValidateOptionsSchema } = await import('./validate.js');
       status = await validateCommand(dir, parseOptions(ValidateOptionsSchema, raw), io);
     });
   program
@@ -83,6 +81,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--record <file>', 'append every model exchange to a JSONL transcript')
     .option('--replay <file>', 'answer every model request from a transcript made with --record; nothing is sent')
     .action(async (task: string | undefined, raw: Record<string, unknown>) => {
+      // Each command's modules are loaded when it runs: validate must not pay for the model client and the tokenizer.
+      const { generateCommand, GenerateOptionsSchema } = await import('./generate.js');
       status = await generateCommand(parseOptions(GenerateOptionsSchema, { ...raw, ...(task !== undefined ? { task } : {}) }), io);
     });
   program
@@ -102,6 +102,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--replay <file>', 'answer every model request from a transcript made with --record; nothing is sent')
     .option('--compare <reports...>', 'print two or more JSON reports side by side instead of running')
     .action(async (data: string | undefined, raw: Record<string, unknown>) => {
+      const { evalCommand, EvalOptionsSchema } = await import('./eval.js');
       status = await evalCommand(parseOptions(EvalOptionsSchema, { ...raw, ...(data !== undefined ? { data } : {}) }), io);
     });
   try {

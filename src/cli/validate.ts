@@ -3,15 +3,13 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { CONFIG_PATH } from '../config/repo-config.js';
 import { defaultValidationConfig, type ValidationConfig } from '../config/schema.js';
-import { renderText } from '../render/text.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
 import type { ChangeOptions } from '../validate/change/validate-change.js';
-import { validateFolder, type ProgressEvent } from '../validate/pipeline.js';
+import type { ProgressEvent } from '../validate/pipeline.js';
 import type { Report } from '../validate/report.js';
 import { EXIT, listenForInterrupt, wantsColor, type CliIo } from './io.js';
-import { cliValidationPorts } from './validation-ports.js';
 
 export const ValidateOptionsSchema = z.object({
   json: z.boolean().default(false),
@@ -43,9 +41,17 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
   const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
   try {
     const sandboxEnv = readSandboxEnv(io.env);
+    // The sandbox's probe runs its Python while the pipeline's modules load (they are not needed before).
+    const sandboxReady = getSandbox(sandboxEnv.kind, sandboxEnv.python);
+    sandboxReady.catch(() => undefined);
+    const [{ validateFolder }, { renderText }, { cliValidationPorts }] = await Promise.all([
+      import('../validate/pipeline.js'),
+      import('../render/text.js'),
+      import('./validation-ports.js'),
+    ]);
     const base = await readSettings(resolve(dir), options.config, progress);
     const config = options.timeout ? { ...base, tests: { ...base.tests, timeout_seconds: options.timeout } } : base;
-    const sandbox = await getSandbox(sandboxEnv.kind, sandboxEnv.python);
+    const sandbox = await sandboxReady;
     progress(`sandbox: ${sandbox.sandbox.backend}, Python ${sandbox.python.version}`);
     const validation = {
       ...cliValidationPorts(io.env, sandbox),

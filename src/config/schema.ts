@@ -25,16 +25,19 @@ export const ValidationConfigSchema = z
       .prefault({}),
     lint: z
       .object({
-        /** Ruff rule codes or prefixes to check (Ruff's `lint.select`). */
-        select: z.array(z.string().regex(/^[A-Z]+[0-9]*$/, 'a Ruff rule code or prefix such as E501 or F')).default(['E', 'F', 'W', 'B', 'I', 'UP']),
-        /** Ruff rule codes or prefixes to leave out. */
-        ignore: z.array(z.string().regex(/^[A-Z]+[0-9]*$/, 'a Ruff rule code or prefix such as E501 or F')).default([]),
-        /** Maximum line length (PEP 8 says 79; Ruff and Black use 88). */
-        line_length: z.number().int().min(40).max(320).default(88),
-        /** Whether code that `ruff format` would change is reported. */
-        format: z.boolean().default(true),
-        /** When true, lint findings fail validation instead of warning. */
-        fail: z.boolean().default(false),
+        /**
+         * Ruff rule codes or prefixes to check, instead of the repository's own selection (as Ruff's `--select`).
+         * Left out: the repository's Ruff settings, else Code4Py's default (E, F, W, B, I, UP).
+         */
+        select: z.array(z.string().regex(/^[A-Z]+[0-9]*$/, 'a Ruff rule code or prefix such as E501 or F')).optional(),
+        /** Ruff rule codes or prefixes to leave out, on top of the repository's own selection (as Ruff's `--ignore`). */
+        ignore: z.array(z.string().regex(/^[A-Z]+[0-9]*$/, 'a Ruff rule code or prefix such as E501 or F')).optional(),
+        /** Maximum line length, instead of the repository's `line-length` (left out: the repository's, else 88). */
+        line_length: z.number().int().min(40).max(320).optional(),
+        /** Whether code that `ruff format` would change is reported (left out: true). */
+        format: z.boolean().optional(),
+        /** When true, lint findings fail validation instead of warning (left out: false). */
+        fail: z.boolean().optional(),
       })
       .strict()
       .prefault({}),

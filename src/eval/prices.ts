@@ -1,7 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { describeIssues } from '../config/load.js';
 import { UsageError } from '../errors.js';
 
 /** US dollars per million tokens, as providers quote them. */
@@ -53,6 +51,8 @@ export async function loadPrices(path: string): Promise<Record<string, Price>> {
   } catch (error) {
     throw new UsageError(`cannot read the price file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  // Loaded here, not at the top: the CLI imports this module for --price, and YAML costs every command's start.
+  const [{ parse: parseYaml }, { describeIssues }] = await Promise.all([import('yaml'), import('../config/load.js')]);
   let document: unknown;
   try {
     document = parseYaml(text);

@@ -96,6 +96,7 @@ export class Metrics {
 
   linter(linter: Linter): Linter {
     return {
+      lint: (request) => linter.lint(request),
       check: async (files, config) => {
         const end = this.stageSeconds.startTimer({ stage: 'lint' });
         try {

@@ -6,6 +6,7 @@ import { validateChange } from '../validate/change/validate-change.js';
 import type { Report } from '../validate/report.js';
 import { decodeText, type InputFile } from '../validate/workspace.js';
 import { applyModelPatch } from './generate/apply-patch.js';
+import { formatGenerated } from './generate/format.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 import { mergeRequirements, REQUIREMENTS_PATH } from './requirements.js';
 import type { TaskPorts } from './run-task.js';
@@ -75,7 +76,8 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     const modelMs = performance.now() - asked;
     const checked = applyPathPolicy(solution.files, config.paths, input.blocked);
     const patched = applyPatches(checked.accepted, checked.rejected, input.repoFiles);
-    const policy = { ...declareDependencies(solution.dependencies, patched, input), failedPatches: patched.failedPatches };
+    const declared = declareDependencies(solution.dependencies, patched, input);
+    const policy = { ...declared, accepted: await formatGenerated(declared.accepted, input.repoFiles, config, ports.linter), failedPatches: patched.failedPatches };
     const files = materialise(input.repoFiles, policy.accepted);
     const validating = performance.now();
     const report = await validateChange({ base: input.base, head: files.all }, { ...validationOptions(config, ports), solutionRequirements: solution.dependencies });

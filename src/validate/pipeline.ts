@@ -6,13 +6,17 @@ import { runMutationStage } from './mutation/stage.js';
 import { stage, STAGE_NAMES, type Coverage, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
 import { SYSTEM_RUNTIME, type TestRuntime } from './runtime.js';
 import type { SourceFile } from './source.js';
+import type { RuffRunner } from './stages/lint.js';
 import { assessCoverage } from './stages/coverage.js';
 import { runDependencies } from './stages/dependencies.js';
 import { runTests, type TestRun, type TestRunOptions } from './stages/tests.js';
 import { copyFolder, type Workspace } from './workspace.js';
 
-/** Lint and security checks, which run in-process (Ruff's WebAssembly build) beside the sandbox runs. */
-export interface Linter {
+/**
+ * Lint and security checks, which run in-process (Ruff's WebAssembly build) beside the sandbox runs; its
+ * Ruff also formats and fixes generated files (pipeline/generate/format.ts).
+ */
+export interface Linter extends RuffRunner {
   check(files: readonly SourceFile[], config: ValidationConfig): Promise<{ lint: StageOutcome; security: StageOutcome }>;
 }
 
@@ -152,7 +156,7 @@ export async function validateWorkspace(workspace: Workspace, options: ValidateO
     const cov = assessCoverage(checks.run.coverageJson, workspace.files, checks.run.cases.length > 0, options.config);
     record(cov.stage, t1);
     const mutation = mutate ? await mutationAfterTests(workspace, checks, results.get('tests'), null, options, record) : null;
-    return assembleReport(results, checks, cov.coverage, options.sandbox, started, mutation ? { mutation } : {});
+    return assembleReport(results, checks, cov.coverage, options, started, mutation ? { mutation } : {});
   } finally {
     await checks.release();
   }
@@ -195,10 +199,21 @@ export async function mutationAfterTests(
 }
 
 /** The report from the recorded stages: `passed` when the tests passed and no stage failed. */
-export function assembleReport(results: ReadonlyMap<StageName, StageResult>, checks: Checks, coverage: Coverage, sandbox: ReadySandbox, started: number, extra: Partial<Report> = {}): Report {
+export function assembleReport(
+  results: ReadonlyMap<StageName, StageResult>,
+  checks: Checks,
+  coverage: Coverage,
+  options: Pick<ValidateOptions, 'sandbox' | 'config'>,
+  started: number,
+  extra: Partial<Report> = {},
+): Report {
+  const { sandbox } = options;
+  const lintFails = options.config.lint.fail === true;
   const stages = STAGE_NAMES.map((name) => results.get(name)).filter((s): s is StageResult => s !== undefined);
-  // A mutation stage that could not run says why, but only a score below a failing threshold fails.
-  const fine = (s: StageResult): boolean => s.status === 'passed' || s.status === 'warning' || s.status === 'skipped' || (s.name === 'mutation' && s.status === 'error');
+  // A mutation stage that could not run says why, but only a score below a failing threshold fails; so does
+  // a lint stage that could not run (a broken Ruff config of the project), unless lint findings fail.
+  const advisory = (s: StageResult): boolean => s.status === 'error' && (s.name === 'mutation' || (s.name === 'lint' && !lintFails));
+  const fine = (s: StageResult): boolean => s.status === 'passed' || s.status === 'warning' || s.status === 'skipped' || advisory(s);
   const passed = results.get('tests')?.status === 'passed' && stages.every(fine);
   return {
     passed,

@@ -74,7 +74,7 @@ limits:
       draft: true,
       paths: { allow: ['src/**/*.py', 'tests/**/*.py'], deny: ['src/legacy/**'], max_files: 5, max_bytes: 65_536 },
       tests: { timeout_seconds: 30, coverage_min: 90, coverage_fail: false },
-      lint: { select: ['E', 'F'], ignore: [], line_length: 88 },
+      lint: { select: ['E', 'F'] },
       security: { fail_on: 'high' },
       dependencies: { strict: true },
       limits: { max_files: 100, max_file_bytes: 4 * 1024 * 1024, max_total_bytes: 64 * 1024 * 1024 },

@@ -28,7 +28,7 @@ describe('lint stage', () => {
     const result = await lint([file('calc.py', CALC), file('test_calc.py', TEST_CALC)]);
     expect(result.findings).toEqual([]);
     expect(result.status).toBe('passed');
-    expect(result.summary).toMatch(/^no findings in 2 files \(Ruff \d+\.\d+\.\d+\)$/);
+    expect(result.summary).toMatch(/^no findings in 2 files \(Ruff \d+\.\d+\.\d+, Code4Py's default rules\)$/);
   });
 
   it('warns about an unused import at its line and column', async () => {
@@ -124,7 +124,7 @@ describe('lint stage', () => {
 
 const REQUEST: RuffRequest = {
   files: [{ path: 'a.py', text: 'import os\n' }],
-  passes: [{ settings: { select: ['F401'], ignore: [] }, paths: ['a.py'], format: false }],
+  passes: [{ options: { lint: { select: ['F401'] } }, paths: ['a.py'], format: false }],
 };
 
 /** The real worker script, run from its TypeScript source through tsx (Node 20 workers cannot load .ts). */

@@ -99,7 +99,7 @@ async function judge(request: ChangeRequest, options: ChangeOptions, j: Judging)
     if (result) options.onProgress?.({ kind: 'stage', stage: name, status: result.status, summary: result.summary });
   }
 
-  const report = assembleReport(results, checks, cov.coverage, options.sandbox, started, {
+  const report = assembleReport(results, checks, cov.coverage, options, started, {
     base: baseId(request.base),
     evidence: judged.evidence,
     ...(mutation ? { mutation } : {}),

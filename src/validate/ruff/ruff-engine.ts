@@ -1,32 +1,23 @@
 // Must come first: it sets how V8 compiles the WebAssembly module imported next.
 import './wasm-flags.js';
 import { PositionEncoding, Workspace } from '@astral-sh/ruff-wasm-nodejs';
-import { z } from 'zod';
-import {
-  isSyntaxDiagnostic,
-  RuffDiagnosticSchema,
-  type RuffFileResult,
-  type RuffPass,
-  type RuffPassResult,
-  type RuffRequest,
-  type RuffResponse,
-  type RuffSettings,
-} from './ruff-protocol.js';
+import type { RuffDiagnostic, RuffFileResult, RuffOptions, RuffPass, RuffPassResult, RuffRequest, RuffResponse } from './ruff-protocol.js';
+import { isSyntaxDiagnostic } from './syntax-diagnostic.js';
 
 // Runs Ruff's WebAssembly build in the current thread: the worker's body, and the fallback when no
-// compiled worker script exists (running from TypeScript sources).
+// compiled worker script exists (running from TypeScript sources). It imports no zod (~80 ms of the
+// worker's start-up): RuffHost parses every response against RuffResponseSchema, in either mode.
+// Nested configurations, per-file ignores and target versions make a few distinct option sets per repository.
+const MAX_WORKSPACES = 32;
 
-const DiagnosticsSchema = z.array(RuffDiagnosticSchema);
-const MAX_WORKSPACES = 8;
-
-// A Workspace parses its settings once; a worker sees the same few settings again and again.
+// A Workspace parses its options once; a worker sees the same few option sets again and again.
 const workspaces = new Map<string, Workspace>();
 
-function workspaceFor(settings: RuffSettings): Workspace {
-  const key = JSON.stringify(settings);
+function workspaceFor(options: RuffOptions): Workspace {
+  const key = JSON.stringify(options);
   const cached = workspaces.get(key);
   if (cached) return cached;
-  const workspace = new Workspace(toRuffOptions(settings), PositionEncoding.Utf16);
+  const workspace = new Workspace(options, PositionEncoding.Utf16);
   const oldest = workspaces.keys().next();
   if (workspaces.size >= MAX_WORKSPACES && !oldest.done) {
     workspaces.get(oldest.value)?.free();
@@ -34,18 +25,6 @@ function workspaceFor(settings: RuffSettings): Workspace {
   }
   workspaces.set(key, workspace);
   return workspace;
-}
-
-/** Ruff's own option names (as in ruff.toml). */
-function toRuffOptions(settings: RuffSettings): Record<string, unknown> {
-  return {
-    ...(settings.lineLength ? { 'line-length': settings.lineLength } : {}),
-    lint: {
-      select: settings.select,
-      ignore: settings.ignore,
-      ...(settings.knownFirstParty ? { isort: { 'known-first-party': settings.knownFirstParty } } : {}),
-    },
-  };
 }
 
 export function ruffVersion(): string {
@@ -60,22 +39,24 @@ export function runRuff(request: RuffRequest): RuffResponse {
 function runPass(pass: RuffPass, texts: ReadonlyMap<string, string>): RuffPassResult {
   let workspace: Workspace;
   try {
-    workspace = workspaceFor(pass.settings);
+    workspace = workspaceFor(pass.options);
   } catch (error) {
-    return { ok: false, error: messageOf(error) };
+    // Ruff words option errors for its command line ("… in `select` from the CLI"); here they come from a file.
+    return { ok: false, error: messageOf(error).replace(/ from the CLI\b/, '') };
   }
   const files: RuffFileResult[] = [];
   for (const path of pass.paths) {
     const text = texts.get(path);
-    if (text !== undefined) files.push(checkFile(workspace, path, pass.ignoreSuppressions ? blankSuppressions(text) : text, pass.format));
+    if (text !== undefined) files.push(checkFile(workspace, path, pass.ignoreSuppressions ? blankSuppressions(text) : text, pass));
   }
   return { ok: true, files };
 }
 
-function checkFile(workspace: Workspace, path: string, text: string, format: boolean): RuffFileResult {
+function checkFile(workspace: Workspace, path: string, text: string, pass: Pick<RuffPass, 'check' | 'format'>): RuffFileResult {
   try {
-    const diagnostics = DiagnosticsSchema.parse(workspace.check(text));
-    const formatted = format && !diagnostics.some(isSyntaxDiagnostic) ? workspace.format(text) : text;
+    const diagnostics: RuffDiagnostic[] = pass.check === false ? [] : (workspace.check(text) as RuffDiagnostic[]);
+    // A text that does not parse is the syntax stage's finding; Ruff's formatter would refuse it.
+    const formatted = pass.format && !diagnostics.some(isSyntaxDiagnostic) ? workspace.format(text) : text;
     return { path, diagnostics, formatted: formatted === text ? null : formatted, error: null };
   } catch (error) {
     return { path, diagnostics: [], formatted: null, error: messageOf(error) };
@@ -93,7 +74,7 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The first check compiles most of Ruff lazily (~0.5 s): do it before any real work arrives. */
+/** The first check compiles much of Ruff lazily: do it before any real work arrives. */
 export function warmUp(): void {
-  runRuff({ files: [{ path: 'warm_up.py', text: 'import os\n\nprint(os.sep)\n' }], passes: [{ settings: { select: ['ALL'], ignore: [] }, paths: ['warm_up.py'], format: true }] });
+  runRuff({ files: [{ path: 'warm_up.py', text: 'import os\n\nprint(os.sep)\n' }], passes: [{ options: { lint: { select: ['ALL'] } }, paths: ['warm_up.py'], format: true }] });
 }

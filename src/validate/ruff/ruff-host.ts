@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { WorkerReplySchema, type RuffRequest, type RuffResponse, type WorkerRequest } from './ruff-protocol.js';
+import { RuffResponseSchema, WorkerReplySchema, type RuffRequest, type RuffResponse, type WorkerRequest } from './ruff-protocol.js';
 
 export interface RuffHostOptions {
   /**
@@ -60,7 +60,8 @@ export class RuffHost {
     if (this.closed) throw new RuffWorkerError('Ruff was asked to check files after its host was closed');
     if (!this.workerUrl) {
       const engine = await (this.engine ??= import('./ruff-engine.js'));
-      return engine.runRuff(request);
+      // The engine does not parse Ruff's output; the host does, here as for the worker's replies.
+      return RuffResponseSchema.parse(engine.runRuff(request));
     }
     // A worker that died on an earlier request is replaced: one bad file must not end the process's linting.
     const worker = (this.worker ??= this.spawn(this.workerUrl));

@@ -1,19 +1,18 @@
 import { z } from 'zod';
 
-/** The Ruff settings Code4Py uses, in its own words; ruff-engine.ts turns them into Ruff's options. */
-export const RuffSettingsSchema = z.object({
-  select: z.array(z.string()),
-  ignore: z.array(z.string()),
-  lineLength: z.number().int().positive().optional(),
-  /** Top-level module names of the code itself, so isort (I001) groups them as first-party. */
-  knownFirstParty: z.array(z.string()).optional(),
-});
-export type RuffSettings = z.infer<typeof RuffSettingsSchema>;
+/**
+ * Ruff's own options, as ruff.toml spells them (`line-length`, `lint.select`, `format.quote-style`, …),
+ * for one Workspace. project-settings.ts builds them from the repository's configuration; Ruff checks them.
+ */
+export const RuffOptionsSchema = z.record(z.string(), z.unknown());
+export type RuffOptions = z.infer<typeof RuffOptionsSchema>;
 
-/** One Ruff run over some of the request's files with one set of settings (Ruff has no per-file settings here). */
+/** One Ruff run over some of the request's files with one set of options (a Workspace checks a text, not a path). */
 export const RuffPassSchema = z.object({
-  settings: RuffSettingsSchema,
+  options: RuffOptionsSchema,
   paths: z.array(z.string()),
+  /** Run `ruff check` (the default); false runs only the formatter. */
+  check: z.boolean().optional(),
   /** Also run `ruff format` on the files that parse. */
   format: z.boolean(),
   /** Judge the code as if it had no suppression comments (`# noqa`, `# ruff: noqa`): the code under test must not waive its own checks. */
@@ -30,6 +29,10 @@ export type RuffRequest = z.infer<typeof RuffRequestSchema>;
 
 const Location = z.object({ row: z.number().int(), column: z.number().int() });
 
+/** One replacement of a fix: the text from `location` to `end_location` becomes `content` (null deletes it). */
+export const RuffEditSchema = z.object({ location: Location, end_location: Location, content: z.string().nullable() });
+export type RuffEdit = z.infer<typeof RuffEditSchema>;
+
 /** The fields Code4Py reads of a Ruff diagnostic (rows and columns are 1-based, columns in UTF-16 units). */
 export const RuffDiagnosticSchema = z.object({
   /** The rule code; null or `invalid-syntax` for a syntax error. */
@@ -37,6 +40,11 @@ export const RuffDiagnosticSchema = z.object({
   message: z.string(),
   start_location: Location,
   end_location: Location,
+  /** Ruff's fix, when it has one. Ruff's WebAssembly build does not say whether the fix is safe: see safe-fixes.ts. */
+  fix: z
+    .object({ message: z.string().nullable(), edits: z.array(RuffEditSchema) })
+    .nullable()
+    .optional(),
 });
 export type RuffDiagnostic = z.infer<typeof RuffDiagnosticSchema>;
 
@@ -52,7 +60,7 @@ export type RuffFileResult = z.infer<typeof RuffFileResultSchema>;
 
 export const RuffPassResultSchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), files: z.array(RuffFileResultSchema) }),
-  /** The settings were refused (an unknown rule selector, say): nothing was checked. */
+  /** The options were refused (an unknown rule selector, say): nothing was checked. */
   z.object({ ok: z.literal(false), error: z.string() }),
 ]);
 export type RuffPassResult = z.infer<typeof RuffPassResultSchema>;
@@ -74,7 +82,4 @@ export const WorkerReplySchema = z.discriminatedUnion('ok', [
 ]);
 export type WorkerReply = z.infer<typeof WorkerReplySchema>;
 
-/** A syntax error, which the syntax stage reports with Python's own parser. */
-export function isSyntaxDiagnostic(diagnostic: RuffDiagnostic): boolean {
-  return diagnostic.code === null || diagnostic.code === 'invalid-syntax';
-}
+export { isSyntaxDiagnostic } from './syntax-diagnostic.js';

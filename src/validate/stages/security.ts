@@ -10,16 +10,30 @@ const SECURITY_RULES = ['S'];
 const NOT_IN_TESTS = ['S101'];
 
 /**
- * Two passes, because Ruff's WebAssembly build has no per-file ignores: the code, then the tests
- * without the assert rule. Neither honours `# noqa`: generated code could otherwise silence its own
- * security findings; a maintainer waives a rule with `security.ignore` instead.
+ * The code, then the tests without the assert rule, because those ignores differ (a Workspace checks a text,
+ * not a path); each split by the Python version the repository's Ruff settings name for the file, which
+ * decides what parses and what some rules see. Nothing else of the repository's Ruff settings applies: the
+ * rules are Code4Py's, no file is excluded (generated code must not escape into a folder the repository
+ * excludes), and `# noqa` is not honoured — generated code could otherwise silence its own security
+ * findings; a maintainer waives a rule with `security.ignore` instead.
  */
-export function securityPasses(code: readonly string[], tests: readonly string[], config: ValidationConfig): [RuffPass, RuffPass] {
+export function securityPasses(code: readonly string[], tests: readonly string[], targetOf: (path: string) => string, config: ValidationConfig): RuffPass[] {
   const ignore = config.security.ignore;
-  return [
-    { settings: { select: SECURITY_RULES, ignore: [...ignore] }, paths: [...code], format: false, ignoreSuppressions: true },
-    { settings: { select: SECURITY_RULES, ignore: [...ignore, ...NOT_IN_TESTS] }, paths: [...tests], format: false, ignoreSuppressions: true },
-  ];
+  return [...byTarget(code, targetOf, [...ignore]), ...byTarget(tests, targetOf, [...ignore, ...NOT_IN_TESTS])];
+}
+
+function byTarget(paths: readonly string[], targetOf: (path: string) => string, ignore: string[]): RuffPass[] {
+  const groups = new Map<string, string[]>();
+  for (const path of paths) {
+    const target = targetOf(path);
+    groups.set(target, [...(groups.get(target) ?? []), path]);
+  }
+  return [...groups].map(([target, group]) => ({
+    options: { ...(target ? { 'target-version': target } : {}), 'output-prefer-rule-codes': true, lint: { select: SECURITY_RULES, ignore } },
+    paths: group,
+    format: false,
+    ignoreSuppressions: true,
+  }));
 }
 
 export interface SecurityContext {
