@@ -12,10 +12,28 @@ export interface CliIo {
 /** Exit statuses: 0 passed, 1 failed validation, 2 usage or internal error. */
 export const EXIT = { passed: 0, failed: 1, error: 2 } as const;
 
+let interruptedEarly = false;
+
+/**
+ * Holds Ctrl-C and SIGTERM from the moment the CLI starts until a command listens for them (its modules
+ * take a moment to load): an interrupt in between is kept, not left to kill the process half-way.
+ */
+export function holdInterrupts(): () => void {
+  interruptedEarly = false;
+  const onSignal = (): void => void (interruptedEarly = true);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
 /** Ctrl-C and SIGTERM, as a signal that aborts with an `interrupted` error, until `release()`. */
 export function listenForInterrupt(): { readonly signal: AbortSignal; release(): void } {
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new Error('interrupted'));
+  if (interruptedEarly) onSignal();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   return {

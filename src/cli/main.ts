@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Code4PyError, errorMessage, UsageError } from '../errors.js';
 import { parsePrice } from '../eval/prices.js';
 import { packageInfo } from '../version.js';
-import { EXIT, type CliIo } from './io.js';
+import { EXIT, holdInterrupts, type CliIo } from './io.js';
 
 function seconds(value: string): number {
   const n = Number(value);
@@ -46,6 +46,7 @@ function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S>
 
 /** Runs the CLI; returns the exit status instead of exiting, so tests can call it in-process. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const releaseInterrupts = holdInterrupts();
   let status: number = EXIT.passed;
   const program = new Command('code4py')
     .description('Code4Py: Python code and tests from GitHub issues, validated in a sandbox.')
@@ -118,5 +119,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     io.stderr.write(`code4py: internal error: ${errorMessage(error)}\n`);
     return EXIT.error;
+  } finally {
+    releaseInterrupts();
   }
 }
