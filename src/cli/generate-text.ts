@@ -1,5 +1,6 @@
 import type { TokenUsage } from '../llm/index.js';
-import type { Attempted, RepoSource } from '../pipeline/solve.js';
+import type { RepoSource } from '../pipeline/ports.js';
+import type { Attempted } from '../pipeline/solve.js';
 import { plural, stripControl } from '../render/common.js';
 import { renderText } from '../render/text.js';
 

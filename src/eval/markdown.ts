@@ -32,6 +32,7 @@ export function renderReport(report: EvalReport): string {
       `${int(report.modelTests.cases)} in ${report.modelTests.problems} problems, ${int(report.modelTests.casesPassed)} passed; all passed in ${report.modelTests.allPassed} problems`,
     ],
     ["model's tests passed, hidden tests failed", `${report.modelTests.passedButHiddenFailed}`],
+    ["mutation score of the model's tests", mutationCell(report.mutation)],
     ['clarifying questions asked (went ahead with assumptions)', `${report.askedQuestions}`],
     ['answers asked for', `${report.attemptsUsed} (${n ? (report.attemptsUsed / n).toFixed(2) : '0'} per problem)`],
     ['tokens', `${int(report.tokens.total)} (${int(report.tokens.prompt)} prompt, ${int(report.tokens.completion)} completion) in ${int(report.tokens.calls)} calls`],
@@ -88,6 +89,7 @@ export function renderComparison(reports: ReadonlyArray<{ name: string; report: 
     ['own validation passed', ...cells((r) => percent(r.validationPassed, r.problems))],
     ["model's tests all passed", ...cells((r) => percent(r.modelTests.allPassed, r.problems))],
     ["model's tests passed, hidden failed", ...cells((r) => `${r.modelTests.passedButHiddenFailed}`)],
+    ['mutation score, before → after strengthening', ...cells((r) => mutationCell(r.mutation))],
     ['tokens per problem', ...cells((r) => int(Math.round(r.problems ? r.tokens.total / r.problems : 0)))],
     ['estimated cost', ...cells((r) => (r.cost ? usd(r.cost.usd) : 'n/a'))],
     ['median time per problem', ...cells((r) => formatDuration(r.timeMs.medianPerProblem))],
@@ -118,4 +120,10 @@ function signed(value: number, digits = 0): string {
 
 function mark(passed: boolean): string {
   return passed ? 'pass' : 'fail';
+}
+
+/** `78.4% → 91.2% (12 problems; strengthened in 5)`, or n/a when no problem had a mutation score. */
+function mutationCell(m: EvalReport['mutation']): string {
+  if (m.problems === 0 || m.meanBefore === null || m.meanAfter === null) return 'n/a';
+  return `${m.meanBefore}% → ${m.meanAfter}% (mean of ${m.problems} ${m.problems === 1 ? 'problem' : 'problems'}; strengthened in ${m.strengthened})`;
 }

@@ -40,6 +40,12 @@ export const ProblemResultSchema = z.object({
   failure: z.enum(FAILURE_CLASSES).nullable(),
   /** The first line of what failed (assertion, error, the model output's problem), when something did. */
   detail: z.string().nullable(),
+  /**
+   * The mutation score (percent) of the model's tests on its code: of the answer that passed validation
+   * before the test-strengthening round, and after it (the same when the round was not kept or not run);
+   * null when no mutation score was had.
+   */
+  mutation: z.object({ before: z.number().min(0).max(100).nullable(), after: z.number().min(0).max(100).nullable(), strengthened: z.boolean() }),
   tokens: TokensSchema,
   timeMs: StageTimesSchema,
 });
@@ -78,6 +84,14 @@ export const EvalReportSchema = z.object({
     casesPassed: count,
     /** Problems whose model-written tests all passed while the hidden tests failed: bugs the model's tests missed. */
     passedButHiddenFailed: count,
+  }),
+  /** Mutation scores over the problems that had one: their mean before and after the strengthening round. */
+  mutation: z.object({
+    problems: count,
+    meanBefore: z.number().min(0).max(100).nullable(),
+    meanAfter: z.number().min(0).max(100).nullable(),
+    /** Problems whose strengthening round was kept (its tests passed and killed more mutants). */
+    strengthened: count,
   }),
   tokens: TokensSchema,
   cost: z.object({ usd: z.number().nonnegative(), input: z.number(), output: z.number(), listedAs: z.string() }).nullable(),
@@ -134,6 +148,7 @@ export function summarise(results: readonly ProblemResult[], meta: ReportMeta): 
       casesPassed: sum((r) => r.modelTests.passed),
       passedButHiddenFailed: counted((r) => r.modelTests.allPassed && !r.passedFinal),
     },
+    mutation: mutationFigures(results),
     tokens,
     cost: meta.price ? { usd: costUsd(tokens, meta.price), ...meta.price } : null,
     timeMs: {
@@ -148,6 +163,12 @@ export function summarise(results: readonly ProblemResult[], meta: ReportMeta): 
     failures,
     results: [...results],
   };
+}
+
+function mutationFigures(results: readonly ProblemResult[]): EvalReport['mutation'] {
+  const scored = results.filter((r) => r.mutation.before !== null && r.mutation.after !== null);
+  const mean = (pick: (r: ProblemResult) => number): number | null => (scored.length ? Math.round((10 * scored.reduce((t, r) => t + pick(r), 0)) / scored.length) / 10 : null);
+  return { problems: scored.length, meanBefore: mean((r) => r.mutation.before!), meanAfter: mean((r) => r.mutation.after!), strengthened: results.filter((r) => r.mutation.strengthened).length };
 }
 
 function median(values: readonly number[]): number {

@@ -1,7 +1,9 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import { ModelOutputError, TokenBudgetExceededError, TokenLedger } from '../llm/index.js';
-import type { Attempt } from '../pipeline/attempts.js';
-import { solveTask, type SolvePorts } from '../pipeline/solve.js';
+import type { Attempt } from '../pipeline/attempt.js';
+import type { SolvePorts } from '../pipeline/ports.js';
+import { solveTask } from '../pipeline/solve.js';
+import { resultOf } from '../pipeline/strengthen.js';
 import { problemTask, type Problem } from './humaneval.js';
 import type { FailureClass, ProblemResult } from './report.js';
 import { scoreAnswer, type Score } from './score.js';
@@ -104,7 +106,7 @@ async function evaluateProblem(problem: Problem, run: Omit<EvalRun, 'problems'>,
   }
   const scoringStarted = performance.now();
   const first = attempts[0];
-  const last = attempts.at(-1);
+  const last = attempts.length > 0 ? resultOf(attempts) : undefined;
   const firstScore: Score | null = first ? await scoreAnswer(problem, first.accepted, config, ports) : null;
   // An answer that could not be had ends the task: the pipeline has nothing to deliver.
   const finalScore: Score | null = modelFailure || !last ? null : last === first ? firstScore : await scoreAnswer(problem, last.accepted, config, ports);
@@ -121,6 +123,7 @@ async function evaluateProblem(problem: Problem, run: Omit<EvalRun, 'problems'>,
     attempts: attempts.length,
     validationPassed,
     askedQuestions,
+    mutation: mutationOf(attempts),
     modelTests: { cases, passed: report?.tests.passed ?? 0, allPassed: cases > 0 && report!.tests.failed === 0 && report!.tests.errors === 0 && !report!.tests.timedOut },
     firstFailure: first ? failureOf(firstScore) : (modelFailure?.failure ?? 'unusable-output'),
     failure: failureOf(finalScore),
@@ -135,4 +138,13 @@ async function evaluateProblem(problem: Problem, run: Omit<EvalRun, 'problems'>,
       total: Math.round(ended - started),
     },
   };
+}
+
+/** The mutation score of the passing answer before its strengthening round, and of the answer kept after it. */
+function mutationOf(attempts: readonly Attempt[]): ProblemResult['mutation'] {
+  const rounds = attempts.filter((a) => a.strengthened !== undefined);
+  const kept = rounds.filter((a) => a.strengthened!.kept).at(-1);
+  const before = rounds[0]?.strengthened?.before.score ?? attempts.filter((a) => a.report.passed).at(-1)?.report.mutation?.score ?? null;
+  const after = kept?.report.mutation?.score ?? before;
+  return { before, after, strengthened: kept !== undefined };
 }

@@ -64,6 +64,11 @@ export interface SolutionInput {
   repair?: { previous: readonly SolutionFile[]; failures: FailureFeedback };
   /** Set for a refinement: the pull request's generated files as they are now, and the review. */
   refinement?: { current: readonly RepoFile[]; feedback: readonly ReviewFeedback[] };
+  /**
+   * Set for a test-strengthening round: the solution's files, and the mutants of its code that no test
+   * notices, one per line ("no test fails when line 12 `if n < 1:` becomes `if n <= 1:`").
+   */
+  strengthen?: { current: readonly SolutionFile[]; survivors: string };
 }
 
 export interface CallOptions {

@@ -1,49 +1,17 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import type { GitHubApi } from '../github/api.js';
-import type { Analysis, FailureFeedback, RepoFile, ReviewFeedback, Solution, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
+import type { Analysis, FailureFeedback, RepoFile, ReviewFeedback, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
 import type { BaseTree } from '../validate/change/baseline.js';
 import { validateChange } from '../validate/change/validate-change.js';
 import type { Report } from '../validate/report.js';
-import { decodeText, type InputFile } from '../validate/workspace.js';
+import { decodeText } from '../validate/workspace.js';
+import { attemptPassed, failedStages, materialise, validationOptions, type Attempt, type AttemptsInput } from './attempt.js';
 import { applyModelPatch } from './generate/apply-patch.js';
 import { formatGenerated } from './generate/format.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 import { mergeRequirements, REQUIREMENTS_PATH } from './requirements.js';
-import type { TaskPorts } from './run-task.js';
-import type { SolvePorts } from './solve.js';
+import { strengthenTests } from './strengthen.js';
+import type { SolvePorts } from './ports.js';
 
-export interface Attempt {
-  readonly number: number;
-  readonly solution: Solution;
-  readonly accepted: readonly SolutionFile[];
-  readonly rejected: ReadonlyArray<{ path: string; reason: string }>;
-  readonly report: Report;
-  /** Milliseconds waiting for the model's answer (corrective rounds and retries included). */
-  readonly modelMs: number;
-  /** Milliseconds validating in the sandbox. */
-  readonly validationMs: number;
-}
-
-export interface AttemptsInput {
-  readonly task: TaskText;
-  readonly analysis: Analysis;
-  readonly context: readonly RepoFile[];
-  /** For a refinement: the generated files as they are on the branch, and the reviewers' words. */
-  readonly refinement?: { current: readonly RepoFile[]; feedback: readonly ReviewFeedback[] };
-  /** The repository at the commit the new one will build on. */
-  readonly repoFiles: ReadonlyMap<string, Buffer>;
-  /** What the change is validated against: the pull request's base commit. */
-  readonly base: BaseTree;
-  /** Symbolic links and submodules of the repository: never written through. */
-  readonly blocked: ReadonlySet<string>;
-  readonly config: RepoConfig;
-  readonly ports: SolvePorts;
-  readonly usage: TokenLedger;
-  readonly model: string;
-  readonly onAttempt: (n: number) => Promise<void>;
-  /** Each attempt once it is validated (the last one included). */
-  readonly onValidated?: (attempt: Attempt) => Promise<void> | void;
-}
 
 /**
  * Generation and repair: ask for a solution, hold it to the path policy, validate it in the sandbox over
@@ -94,72 +62,9 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     }
     feedback = feedbackFrom(report, policy.rejected);
   }
+  const last = attempts.at(-1)!;
+  if (attemptPassed(last) && last.report.mutation) attempts.push(...(await strengthenTests(input, last)));
   return attempts;
-}
-
-/** How a pipeline validates: the ports' sandbox, Ruff, store of baselines, environment and limits. */
-export function validationOptions(config: RepoConfig, ports: Omit<SolvePorts, 'model'>) {
-  return {
-    config,
-    sandbox: ports.sandbox,
-    linter: ports.linter,
-    ...(ports.signal ? { signal: ports.signal } : {}),
-    ...(ports.baselines ? { baselines: ports.baselines } : {}),
-    ...(ports.maxima ? { maxima: ports.maxima } : {}),
-    ...(ports.environment ? { environment: ports.environment } : {}),
-  };
-}
-
-/**
- * One commit with one tree of inline contents on `parent`, then the branch created or moved forward
- * (never forced, so a commit someone else pushed is never lost). Checkpointed: a resumed task reuses both.
- */
-export async function pushCommit(
-  github: GitHubApi,
-  change: { branch: string; parent: string; exists: boolean; files: readonly InputFile[]; message: string },
-  checkpoints: TaskPorts['checkpoints'],
-): Promise<string> {
-  const saved = checkpoints.get();
-  let commit = typeof saved.commitSha === 'string' ? saved.commitSha : null;
-  if (!commit) {
-    const tree = await github.createTree(await github.commitTree(change.parent), change.files.map((f) => ({ path: f.path, content: f.content.toString('utf8') })));
-    commit = await github.createCommit(change.message, tree, [change.parent]);
-    checkpoints.set('commitSha', commit);
-  }
-  if (!saved.branchMoved) {
-    if (change.exists) await github.updateBranch(change.branch, commit);
-    else await github.createBranch(change.branch, commit);
-    checkpoints.set('branchMoved', true);
-  }
-  return commit;
-}
-
-/** The repository's files with the accepted ones written over them; `changed` holds only the new contents. */
-export function materialise(repo: ReadonlyMap<string, Buffer>, accepted: readonly SolutionFile[]): { all: InputFile[]; changed: InputFile[] } {
-  const merged = new Map(repo);
-  const changed: InputFile[] = [];
-  for (const file of accepted) {
-    if (file.content === null) continue;
-    const content = Buffer.from(file.content);
-    merged.set(file.path, content);
-    changed.push({ path: file.path, content });
-  }
-  return { all: [...merged].map(([path, content]) => ({ path, content })), changed };
-}
-
-/** An attempt passes when its validation passed and it wrote at least one file. */
-export function attemptPassed(attempt: Pick<Attempt, 'report' | 'accepted'>): boolean {
-  return attempt.report.passed && attempt.accepted.length > 0;
-}
-
-/** Why an attempt did not pass, one item each, for people: no file written, then each failed stage. */
-export function attemptProblems(attempt: Pick<Attempt, 'report' | 'accepted'>): string[] {
-  return [...(attempt.accepted.length === 0 ? ['no file within the allowed paths'] : []), ...failedStages(attempt.report)];
-}
-
-/** The stages that failed or could not run, as `name: summary`. */
-function failedStages(report: Report): string[] {
-  return report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`);
 }
 
 /** How many findings a repair prompt carries. */

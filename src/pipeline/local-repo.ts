@@ -5,7 +5,7 @@ import { CONFIG_PATH, RepoConfigSchema, type RepoConfig } from '../config/repo-c
 import { UsageError } from '../errors.js';
 import type { Finding } from '../validate/report.js';
 import { readFolder } from '../validate/workspace.js';
-import type { RepoSource } from './solve.js';
+import type { RepoSource } from './ports.js';
 
 export interface LocalRepository extends RepoSource {
   /** Files left out (links, files over the size limit), as the validator notes them. */

@@ -9,10 +9,13 @@ import { renderFilesSection, renderValidationSection } from '../render/pull-requ
 import { decodeText } from '../validate/workspace.js';
 import { packageInfo } from '../version.js';
 import { checkRunExternalId, issueOfBranch } from '../webhooks/requests.js';
-import { generateAndValidate, materialise, pushCommit } from './attempts.js';
+import { pushCommit } from '../publish/commit.js';
+import { materialise } from './attempt.js';
+import { generateAndValidate } from './attempts.js';
+import { resultOf } from './strengthen.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { buildContext } from './context/pick-context.js';
-import type { TaskPorts } from './run-task.js';
+import type { TaskPorts } from './ports.js';
 
 export interface RefineTask {
   readonly taskId: string;
@@ -84,7 +87,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     model,
     onAttempt: async () => undefined,
   });
-  const last = attempts.at(-1)!;
+  const last = resultOf(attempts);
   if (!(last.report.passed && last.accepted.length > 0)) {
     await github.createComment(
       task.pullNumber,

@@ -7,9 +7,10 @@ import { validateChange } from '../validate/change/validate-change.js';
 import type { Report } from '../validate/report.js';
 import { packageInfo } from '../version.js';
 import { checkRunExternalId } from '../webhooks/requests.js';
-import { validationOptions } from './attempts.js';
+import { validationOptions } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun, type CheckRunRef } from './check-run.js';
-import { branchOf, type TaskPorts } from './run-task.js';
+import type { TaskPorts } from './ports.js';
+import { branchOf } from './run-task.js';
 
 export interface RerunTask {
   readonly taskId: string;

@@ -8,20 +8,11 @@ import { testsFigure } from '../render/figures.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { StatusComment } from '../publish/status-comment.js';
 import { checkRunExternalId } from '../webhooks/requests.js';
-import { attemptProblems, pushCommit, type Attempt } from './attempts.js';
+import { pushCommit } from '../publish/commit.js';
+import { attemptProblems, type Attempt } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
-import { pullRequestBody, solveTask, type SolvePorts } from './solve.js';
-
-/** What a worker hands the pipeline: the task, and ports to everything outside it. */
-export interface TaskPorts extends SolvePorts {
-  readonly github: GitHubApi;
-  /** Durable per-task checkpoints, so a resumed task skips what it already did. */
-  readonly checkpoints: { get(): Record<string, unknown>; set(key: string, value: unknown): void };
-  readonly defaultModel: string;
-  readonly statusIntervalMs?: number;
-  /** Model prices for the cost in the pull request (default: the built-in table); an unknown model shows tokens. */
-  readonly prices?: PriceTable;
-}
+import type { TaskPorts } from './ports.js';
+import { pullRequestBody, solveTask } from './solve.js';
 
 export interface GenerateTask {
   readonly taskId: string;

@@ -7,34 +7,11 @@ import type { OperatorLimits } from '../validate/limits.js';
 import type { EnvironmentPort, Linter } from '../validate/pipeline.js';
 import type { InputFile } from '../validate/workspace.js';
 import { packageInfo } from '../version.js';
-import { attemptPassed, generateAndValidate, materialise, type Attempt } from './attempts.js';
+import { attemptPassed, materialise, type Attempt } from './attempt.js';
+import { generateAndValidate } from './attempts.js';
+import type { RepoSource, SolvePorts } from './ports.js';
+import { resultOf } from './strengthen.js';
 import { buildContext, type RepoContext } from './context/pick-context.js';
-
-/** What the pipeline's core needs from outside: the model, the sandbox and the linter. No GitHub. */
-export interface SolvePorts {
-  readonly model: ModelClient;
-  readonly sandbox: ReadySandbox;
-  readonly linter: Linter;
-  /** Cancels the model call and the sandbox run under way; the pipeline then throws the signal's reason. */
-  readonly signal?: AbortSignal;
-  /** Where the base commit's results are kept between tasks (the store); by default for this process only. */
-  readonly baselines?: BaselineCache;
-  /** The operator's maxima for a repository's limits. */
-  readonly maxima?: OperatorLimits;
-  /** The environment stage (dependencies installed); without it, the sandbox's own Python. */
-  readonly environment?: EnvironmentPort;
-}
-
-/** The repository the work builds on, read into memory. */
-export interface RepoSource {
-  readonly files: readonly InputFile[];
-  /** The commit the files are of, when known. */
-  readonly sha?: string;
-  /** What the change is validated against, when not these files (a refinement builds on the branch but is judged against the base). */
-  readonly base?: BaseTree;
-  /** Symbolic links and submodules: never written onto or through. */
-  readonly blocked: ReadonlySet<string>;
-}
 
 export type SolveProgress =
   | { readonly stage: 'understood'; readonly analysis: Analysis }
@@ -137,7 +114,7 @@ export async function solveTask<R extends RepoSource>(request: SolveRequest<R>, 
     onAttempt: async (number) => void (await request.onProgress?.({ stage: 'attempt', number, of: config.max_attempts })),
     onValidated: (attempt) => request.onProgress?.({ stage: 'validated', attempt }),
   });
-  const last = attempts.at(-1)!;
+  const last = resultOf(attempts);
   return {
     kind: 'attempted',
     analysis,

@@ -6,7 +6,8 @@ import { permissionReaches } from '../github/api.js';
 import type { RepositoryLabels } from '../github/labels.js';
 import type { TaskRequest } from '../webhooks/requests.js';
 import { runRerun } from '../pipeline/rerun.js';
-import { runGenerateTask, type TaskOutcome, type TaskPorts } from '../pipeline/run-task.js';
+import type { TaskPorts } from '../pipeline/ports.js';
+import { runGenerateTask, type TaskOutcome } from '../pipeline/run-task.js';
 import { ensureTaskLabel } from './ensure-label.js';
 
 /** What one request turned into, for the store and the logs. */

@@ -16,6 +16,7 @@ function result(taskId: string, over: Partial<ProblemResult> = {}): ProblemResul
     validationPassed: true,
     askedQuestions: false,
     modelTests: { cases: 3, passed: 3, allPassed: true },
+    mutation: { before: 80, after: 80, strengthened: false },
     firstFailure: null,
     failure: null,
     detail: null,

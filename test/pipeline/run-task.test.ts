@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultRepoConfig, RepoConfigSchema, type RepoConfig } from '../../src/config/repo-config.js';
 import { OpenAIModelClient, type Solution } from '../../src/llm/index.js';
-import { runGenerateTask, type TaskPorts } from '../../src/pipeline/run-task.js';
+import type { TaskPorts } from '../../src/pipeline/ports.js';
+import { runGenerateTask } from '../../src/pipeline/run-task.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
 import { MEDIAN_ANALYSIS as ANALYSIS, MEDIAN_SOLUTION as GOOD } from '../helpers/median.js';
 import { useValidation } from '../helpers/validation-ports.js';

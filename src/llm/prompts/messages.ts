@@ -48,6 +48,14 @@ export function solutionMessages(input: SolutionInput, fence = new DataFence()):
       'Fix every failure above. Change the code when it is wrong; change a test only when the test contradicts the requirements. ' +
       'Answer with the complete `code4py_solution` object: every file of the solution, changed or not.';
   }
+  if (input.strengthen) {
+    sections.push(`## Your solution, which passed validation\n${files(input.strengthen.current.map(asRepoFile), 'CURRENT', fence)}`);
+    sections.push(`## Changes to the code that no test notices (mutants)\n${fence.wrap('SURVIVORS', input.strengthen.survivors)}`);
+    ask =
+      'Strengthen the tests: add or change tests so that each change above would make at least one test fail, ' +
+      'while every test still passes on the code as it is. Do not change the code under test: only test files are kept from this answer. ' +
+      'Answer with the `code4py_solution` object holding the test files.';
+  }
   if (input.refinement) {
     sections.push(`## The pull request's files now\n${files(input.refinement.current, 'CURRENT', fence)}`);
     sections.push(`## The reviewer's feedback (verbatim)\n${input.refinement.feedback.map((f) => fence.wrap('REVIEW', review(f))).join('\n')}`);

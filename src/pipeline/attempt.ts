@@ -1,0 +1,85 @@
+import type { RepoConfig } from '../config/repo-config.js';
+import type { Analysis, RepoFile, ReviewFeedback, Solution, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
+import type { BaseTree } from '../validate/change/baseline.js';
+import type { MutationReport, Report } from '../validate/report.js';
+import type { InputFile } from '../validate/workspace.js';
+import type { SolvePorts } from './ports.js';
+
+export interface Attempt {
+  readonly number: number;
+  readonly solution: Solution;
+  readonly accepted: readonly SolutionFile[];
+  readonly rejected: ReadonlyArray<{ path: string; reason: string }>;
+  readonly report: Report;
+  /** Milliseconds waiting for the model's answer (corrective rounds and retries included). */
+  readonly modelMs: number;
+  /** Milliseconds validating in the sandbox. */
+  readonly validationMs: number;
+  /**
+   * Set on a test-strengthening round: the mutation report it started from, and whether its tests were kept
+   * (they passed and killed more mutants). A round whose tests were not kept is not the result.
+   */
+  readonly strengthened?: { readonly before: MutationReport; readonly kept: boolean };
+}
+
+/** How a pipeline validates: the ports' sandbox, Ruff, store of baselines, environment and limits. */
+export function validationOptions(config: RepoConfig, ports: Omit<SolvePorts, 'model'>) {
+  return {
+    config,
+    sandbox: ports.sandbox,
+    linter: ports.linter,
+    ...(ports.signal ? { signal: ports.signal } : {}),
+    ...(ports.baselines ? { baselines: ports.baselines } : {}),
+    ...(ports.maxima ? { maxima: ports.maxima } : {}),
+    ...(ports.environment ? { environment: ports.environment } : {}),
+  };
+}
+
+/** The repository's files with the accepted ones written over them; `changed` holds only the new contents. */
+export function materialise(repo: ReadonlyMap<string, Buffer>, accepted: readonly SolutionFile[]): { all: InputFile[]; changed: InputFile[] } {
+  const merged = new Map(repo);
+  const changed: InputFile[] = [];
+  for (const file of accepted) {
+    if (file.content === null) continue;
+    const content = Buffer.from(file.content);
+    merged.set(file.path, content);
+    changed.push({ path: file.path, content });
+  }
+  return { all: [...merged].map(([path, content]) => ({ path, content })), changed };
+}
+
+/** An attempt passes when its validation passed and it wrote at least one file. */
+export function attemptPassed(attempt: Pick<Attempt, 'report' | 'accepted'>): boolean {
+  return attempt.report.passed && attempt.accepted.length > 0;
+}
+
+/** Why an attempt did not pass, one item each, for people: no file written, then each failed stage. */
+export function attemptProblems(attempt: Pick<Attempt, 'report' | 'accepted'>): string[] {
+  return [...(attempt.accepted.length === 0 ? ['no file within the allowed paths'] : []), ...failedStages(attempt.report)];
+}
+
+/** The stages that failed or could not run, as `name: summary`. */
+export function failedStages(report: Report): string[] {
+  return report.stages.filter((s) => s.status === 'failed' || s.status === 'error').map((s) => `${s.name}: ${s.summary}`);
+}
+
+export interface AttemptsInput {
+  readonly task: TaskText;
+  readonly analysis: Analysis;
+  readonly context: readonly RepoFile[];
+  /** For a refinement: the generated files as they are on the branch, and the reviewers' words. */
+  readonly refinement?: { current: readonly RepoFile[]; feedback: readonly ReviewFeedback[] };
+  /** The repository at the commit the new one will build on. */
+  readonly repoFiles: ReadonlyMap<string, Buffer>;
+  /** What the change is validated against: the pull request's base commit. */
+  readonly base: BaseTree;
+  /** Symbolic links and submodules of the repository: never written through. */
+  readonly blocked: ReadonlySet<string>;
+  readonly config: RepoConfig;
+  readonly ports: SolvePorts;
+  readonly usage: TokenLedger;
+  readonly model: string;
+  readonly onAttempt: (n: number) => Promise<void>;
+  /** Each attempt once it is validated (the last one included). */
+  readonly onValidated?: (attempt: Attempt) => Promise<void> | void;
+}
