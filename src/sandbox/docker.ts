@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { access, chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { access, chmod, chown, lstat, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -205,6 +205,12 @@ function rlimits(limits: RunLimits): string {
   ].join(' && ');
 }
 
+/** Lets users other than the owner read and enter a folder (o+rx); files and anything else are left alone. */
+async function openToOthers(path: string): Promise<void> {
+  const info = await lstat(path).catch(() => null);
+  if (info?.isDirectory() && (info.mode & 0o005) !== 0o005) await chmod(path, (info.mode & 0o7777) | 0o005);
+}
+
 function bindMount(mount: Mount): string {
   for (const path of [mount.host, mount.sandbox]) {
     if (!path.startsWith('/') || /[,"'\n=]/.test(path)) throw new Error(`cannot mount ${JSON.stringify(path)} into the sandbox: paths must be absolute, without commas, quotes or "="`);
@@ -256,9 +262,13 @@ export class DockerSandbox implements Sandbox {
       mounts: request.mounts,
       channel: request.channel === true,
     });
-    // A bound output folder must be writable by the run's user; the bot, as root, hands it over.
+    // A bound output folder must be writable by the run's user; the bot, as root, hands it over. A read-only
+    // folder (made private, as temporary folders are) must at least be readable by that user, who is no owner.
     if (process.getuid?.() === 0 && this.user.uid !== 0) {
-      for (const mount of request.mounts ?? []) if (mount.writable) await chown(mount.host, this.user.uid, this.user.gid);
+      for (const mount of request.mounts ?? []) {
+        if (mount.writable) await chown(mount.host, this.user.uid, this.user.gid);
+        else await openToOthers(mount.host);
+      }
     }
     const entries = await readdir(request.workDir);
     const clientDir = await mkdtemp(join(tmpdir(), 'code4py-docker-client-'));
