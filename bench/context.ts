@@ -8,6 +8,7 @@ import type { Analysis, TaskText } from '../src/llm/index.js';
 import { buildContext, DEFAULT_CONTEXT_TOKENS } from '../src/pipeline/context/pick-context.js';
 import { getSandbox } from '../src/sandbox/select.js';
 import type { InputFile } from '../src/validate/workspace.js';
+import { median } from './stats.js';
 
 const WORDS = ('invoice order customer payment ledger report export import parser token cache queue retry ' +
   'schedule calendar email template render image thumbnail upload storage bucket user session auth ' +
@@ -87,11 +88,6 @@ export const SYNTHETIC_ANALYSIS: Analysis = {
   questions: [],
 };
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 async function main(): Promise<void> {
   const rounds = Number(process.env.BENCH_ROUNDS ?? 7);

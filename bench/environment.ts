@@ -22,6 +22,7 @@ import { findPipWheel, unpackedPip } from '../src/validate/environment/pip-conte
 import { prepareEnvironment } from '../src/validate/environment/prepare.js';
 import { writeWorkspace } from '../src/validate/workspace.js';
 import { buildWheels, debianWheels, servePackageIndex } from '../test/helpers/package-index.js';
+import { median, row, timed } from './stats.js';
 
 export interface EnvironmentBenchFigures {
   readonly missMs: number;
@@ -43,17 +44,7 @@ const PROJECT: Record<string, string> = {
 };
 const NOTHING: Record<string, string> = { 'calc.py': 'X = 1\n', 'test_calc.py': 'def test_x():\n    assert True\n' };
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
-async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - started, value };
-}
 
 async function prepareOnce(ready: ReadySandbox, settings: EnvironmentSettings, files: Record<string, string>): Promise<{ ms: number; cached: boolean; status: string }> {
   const ws = await writeWorkspace(Object.entries(files).map(([path, text]) => ({ path, content: Buffer.from(text) })));
@@ -69,7 +60,7 @@ async function prepareOnce(ready: ReadySandbox, settings: EnvironmentSettings, f
 export async function benchEnvironment(options: { rounds?: number; log?: (line: string) => void } = {}): Promise<EnvironmentBenchFigures> {
   const rounds = options.rounds ?? 15;
   const log = options.log ?? ((line: string) => console.log(line));
-  const row = (label: string, ms: number, base?: number): void => log(`  ${label.padEnd(58)} ${ms.toFixed(1).padStart(9)} ms${base ? `   ${(ms / base).toFixed(2)}×` : ''}`);
+  const line = (label: string, ms: number, base?: number): void => log(row(label, ms, base));
 
   const ready = await getSandbox('bwrap');
   const wheels = await buildWheels([
@@ -86,7 +77,7 @@ export async function benchEnvironment(options: { rounds?: number; log?: (line: 
     const miss = await prepareOnce(ready, settings, PROJECT);
     const missIndexRequests = index.requests.length;
     if (miss.status !== 'passed' || miss.cached) throw new Error(`the first preparation should build and pass (it was ${miss.status}, cached ${miss.cached})`);
-    row('miss: environment stage', miss.ms);
+    line('miss: environment stage', miss.ms);
     log(`  index requests: ${missIndexRequests}\n`);
 
     log('2. Cache hit: the same project in a new work folder, beside the stage with nothing to install and one sandbox run');
@@ -103,13 +94,13 @@ export async function benchEnvironment(options: { rounds?: number; log?: (line: 
     }
     const hitIndexRequests = index.requests.length - missIndexRequests;
     const sandboxRun = median(sandboxRuns);
-    row('nothing to install (skipped)', median(skipped), sandboxRun);
-    row('hit: environment stage', median(hits), sandboxRun);
-    row('one sandbox run (python -c pass), for scale', sandboxRun);
+    line('nothing to install (skipped)', median(skipped), sandboxRun);
+    line('hit: environment stage', median(hits), sandboxRun);
+    line('one sandbox run (python -c pass), for scale', sandboxRun);
     // A new process (the CLI's case) reads what the interpreter is from the cache folder: no sandbox run either.
     const fresh = await getSandbox('bwrap', ready.sandbox.python, { searchPath: `${process.env.PATH ?? ''}:/usr/bin` });
     const coldHit = await prepareOnce(fresh, settings, PROJECT);
-    row('hit in a fresh process (interpreter facts from the cache folder)', coldHit.ms, sandboxRun);
+    line('hit in a fresh process (interpreter facts from the cache folder)', coldHit.ms, sandboxRun);
     log(`  index requests during ${rounds} hits: ${hitIndexRequests}`);
     const verdict = median(hits) <= 200 && hitIndexRequests === 0 ? 'PASS' : 'FAIL';
     log(`  target: a hit costs ≤ 200 ms and makes no index request — ${verdict}\n`);
@@ -125,8 +116,8 @@ export async function benchEnvironment(options: { rounds?: number; log?: (line: 
         fromWheel.push((await timed(() => ready.sandbox.run({ command: ['python', `${wheel}/pip`, '--version'], workDir: empty }))).ms);
         fromFolder.push((await timed(() => ready.sandbox.run({ command: ['python', '/code4py/pip/pip', '--version'], workDir: empty, mounts: [{ host: unpacked, sandbox: '/code4py/pip', writable: false }] }))).ms);
       }
-      row(`pip --version from the wheel (${pipRounds} rounds)`, median(fromWheel));
-      row('pip --version unpacked', median(fromFolder), median(fromWheel));
+      line(`pip --version from the wheel (${pipRounds} rounds)`, median(fromWheel));
+      line('pip --version unpacked', median(fromFolder), median(fromWheel));
     }
     return {
       missMs: miss.ms,

@@ -199,16 +199,5 @@ export class PeakMemory {
 
 // ---- figures ----
 
-/** Nearest-rank percentile: p99 of 50 values is the largest, of 200 the 198th. */
-export function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

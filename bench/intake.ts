@@ -38,7 +38,8 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { burst, median, metric, PeakMemory, percentile, rss, sleep, startProc, stopProc, taskCounts, untilProcessed, waitReady, type Ack, type Delivery, type Proc } from './intake-tools.js';
+import { burst, metric, PeakMemory, rss, sleep, startProc, stopProc, taskCounts, untilProcessed, waitReady, type Ack, type Delivery, type Proc } from './intake-tools.js';
+import { median, percentile } from './stats.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SIZES = [50, 200] as const;

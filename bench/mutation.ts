@@ -19,6 +19,7 @@ import { runMutants } from '../src/validate/mutation/run-mutants.js';
 import type { Sandbox } from '../src/sandbox/types.js';
 import { runTests } from '../src/validate/stages/tests.js';
 import { writeWorkspace } from '../src/validate/workspace.js';
+import { median } from './stats.js';
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const workers = availableParallelism();
@@ -111,11 +112,6 @@ def test_running_total():
     assert running_total([1, 2, 3]) == [1, 3, 6]
 `;
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 /** All mutants in one sandbox run. */
 async function forkServer(sandbox: Sandbox, workDir: string, plan: MutationPlan): Promise<{ ms: number; ran: number; cpu: number; statuses: Map<number, string> }> {

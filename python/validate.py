@@ -202,6 +202,166 @@ class Progress:
             self.cov.switch_context("")
 
 
+class LineRecorder:
+    """Coverage of the files a change touches, at almost no cost to the rest of the run: those modules are
+    compiled with a call before each statement (an import hook), and nothing else is traced (coverage.py's
+    tracer, called on every function call of pytest and the tests, doubles a suite's time on CPython 3.11).
+    coverage.py still says which lines are statements and which the project's settings exclude or omit.
+    Writes coverage.py's JSON report shape, with the tests that ran each line when asked."""
+
+    def __init__(self, paths, with_contexts):
+        import coverage
+        from coverage.files import FnmatchMatcher
+        from coverage.misc import join_regex
+
+        try:
+            config = coverage.Coverage(data_file=None, config_file=True, messages=False).config
+        except Exception as error:
+            NOTES.append("coverage settings could not be read (%s); coverage.py's defaults were used" % error)
+            config = coverage.Coverage(data_file=None, config_file=False, messages=False).config
+        omit = [p if os.path.isabs(p) or p.startswith("*") else os.path.join(ROOT, p) for p in (config.run_omit or [])]
+        omitted = FnmatchMatcher(omit) if omit else None
+        self.exclude = join_regex(config.exclude_list)
+        self.files = [os.path.join(ROOT, p) for p in paths if not (omitted and omitted.match(os.path.join(ROOT, p)))]
+        self.index = {os.path.realpath(path): i for i, path in enumerate(self.files)}
+        self.stems = {os.path.splitext(os.path.basename(path))[0] for path in self.files}
+        self.stems |= {os.path.basename(os.path.dirname(path)) for path in self.files if path.endswith("__init__.py")}
+        self.hits = [dict() for _ in self.files]
+        self.with_contexts = with_contexts
+        self.context = ""
+
+    def hit(self, file, line):
+        lines = self.hits[file]
+        contexts = lines.get(line)
+        if contexts is None:
+            lines[line] = contexts = set()
+        if self.with_contexts:
+            contexts.add(self.context)
+
+    def switch_context(self, context):
+        self.context = context
+
+    # -- the import hook --
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname.rpartition(".")[2] not in self.stems:
+            return None
+        from importlib.machinery import PathFinder
+
+        spec = PathFinder.find_spec(fullname, path)
+        if spec is None or not spec.origin or os.path.realpath(spec.origin) not in self.index:
+            return None
+        spec.loader = Instrumented(fullname, spec.origin, self)
+        return spec
+
+    def install(self):
+        sys.meta_path.insert(0, self)
+
+    # -- the report --
+
+    def write_json(self, path):
+        from coverage.parser import PythonParser
+
+        files = {}
+        covered_total = statements_total = 0
+        for i, full in enumerate(self.files):
+            try:
+                with open(full, encoding="utf-8") as handle:
+                    parser = PythonParser(text=handle.read(), filename=full, exclude=self.exclude)
+                parser.parse_source()
+            except Exception:
+                continue
+            statements = parser.statements
+            hits = {}
+            for line, contexts in self.hits[i].items():
+                first = parser.first_line(line)
+                if first in statements:
+                    hits.setdefault(first, set()).update(contexts)
+            executed = sorted(hits)
+            missing = sorted(statements - set(hits))
+            entry = {
+                "executed_lines": executed,
+                "missing_lines": missing,
+                "excluded_lines": sorted(parser.excluded),
+                "summary": {
+                    "covered_lines": len(executed),
+                    "num_statements": len(statements),
+                    "percent_covered": 100.0 * len(executed) / len(statements) if statements else 100.0,
+                    "missing_lines": len(missing),
+                    "excluded_lines": len(parser.excluded),
+                },
+            }
+            if self.with_contexts:
+                entry["contexts"] = {str(line): sorted(contexts) for line, contexts in hits.items()}
+            files[os.path.relpath(full, ROOT).replace(os.sep, "/")] = entry
+            covered_total += len(executed)
+            statements_total += len(statements)
+        report = {
+            "meta": {"show_contexts": self.with_contexts, "recorder": "code4py"},
+            "files": files,
+            "totals": {
+                "covered_lines": covered_total,
+                "num_statements": statements_total,
+                "percent_covered": 100.0 * covered_total / statements_total if statements_total else 100.0,
+            },
+        }
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(report, handle)
+
+
+class Instrumented:
+    """Loads a module from its source with a recorder call before each statement (docstrings and
+    ``from __future__`` imports stay first, as Python requires)."""
+
+    def __init__(self, name, origin, recorder):
+        self.name, self.origin, self.recorder = name, origin, recorder
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        with open(self.origin, "rb") as handle:
+            source = handle.read()
+        tree = ast.parse(source, filename=self.origin)
+        file = self.recorder.index[os.path.realpath(self.origin)]
+        instrument(tree, file)
+        module.__dict__["__code4py_hit__"] = self.recorder.hit
+        exec(compile(tree, self.origin, "exec"), module.__dict__)
+
+
+def instrument(tree, file):
+    def call(line):
+        return ast.Expr(ast.Call(ast.Name("__code4py_hit__", ast.Load()), [ast.Constant(file), ast.Constant(line)], []))
+
+    def lines_of(node):
+        lines = [node.lineno]
+        for decorator in getattr(node, "decorator_list", []):
+            lines.append(decorator.lineno)
+        return lines
+
+    def rewrite(body, module_level=False):
+        out, head = [], 0
+        # A docstring (and, for a module, `from __future__` imports) must stay first.
+        while head < len(body) and (
+            (head == 0 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str))
+            or (module_level and isinstance(body[head], ast.ImportFrom) and body[head].module == "__future__")
+        ):
+            out.append(body[head])
+            head += 1
+        out.extend(call(line) for node in body[:head] for line in lines_of(node))
+        for node in body[head:]:
+            out.extend(call(line) for line in lines_of(node))
+            out.append(node)
+        return out
+
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(node, field, rewrite(block, module_level=node is tree))
+    ast.fix_missing_locations(tree)
+
+
 def make_coverage(spec):
     """coverage.py with the project's settings, but measuring in memory, statements only, with the
     standard tracer's thread support and none of the project's coverage plugins (not installed here)."""
@@ -274,23 +434,29 @@ def main():
 
     import pytest
 
-    cov = make_coverage(OPTIONS.get("coverage", "project"))
-    progress = Progress(os.path.join(OUT, "progress"), cov if cov is not None and OPTIONS.get("contexts") else None)
-    if cov is not None:
+    spec = OPTIONS.get("coverage", "project")
+    contexts = bool(OPTIONS.get("contexts"))
+    if isinstance(spec, dict):
+        cov = LineRecorder(spec.get("include", []), contexts)
+        cov.install()
+    else:
+        cov = make_coverage(spec)
+    progress = Progress(os.path.join(OUT, "progress"), cov if cov is not None and contexts else None)
+    if isinstance(cov, LineRecorder):
+        pass
+    elif cov is not None:
         cov.start()
     try:
         status = pytest.main(pytest_arguments(), plugins=[progress])
     finally:
-        if cov is not None:
+        if cov is not None and not isinstance(cov, LineRecorder):
             cov.stop()
         progress.handle.close()
-    if cov is not None:
+    if isinstance(cov, LineRecorder):
+        cov.write_json(os.path.join(OUT, "coverage.json"))
+    elif cov is not None:
         try:
-            cov.json_report(
-                outfile=os.path.join(OUT, "coverage.json"),
-                pretty_print=False,
-                show_contexts=bool(OPTIONS.get("contexts")),
-            )
+            cov.json_report(outfile=os.path.join(OUT, "coverage.json"), pretty_print=False, show_contexts=contexts)
         except Exception as error:  # coverage.exceptions.NoDataError, or a file that vanished meanwhile
             NOTES.append("coverage.py wrote no report: %s" % error)
     with open(os.path.join(OUT, "notes.json"), "w", encoding="utf-8") as handle:
