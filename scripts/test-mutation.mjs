@@ -55,10 +55,10 @@ for (const module of MODULES.filter((m) => wanted.length === 0 || wanted.include
   const testFiles = await testFilesImporting(module.file);
   console.log(`\n== ${module.what} (${module.file}) with ${testFiles.join(', ')}`);
   const started = performance.now();
+  process.env.CODE4PY_MUTATION_TESTS = testFiles.join(',');
   const results = await new Stryker({
     configFile: join(root, 'stryker.config.mjs'),
     mutate: [module.file],
-    testFiles,
     htmlReporter: { fileName: `.stryker/reports/${module.name}.html` },
     jsonReporter: { fileName: `.stryker/reports/${module.name}.json` },
   }).runMutationTest();
