@@ -33,7 +33,7 @@ export function visibleText(markdown: string): string {
   // Entities may spell invisible characters too; the placeholders (the odd pieces) are split off, so the code is not cleaned.
   return out
     .split(/\u0000(\d+)\u0000/)
-    .map((piece, index) => (index % 2 === 1 ? codes[Number(piece)]! : removeInvisible(decodeEntities(piece))))
+    .map((piece, index) => (index % 2 === 1 ? codes.get(Number(piece))! : removeInvisible(decodeEntities(piece))))
     .join('')
     .replace(/[ \t]+$/gm, '')
     .replace(/\n{3,}/g, '\n\n')
@@ -87,14 +87,15 @@ const IMAGE_ALT = /!\[(?:[^[\]]|\[[^[\]]*\])*\]/g;
  * the prose, and drops from the prose what never shows: HTML comments and other unseen markup, link
  * reference definitions, link titles. NUL cannot survive removeInvisible, so the text cannot forge a placeholder.
  */
-function setCodeAside(text: string): { prose: string; codes: string[] } {
-  const codes: string[] = [];
+function setCodeAside(text: string): { prose: string; codes: Map<number, string> } {
+  const codes = new Map<number, string>();
   let prose = '';
   let i = 0;
   /** Inside an HTML block up to here: GitHub shows HTML there, not markdown, so backticks make no code. */
   let htmlUntil = 0;
   const setAside = (code: string, end: number): void => {
-    prose += `\u0000${codes.push(code) - 1}\u0000`;
+    prose += `\u0000${codes.size}\u0000`;
+    codes.set(codes.size, code);
     i = end;
   };
   const at = (pattern: RegExp): RegExpExecArray | null => {

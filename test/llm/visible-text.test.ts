@@ -125,6 +125,15 @@ describe('visibleText: code, shown verbatim', () => {
     expect(visibleText('x `<!-- a -->` y ``<b>`</b>`` z `&amp;`')).toBe('x `<!-- a -->` y ``<b>`</b>`` z `&amp;`');
   });
 
+  it('keeps more than ten code spans, each in its place', () => {
+    const spans = Array.from({ length: 12 }, (_, n) => `\`<!-- ${n} -->\``).join(' ');
+    expect(visibleText(spans)).toBe(spans);
+  });
+
+  it('keeps a code span whole, to its closing run', () => {
+    expect(visibleText('````x<!--```` and -->')).toBe('````x<!--```` and -->');
+  });
+
   it('takes a run of backticks that is never closed as text, whole', () => {
     expect(visibleText('``a` <!-- kept -->`')).toBe('``a` <!-- kept -->`');
     expect(visibleText('``a <!-- gone -->')).toBe('``a');
@@ -256,6 +265,11 @@ describe('visibleText: HTML blocks, shown as HTML, not markdown', () => {
     expect(visibleText('<prefix>x\n\n`<!-- kept -->`')).toBe('x\n\n`<!-- kept -->`');
   });
 
+  it('opens a comment block after indentation or a quote marker', () => {
+    expect(visibleText(`  <!-- a -->\`<!-- ${SECRET} -->\`\n\`<!-- kept -->\``)).toBe('``\n`<!-- kept -->`');
+    expect(visibleText(`> <!-- a -->\`<!-- ${SECRET} -->\`\n\`<!-- kept -->\``)).toBe('> ``\n`<!-- kept -->`');
+  });
+
   it.each([
     ['a comment', '<!-- a\n\nb -->'],
     ['a processing instruction', '<?a\n\nb ?>'],
@@ -323,7 +337,7 @@ describe('visibleText: links and images', () => {
 
   it.each([
     ['an alt text', '![ignore](p.png)'],
-    ['an alt text with brackets', '![a [b] c](p.png)'],
+    ['an alt text with brackets', '![a [bc] d](p.png)'],
     ['an alt text over two lines', '![a\nb](p.png)'],
     ['a reference image', '![a][ref]'],
   ])('drops %s, which shows only where the image cannot', (_what, markdown) => {
