@@ -48,7 +48,8 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
   const unpackedCap = limits.max_unpacked_bytes ?? 4 * limits.max_total_bytes;
   let unpacked = 0;
   let parserError: Error | undefined;
-  // Brotli and zstd sniffing off; gzip inside the gzip is refused below, so every byte is counted here.
+  // Brotli and zstd sniffing off (the parser would unpack what starts like either); gzip inside the gzip is
+  // refused below, so every byte is counted here.
   const parser = new Parser({ strict: true, zstd: false, brotli: false, onReadEntry: (entry) => reader.read(entry) });
   parser.on('ignoredEntry', (entry: ReadEntry) => reader.ignore(entry));
   parser.on('error', (error: Error) => (parserError ??= error));
@@ -88,7 +89,8 @@ const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 function corrupt(error: Error): TarballError {
   const { code, tarCode } = error as NodeJS.ErrnoException & { tarCode?: string };
   const detail =
-    code === 'Z_BUF_ERROR' || /unexpected end|truncated/i.test(error.message)
+    // zlib's Z_BUF_ERROR says "unexpected end of file"; tar's says "Truncated input".
+    /unexpected end|truncated/i.test(error.message)
       ? 'it ends too early (a truncated download)'
       : code?.startsWith('Z_')
         ? `it is not valid gzip data (${error.message})`
@@ -137,8 +139,7 @@ class EntryReader {
     }
     this.claimed.add(path);
     switch (entry.type) {
-      case 'File':
-      case 'OldFile':
+      case 'File': // also an old-style entry: the parser reads its empty type as a file
       case 'ContiguousFile':
         return this.readFile(entry, path);
       case 'SymbolicLink':

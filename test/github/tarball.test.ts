@@ -146,6 +146,14 @@ describe('reading the repository tarball', () => {
     expect(snapshot.files).toEqual([{ path: 'data.bin', content: data }]);
   });
 
+  it('reads a tarball without folder entries, its top folder taken from the first path', async () => {
+    expect((await readRepoTarball(gzTar([text(`${TOP}/a.py`, 'A'), text(`${TOP}/pkg/b.py`, 'B')]))).files.map((f) => f.path)).toEqual(['a.py', 'pkg/b.py']);
+  });
+
+  it('takes a GNU dump folder for a folder', async () => {
+    expect((await readRepoTarball(gzTar([dir(TOP), { path: `${TOP}/dump/`, type: 'GNUDumpDir' }]))).submodules).toEqual(['dump']);
+  });
+
   it('reads a folder entry with more than one trailing slash', async () => {
     expect((await readRepoTarball(gzTar([dir(TOP), { path: `${TOP}/sub//`, type: 'Directory' }]))).submodules).toEqual(['sub']);
   });
@@ -169,6 +177,7 @@ describe('reading the repository tarball', () => {
       ['a Windows drive path', text('C:/evil.py', 'x'), 'C:/evil.py', 'has an absolute path'],
       ['a path outside the top folder', text('elsewhere/a.py', 'x'), 'elsewhere/a.py', `lies outside the tarball's top folder ${TOP}/`],
       ['a file beside the top folder', text('a.py', 'x'), 'a.py', `lies outside the tarball's top folder ${TOP}/`],
+      ['a file named as the top folder', text(TOP, 'x'), TOP, `lies outside the tarball's top folder ${TOP}/`],
       ['a control character', text(`${TOP}/a\u0007.py`, 'x'), '"a\\u0007.py"', 'has a control character or a backslash in its name'],
       ['a backslash', text(`${TOP}/a\\..\\b.py`, 'x'), '"a\\\\..\\\\b.py"', 'has a control character or a backslash in its name'],
       ['a file in .git/', text(`${TOP}/.git/hooks/post-checkout`, 'x'), '.git/hooks/post-checkout', 'lies in .git/'],
@@ -321,6 +330,14 @@ describe('reading the repository tarball', () => {
       stream.push(good.subarray(0, 100));
       setImmediate(() => stream.destroy(new Error('socket hang up')));
       await expect(readRepoTarball(stream)).rejects.toThrow('The repository tarball from GitHub could not be read: the download failed (socket hang up).');
+    });
+
+    it('reads no zstd stream inside the gzip (its bytes would escape the count) but takes it for a damaged tar', async () => {
+      const tar = rawTar([dir(TOP), text(`${TOP}/a.py`, 'x')]);
+      // A zstd frame (RFC 8878) holding the tar as one raw block: magic, a header with a two-byte content size, the last block's header.
+      const size = tar.length;
+      const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x60, (size - 256) & 0xff, (size - 256) >> 8, ((size << 3) | 1) & 0xff, (size >> 5) & 0xff, size >> 13]), tar]);
+      await expect(readRepoTarball(gzipSync(frame))).rejects.toThrow('The repository tarball from GitHub could not be read: it is not a valid tar archive (checksum failure).');
     });
 
     it('refuses a gzip inside the gzip (its bytes would escape the count)', async () => {
