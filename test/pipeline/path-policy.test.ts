@@ -61,7 +61,7 @@ describe('path policy', () => {
     it.each([
       ['a path of exactly 1024 characters', `${`${'x'.repeat(99)}/`.repeat(10)}${'y'.repeat(21)}.py`],
       ['a name of exactly 255 bytes', `${'é'.repeat(125)}aa.py`],
-      ['a colon after the start', 'notes/v1:draft.py'],
+      ['a colon after the start', 'notes/draft:v1.py'],
       ['a name that only contains git~1', 'mygit~1/x.py'],
       ['a name that only starts like git~1', 'git~1x/x.py'],
       ['a name with a dot inside', 'pkg/mod.v2.py'],
