@@ -47,18 +47,19 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
   const reader = new EntryReader(limits);
   const unpackedCap = limits.max_unpacked_bytes ?? 4 * limits.max_total_bytes;
   let unpacked = 0;
-  let head = Buffer.alloc(0);
   let parserError: Error | undefined;
-  // Brotli and zstd sniffing off; gzip inside the gzip is refused below, so every byte is counted here.
+  // Brotli and zstd sniffing off (the parser would unpack what starts like either); gzip inside the gzip is
+  // refused below, so every byte is counted here.
   const parser = new Parser({ strict: true, zstd: false, brotli: false, onReadEntry: (entry) => reader.read(entry) });
   parser.on('ignoredEntry', (entry: ReadEntry) => reader.ignore(entry));
   parser.on('error', (error: Error) => (parserError ??= error));
   const failure = () => reader.failure ?? (parserError && corrupt(parserError));
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      if (head.length < 2) {
-        head = Buffer.concat([head, chunk.subarray(0, 2)]);
-        if (head[0] === 0x1f && head[1] === 0x8b) return callback(new TarballError('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.'));
+      // The parser unzips what starts with gzip's magic bytes, judging by the first chunk alone, and those
+      // bytes would escape the count: refuse that, judging the same way.
+      if (unpacked === 0 && chunk.subarray(0, 2).equals(GZIP_MAGIC)) {
+        return callback(new TarballError('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.'));
       }
       unpacked += chunk.length;
       if (unpacked > unpackedCap) {
@@ -68,14 +69,9 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
       callback(failure() ?? null);
     },
     final(callback) {
-      let called = false;
-      const finish = () => {
-        if (called) return;
-        called = true;
-        callback(failure() ?? null);
-      };
-      parser.once('end', finish);
-      parser.once('error', finish);
+      // The parser ends after its last entry, also a truncated one (an error first); it aborts without ending
+      // only when it unzips, which is refused above.
+      parser.once('end', () => callback(failure() ?? null));
       parser.end();
     },
   });
@@ -88,21 +84,27 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
   return reader.snapshot();
 }
 
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+
 function corrupt(error: Error): TarballError {
-  const code = (error as NodeJS.ErrnoException).code ?? '';
-  const fromTar = 'tarCode' in error;
+  const { code, tarCode } = error as NodeJS.ErrnoException & { tarCode?: string };
   const detail =
-    code === 'Z_BUF_ERROR' || /unexpected end|truncated/i.test(error.message)
+    // zlib's Z_BUF_ERROR says "unexpected end of file"; tar's says "Truncated input".
+    /unexpected end|truncated/i.test(error.message)
       ? 'it ends too early (a truncated download)'
-      : code.startsWith('Z_')
+      : code?.startsWith('Z_')
         ? `it is not valid gzip data (${error.message})`
-        : fromTar
-          ? `it is not a valid tar archive (${error.message.replace(/^TAR_\w+: /, '')})`
+        : tarCode !== undefined
+          ? `it is not a valid tar archive (${error.message.replace(`${tarCode}: `, '')})`
           : `the download failed (${error.message})`;
   return new TarballError(`The repository tarball from GitHub could not be read: ${detail}. Trigger Code4Py again; if this persists, GitHub sent a damaged archive.`, { cause: error });
 }
 
-type Located = { readonly kind: 'root' } | { readonly kind: 'path'; readonly path: string } | { readonly kind: 'unsafe'; readonly path: string; readonly reason: string };
+/** An entry's path below the top folder (`''`: the top folder itself), or, with a reason, why it is refused. */
+interface Located {
+  readonly path: string;
+  readonly reason?: string;
+}
 
 /** Turns tar entries into files and notes; `failure` is set at the first limit crossed. */
 class EntryReader {
@@ -120,14 +122,12 @@ class EntryReader {
   constructor(private readonly limits: TarballLimits) {}
 
   read(entry: ReadEntry): void {
-    if (this.failure) return void entry.resume();
-    const located = this.locate(entry.path, isFolder(entry));
-    if (located.kind === 'root') return void entry.resume();
-    if (located.kind === 'unsafe') {
-      this.skip(located.path, located.reason);
+    const { path, reason } = this.locate(entry.path, isFolder(entry));
+    if (reason !== undefined) {
+      this.skip(path, reason);
       return void entry.resume();
     }
-    const path = located.path;
+    if (path === '') return void entry.resume(); // the top folder
     for (const parent of ancestors(path)) this.parents.add(parent);
     if (isFolder(entry)) {
       this.folders.push(path);
@@ -139,8 +139,7 @@ class EntryReader {
     }
     this.claimed.add(path);
     switch (entry.type) {
-      case 'File':
-      case 'OldFile':
+      case 'File': // also an old-style entry: the parser reads its empty type as a file
       case 'ContiguousFile':
         return this.readFile(entry, path);
       case 'SymbolicLink':
@@ -159,8 +158,8 @@ class EntryReader {
   /** Entries the tar parser does not hand out (sparse files, tape volumes, oversized metadata). */
   ignore(entry: ReadEntry): void {
     if (entry.meta) return;
-    const located = this.locate(entry.path, false);
-    if (located.kind !== 'root') this.skip(located.path, `is an unsupported tar entry (${entry.type})`);
+    // Never the top folder: a path without a folder below the top is refused as lying outside it.
+    this.skip(this.locate(entry.path, false).path, `is an unsupported tar entry (${entry.type})`);
   }
 
   snapshot(): RepoSnapshot {
@@ -188,8 +187,8 @@ class EntryReader {
     }
     const chunks: Buffer[] = [];
     let length = 0;
+    // Past a failure the reading stops within the chunk at hand, and what is read there is thrown away.
     entry.on('data', (chunk: Buffer) => {
-      if (this.failure) return;
       length += chunk.length;
       this.keptBytes += chunk.length;
       if (this.keptBytes > max_total_bytes) {
@@ -198,24 +197,22 @@ class EntryReader {
       }
       chunks.push(chunk);
     });
-    entry.on('end', () => {
-      if (!this.failure) this.files.push({ path, content: Buffer.concat(chunks, length) });
-    });
+    entry.on('end', () => this.files.push({ path, content: Buffer.concat(chunks, length) }));
   }
 
   /** Strips the top folder and refuses names that could not be a repository file. */
   private locate(raw: string, folder: boolean): Located {
-    if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return { kind: 'unsafe', path: raw, reason: 'has an absolute path' };
-    const [top = '', ...rest] = raw.replace(/\/+$/, '').split('/');
-    if (top === '' || top === '.' || top === '..') return { kind: 'unsafe', path: raw, reason: 'has "..", "." or an empty folder name in its path' };
+    if (raw.startsWith('/') || /^[A-Za-z]:/.test(raw)) return { path: raw, reason: 'has an absolute path' };
+    const [top, ...rest] = raw.replace(/\/+$/, '').split('/') as [string, ...string[]];
+    // (An empty name is refused by the parser, and one starting with / is absolute.)
+    if (top === '.' || top === '..') return { path: raw, reason: 'has "..", "." or an empty folder name in its path' };
     if (this.top === undefined && (rest.length > 0 || folder)) this.top = top;
-    if (top !== this.top || (rest.length === 0 && !folder)) return { kind: 'unsafe', path: raw, reason: `lies outside the tarball's top folder${this.top ? ` ${this.top}/` : ''}` };
-    if (rest.length === 0) return { kind: 'root' };
+    if (top !== this.top || (rest.length === 0 && !folder)) return { path: raw, reason: `lies outside the tarball's top folder${this.top ? ` ${this.top}/` : ''}` };
     const path = rest.join('/');
-    if (rest.some((segment) => segment === '' || segment === '.' || segment === '..')) return { kind: 'unsafe', path, reason: 'has "..", "." or an empty folder name in its path' };
-    if (/[\p{Cc}\\]/u.test(path)) return { kind: 'unsafe', path: JSON.stringify(path), reason: 'has a control character or a backslash in its name' };
-    if (rest.some((segment) => segment.toLowerCase() === '.git')) return { kind: 'unsafe', path, reason: 'lies in .git/' };
-    return { kind: 'path', path };
+    if (rest.some((segment) => segment === '' || segment === '.' || segment === '..')) return { path, reason: 'has "..", "." or an empty folder name in its path' };
+    if (/[\p{Cc}\\]/u.test(path)) return { path: JSON.stringify(path), reason: 'has a control character or a backslash in its name' };
+    if (rest.some((segment) => segment.toLowerCase() === '.git')) return { path, reason: 'lies in .git/' };
+    return { path };
   }
 
   private skip(path: string, reason: string): void {

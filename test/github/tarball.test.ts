@@ -131,6 +131,38 @@ describe('reading the repository tarball', () => {
     }
   });
 
+  it('reads old-style and contiguous file entries as files', async () => {
+    const snapshot = await readRepoTarball(gzTar([dir(TOP), { path: `${TOP}/old.py`, type: 'OldFile', body: 'old' }, { path: `${TOP}/contiguous.py`, type: 'ContiguousFile', body: 'c' }]));
+    expect(snapshot.files).toEqual([
+      { path: 'old.py', content: Buffer.from('old') },
+      { path: 'contiguous.py', content: Buffer.from('c') },
+    ]);
+  });
+
+  it('reads a file holding gzip data, also where it starts a chunk of the unpacked stream', async () => {
+    // Gunzip hands out 16 KiB chunks: after the folder's and the file's headers, the gzip bytes start one.
+    const data = Buffer.concat([Buffer.alloc(16 * 1024 - 1024, 0x61), gzipSync('hello')]);
+    const snapshot = await readRepoTarball(gzTar([dir(TOP), { path: `${TOP}/data.bin`, body: data }]));
+    expect(snapshot.files).toEqual([{ path: 'data.bin', content: data }]);
+  });
+
+  it('reads a tarball without folder entries, its top folder taken from the first path', async () => {
+    expect((await readRepoTarball(gzTar([text(`${TOP}/a.py`, 'A'), text(`${TOP}/pkg/b.py`, 'B')]))).files.map((f) => f.path)).toEqual(['a.py', 'pkg/b.py']);
+  });
+
+  it('takes a GNU dump folder for a folder', async () => {
+    expect((await readRepoTarball(gzTar([dir(TOP), { path: `${TOP}/dump/`, type: 'GNUDumpDir' }]))).submodules).toEqual(['dump']);
+  });
+
+  it('reads a folder entry with more than one trailing slash', async () => {
+    expect((await readRepoTarball(gzTar([dir(TOP), { path: `${TOP}/sub//`, type: 'Directory' }]))).submodules).toEqual(['sub']);
+  });
+
+  it('passes over an oversized metadata header without a note, and reads the file after it', async () => {
+    const pax: RawEntry = { path: `${TOP}/PaxHeader`, type: 'ExtendedHeader', body: 'x'.repeat(1024 * 1024 + 1) };
+    expect(await readRepoTarball(gzTar([dir(TOP), pax, text(`${TOP}/ok.py`, 'ok')]))).toEqual({ files: [{ path: 'ok.py', content: Buffer.from('ok') }], symlinks: [], submodules: [], skipped: [] });
+  });
+
   it('gives nothing for a repository with no files', async () => {
     expect(await readRepoTarball(gzTar([dir(TOP)]))).toEqual({ files: [], symlinks: [], submodules: [], skipped: [] });
   });
@@ -142,8 +174,10 @@ describe('reading the repository tarball', () => {
       ['a path with .', text(`${TOP}/./a.py`, 'x'), './a.py', 'has "..", "." or an empty folder name in its path'],
       ['a path with an empty folder name', text(`${TOP}/a//b.py`, 'x'), 'a//b.py', 'has "..", "." or an empty folder name in its path'],
       ['an absolute path', text('/etc/cron.d/evil', 'x'), '/etc/cron.d/evil', 'has an absolute path'],
+      ['a Windows drive path', text('C:/evil.py', 'x'), 'C:/evil.py', 'has an absolute path'],
       ['a path outside the top folder', text('elsewhere/a.py', 'x'), 'elsewhere/a.py', `lies outside the tarball's top folder ${TOP}/`],
       ['a file beside the top folder', text('a.py', 'x'), 'a.py', `lies outside the tarball's top folder ${TOP}/`],
+      ['a file named as the top folder', text(TOP, 'x'), TOP, `lies outside the tarball's top folder ${TOP}/`],
       ['a control character', text(`${TOP}/a\u0007.py`, 'x'), '"a\\u0007.py"', 'has a control character or a backslash in its name'],
       ['a backslash', text(`${TOP}/a\\..\\b.py`, 'x'), '"a\\\\..\\\\b.py"', 'has a control character or a backslash in its name'],
       ['a file in .git/', text(`${TOP}/.git/hooks/post-checkout`, 'x'), '.git/hooks/post-checkout', 'lies in .git/'],
@@ -157,6 +191,18 @@ describe('reading the repository tarball', () => {
       expect(snapshot.files).toEqual([{ path: 'ok.py', content: Buffer.from('OK = 1\n') }]);
       expect(snapshot.skipped).toEqual([{ path, reason }]);
       expect(snapshot.symlinks).toEqual([]);
+    });
+
+    it('an entry beside the top folder before it, which does not become the top folder', async () => {
+      for (const [entry, reason] of [
+        [text('a.py', 'x'), "lies outside the tarball's top folder"],
+        [text('./a.py', 'x'), 'has "..", "." or an empty folder name in its path'],
+        [{ path: 'a.py', type: 'SparseFile' } as RawEntry, 'is an unsupported tar entry (SparseFile)'],
+      ] as const) {
+        const snapshot = await readRepoTarball(gzTar([entry, dir(TOP), text(`${TOP}/ok.py`, 'ok')]));
+        expect(snapshot.files.map((f) => f.path)).toEqual(['ok.py']);
+        expect(snapshot.skipped).toEqual([{ path: entry.path, reason }]);
+      }
     });
 
     it('a .. entry before any top folder does not become the top folder', async () => {
@@ -176,6 +222,21 @@ describe('reading the repository tarball', () => {
         { path: 'lib/before.py', reason: 'lies inside lib, which is a symbolic link' },
         { path: 'lib/after.py', reason: 'lies inside lib, which is a symbolic link' },
       ]);
+    });
+
+    it('a file deep inside a symbolic link, or inside a file', async () => {
+      const snapshot = await readRepoTarball(
+        gzTar([dir(TOP), { path: `${TOP}/lib`, type: 'SymbolicLink', linkpath: 'x' }, text(`${TOP}/lib/x/y.py`, 'y'), text(`${TOP}/a.py`, 'a'), text(`${TOP}/a.py/b.py`, 'b')]),
+      );
+      expect(snapshot.files.map((f) => f.path)).toEqual(['a.py']);
+      expect(snapshot.skipped.slice(1)).toEqual([
+        { path: 'lib/x/y.py', reason: 'lies inside lib, which is a symbolic link' },
+        { path: 'a.py/b.py', reason: 'lies inside a.py, which is a file' },
+      ]);
+    });
+
+    it('no entry for a colon inside a name, which is no drive', async () => {
+      expect((await readRepoTarball(gzTar([dir(TOP), text(`${TOP}/notes:v2.py`, 'x')]))).files.map((f) => f.path)).toEqual(['notes:v2.py']);
     });
 
     it('a second entry for the same path (the first is kept)', async () => {
@@ -237,9 +298,10 @@ describe('reading the repository tarball', () => {
       expect(consumed()).toBeLessThan(bomb.length / 2);
     });
 
-    it('takes its own bound on the unpacked size', async () => {
-      const tarball = gzTar([dir(TOP), text(`${TOP}/a.py`, 'x'.repeat(4096))]);
-      await expect(readRepoTarball(tarball, { ...defaults, max_unpacked_bytes: 4096 })).rejects.toThrow('The repository tarball unpacks to more than 4 KiB');
+    it('takes its own bound on the unpacked size, headers and padding counted', async () => {
+      const tar = rawTar([dir(TOP), text(`${TOP}/a.py`, 'x'.repeat(4096))]);
+      await expect(readRepoTarball(gzipSync(tar), { ...defaults, max_unpacked_bytes: tar.length })).resolves.toMatchObject({ files: { length: 1 } });
+      await expect(readRepoTarball(gzipSync(tar), { ...defaults, max_unpacked_bytes: 4096 })).rejects.toThrow('The repository tarball unpacks to more than 4 KiB');
     });
   });
 
@@ -256,6 +318,8 @@ describe('reading the repository tarball', () => {
     ])('%s gives a clear error', async (_what, data, detail) => {
       const error = await readRepoTarball(data).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TarballError);
+      expect((error as Error).name).toBe('TarballError');
+      expect((error as Error).cause).toBeInstanceOf(Error);
       expect((error as Error).message).toMatch(/^The repository tarball from GitHub could not be read: /);
       expect((error as Error).message).toContain(detail);
       expect((error as Error).message).toMatch(/Trigger Code4Py again; if this persists, GitHub sent a damaged archive\.$/);
@@ -266,6 +330,14 @@ describe('reading the repository tarball', () => {
       stream.push(good.subarray(0, 100));
       setImmediate(() => stream.destroy(new Error('socket hang up')));
       await expect(readRepoTarball(stream)).rejects.toThrow('The repository tarball from GitHub could not be read: the download failed (socket hang up).');
+    });
+
+    it('reads no zstd stream inside the gzip (its bytes would escape the count) but takes it for a damaged tar', async () => {
+      const tar = rawTar([dir(TOP), text(`${TOP}/a.py`, 'x')]);
+      // A zstd frame (RFC 8878) holding the tar as one raw block: magic, a header with a two-byte content size, the last block's header.
+      const size = tar.length;
+      const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x60, (size - 256) & 0xff, (size - 256) >> 8, ((size << 3) | 1) & 0xff, (size >> 5) & 0xff, size >> 13]), tar]);
+      await expect(readRepoTarball(gzipSync(frame))).rejects.toThrow('The repository tarball from GitHub could not be read: it is not a valid tar archive (checksum failure).');
     });
 
     it('refuses a gzip inside the gzip (its bytes would escape the count)', async () => {

@@ -56,6 +56,28 @@ describe('path policy', () => {
     });
   });
 
+  describe('accepts, at the edges of what is refused', () => {
+    const everything: PathSettings = { ...defaults, allow: ['**'] };
+    it.each([
+      ['a path of exactly 1024 characters', `${`${'x'.repeat(99)}/`.repeat(10)}${'y'.repeat(21)}.py`],
+      ['a name of exactly 255 bytes', `${'é'.repeat(125)}aa.py`],
+      ['a colon after the start', 'notes/draft:v1.py'],
+      ['a name that only contains git~1', 'mygit~1/x.py'],
+      ['a name that only starts like git~1', 'git~1x/x.py'],
+      ['a name with a dot inside', 'pkg/mod.v2.py'],
+    ])('%s', (_what, path) => {
+      expect(verdict(path, everything)).toBe('accepted');
+    });
+
+    it('counts a name in UTF-8 bytes', () => {
+      expect(verdict(`${'é'.repeat(126)}a.py`, everything)).toBe('has a file or folder name longer than 255 bytes');
+    });
+
+    it('reads any git~N as .git, whatever the number', () => {
+      expect(verdict('src/Git~12/x.py', everything)).toBe('contains Git~12, which Windows reads as .git');
+    });
+  });
+
   describe('normalises', () => {
     it.each([
       ['./a.py', 'a.py'],
@@ -106,6 +128,10 @@ describe('path policy', () => {
     it('match case-sensitively, as Git does', () => {
       expect(verdict('SRC/mod.py', settings)).toBe('is outside the allowed paths (paths.allow: src/**/*.py, tests/*.py)');
       expect(verdict('mod.PY')).toBe('is outside the allowed paths (paths.allow: **/*.py, requirements*.txt)');
+    });
+
+    it('deny nothing when the list is empty', () => {
+      expect(verdict('src/legacy/old.py', { ...settings, deny: [] })).toBe('accepted');
     });
 
     it('never match dot-folders, even with an allow-everything glob', () => {

@@ -36,8 +36,9 @@ export type PathSettings = Pick<PathsConfig, 'allow' | 'deny' | 'max_files' | 'm
  * and the next ones are still considered. A path given twice (ignoring case) is written once, the first time.
  */
 export function applyPathPolicy<F extends ProposedFile>(files: readonly F[], settings: PathSettings, blocked: ReadonlySet<string> = new Set()): PathDecision<F> {
-  const allow = picomatch([...settings.allow], { dot: false });
-  const deny = settings.deny.length > 0 ? picomatch([...settings.deny], { dot: false }) : () => false;
+  // Globs never match dot-files (picomatch's default); normalisePath has refused them before anyway.
+  const allow = picomatch([...settings.allow]);
+  const deny = picomatch([...settings.deny]);
   const blockedLower = new Set([...blocked].map((path) => path.toLowerCase()));
   const seen = new Map<string, string>();
   const accepted: F[] = [];
@@ -78,7 +79,7 @@ export function applyPathPolicy<F extends ProposedFile>(files: readonly F[], set
       refuse(`is over the limit of ${settings.max_files} files per generation (paths.max_files)`);
       continue;
     }
-    const size = Buffer.byteLength(file.content ?? file.patch ?? '', 'utf8');
+    const size = Buffer.byteLength((file.content ?? file.patch)!);
     if (bytes + size > settings.max_bytes) {
       refuse(`would take the generation over ${settings.max_bytes} bytes in all (paths.max_bytes): it has ${size} bytes and ${settings.max_bytes - bytes} are left`);
       continue;
@@ -112,7 +113,7 @@ export function normalisePath(raw: string): NormalisedPath {
       return refuse(`is in ${what}, which Code4Py never writes: dot-files and dot-folders hold workflows, tool settings and secrets`);
     }
     if (/^git~\d+$/i.test(segment)) return refuse(`contains ${segment}, which Windows reads as .git`);
-    if (Buffer.byteLength(segment, 'utf8') > 255) return refuse('has a file or folder name longer than 255 bytes');
+    if (Buffer.byteLength(segment) > 255) return refuse('has a file or folder name longer than 255 bytes');
   }
   return { ok: true, path: segments.join('/') };
 }
