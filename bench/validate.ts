@@ -16,7 +16,7 @@
  * BENCH_ROUNDS (default 7) sets the rounds; BENCH_SKIP=environment,humaneval leaves sections out.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,6 +63,8 @@ async function sandboxOverhead(ready: ReadySandbox): Promise<void> {
 async function oneTest(ready: ReadySandbox, linter: RuffLinter): Promise<void> {
   const project = await writeWorkspace(ONE_TEST);
   const cache = await mkdtemp(join(tmpdir(), 'code4py-bench-cache-'));
+  const noMutation = join(cache, 'no-mutation.yml');
+  await writeFile(noMutation, 'mutation:\n  budget_seconds: 0\n');
   try {
     console.log('\n2. A one-test project: code4py validate against bare pytest');
     const cli = join(repo, 'dist', 'src', 'cli.js');
@@ -71,13 +73,15 @@ async function oneTest(ready: ReadySandbox, linter: RuffLinter): Promise<void> {
       {
         pytest: bare(project.root),
         warm: () => validateFolder(project.root, { config, sandbox: ready, linter }),
-        cli: () => run(process.execPath, [cli, 'validate', '--json', project.root], { env: { ...process.env, CODE4PY_CACHE_DIR: cache } }).catch((e: { code?: number }) => (e.code === 1 ? null : Promise.reject(e))),
+        cli: () => run(process.execPath, [cli, 'validate', '--json', project.root], { env: { ...process.env, CODE4PY_CACHE_DIR: cache } }),
+        cliNoMutation: () => run(process.execPath, [cli, 'validate', '--json', '--config', noMutation, project.root], { env: { ...process.env, CODE4PY_CACHE_DIR: cache } }),
       },
       rounds,
     );
     console.log(row('bare python3 -m pytest', times.pytest!));
     console.log(row('validate in a warm process (as the bot runs it)', times.warm!, times.pytest));
     console.log(row('code4py validate, a new process (the CLI; target ≤ 3×)', times.cli!, times.pytest));
+    console.log(row('  the same with the mutation stage off (budget_seconds: 0)', times.cliNoMutation!, times.pytest));
   } finally {
     await project.dispose();
     await rm(cache, { recursive: true, force: true });

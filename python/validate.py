@@ -8,8 +8,10 @@
 2. Runs the tests with pytest as the project's CI would: from the working directory (the rootdir), with
    no path argument unless OPTIONS selects tests, so the project's own pytest settings (``testpaths``,
    ``addopts``, ``python_files``, markers, from pytest.ini, pyproject.toml, tox.ini or setup.cfg) apply.
-   coverage.py measures what OPTIONS asks, with the project's coverage settings (``omit``, ``source``,
-   ``exclude_lines``, from .coveragerc, setup.cfg, tox.ini or pyproject.toml). Writes into OUT:
+   Statement coverage of the non-test files (or of the files OPTIONS names) is recorded by an import hook
+   that compiles those modules with a call before each statement, so nothing else is traced; coverage.py
+   names the statements and applies the project's settings (``omit``, ``exclude_lines``, from .coveragerc,
+   setup.cfg, tox.ini or pyproject.toml). Writes into OUT:
    ``junit.xml`` (pytest's per-test results), ``coverage.json`` (coverage.py's report), ``progress``
    (each test as it starts and as it ends, so that a run that is killed still says what it saw) and
    ``notes.json`` (settings that could not be used). Exits with pytest's status.
@@ -27,7 +29,6 @@ OUT = sys.argv[1]
 CHANNEL = int(sys.argv[2])
 OPTIONS = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
 ROOT = os.getcwd()
-TEST_PATTERNS = ["*/test_*.py", "*/*_test.py", "*/conftest.py", "*/tests/*", "*/test/*"]
 NOTES = []
 
 IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -153,6 +154,9 @@ def analyse(path, relative):
     return result
 
 
+PYTHON_FILES = []
+
+
 def analyse_tree(root):
     files = []
     for folder, dirs, names in os.walk(root):
@@ -161,7 +165,9 @@ def analyse_tree(root):
             if name.endswith(".py"):
                 path = os.path.join(folder, name)
                 if not os.path.islink(path):
-                    files.append(analyse(path, os.path.relpath(path, root).replace(os.sep, "/")))
+                    relative = os.path.relpath(path, root).replace(os.sep, "/")
+                    PYTHON_FILES.append(relative)
+                    files.append(analyse(path, relative))
     return {"python": sys.version.split()[0], "files": files}
 
 
@@ -362,40 +368,6 @@ def instrument(tree, file):
     ast.fix_missing_locations(tree)
 
 
-def make_coverage(spec):
-    """coverage.py with the project's settings, but measuring in memory, statements only, with the
-    standard tracer's thread support and none of the project's coverage plugins (not installed here)."""
-    if spec == "off":
-        return None
-    import coverage
-
-    try:
-        cov = coverage.Coverage(data_file=None, config_file=True, messages=False)
-    except Exception as error:  # an unreadable .coveragerc, setup.cfg, tox.ini or pyproject.toml
-        NOTES.append("coverage settings could not be read (%s); coverage.py's defaults were used" % error)
-        cov = coverage.Coverage(data_file=None, config_file=False, messages=False)
-    for key, value in (
-        ("run:branch", False),
-        ("run:concurrency", ["thread"]),
-        ("run:plugins", []),
-        ("run:dynamic_context", None),
-        ("run:parallel", False),
-        ("run:cover_pylib", False),
-    ):
-        cov.set_option(key, value)
-    omit = list(cov.get_option("run:omit") or []) + TEST_PATTERNS
-    if isinstance(spec, dict):
-        # Only the files the change touches are measured (tracing nothing else keeps the run fast); the
-        # project's omit still applies to them.
-        cov.set_option("run:source", None)
-        cov.set_option("run:source_pkgs", [])
-        cov.set_option("run:include", [os.path.join(ROOT, path) for path in spec.get("include", [])])
-    elif not (cov.get_option("run:source") or cov.get_option("run:source_pkgs") or cov.get_option("run:include")):
-        cov.set_option("run:source", [ROOT])
-    cov.set_option("run:omit", omit)
-    return cov
-
-
 def pytest_arguments():
     args = [
         "-q",
@@ -436,29 +408,19 @@ def main():
 
     spec = OPTIONS.get("coverage", "project")
     contexts = bool(OPTIONS.get("contexts"))
-    if isinstance(spec, dict):
-        cov = LineRecorder(spec.get("include", []), contexts)
+    cov = None
+    if spec != "off":
+        # "project": every non-test Python file of the folder; else the files the host names.
+        include = [path for path in PYTHON_FILES if not is_test_path(path)] if spec == "project" else spec.get("include", [])
+        cov = LineRecorder(include, contexts)
         cov.install()
-    else:
-        cov = make_coverage(spec)
     progress = Progress(os.path.join(OUT, "progress"), cov if cov is not None and contexts else None)
-    if isinstance(cov, LineRecorder):
-        pass
-    elif cov is not None:
-        cov.start()
     try:
         status = pytest.main(pytest_arguments(), plugins=[progress])
     finally:
-        if cov is not None and not isinstance(cov, LineRecorder):
-            cov.stop()
         progress.handle.close()
-    if isinstance(cov, LineRecorder):
+    if cov is not None:
         cov.write_json(os.path.join(OUT, "coverage.json"))
-    elif cov is not None:
-        try:
-            cov.json_report(outfile=os.path.join(OUT, "coverage.json"), pretty_print=False, show_contexts=contexts)
-        except Exception as error:  # coverage.exceptions.NoDataError, or a file that vanished meanwhile
-            NOTES.append("coverage.py wrote no report: %s" % error)
     with open(os.path.join(OUT, "notes.json"), "w", encoding="utf-8") as handle:
         json.dump(NOTES, handle)
     sys.exit(int(status))

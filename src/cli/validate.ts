@@ -5,6 +5,7 @@ import { CONFIG_PATH } from '../config/repo-config.js';
 import { defaultValidationConfig, type ValidationConfig } from '../config/schema.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
+import { cliCacheRoot } from '../validate/change/file-cache.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
 import type { ChangeOptions } from '../validate/change/validate-change.js';
 import type { ProgressEvent } from '../validate/pipeline.js';
@@ -42,7 +43,7 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
   try {
     const sandboxEnv = readSandboxEnv(io.env);
     // The sandbox's probe runs its Python while the pipeline's modules load (they are not needed before).
-    const sandboxReady = getSandbox(sandboxEnv.kind, sandboxEnv.python);
+    const sandboxReady = getSandbox(sandboxEnv.kind, sandboxEnv.python, { probeCache: join(cliCacheRoot(io.env), 'probes') });
     sandboxReady.catch(() => undefined);
     const [{ validateFolder }, { renderText }, { cliValidationPorts }] = await Promise.all([
       import('../validate/pipeline.js'),

@@ -1,6 +1,7 @@
-import { access, constants, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, constants, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SandboxUnavailableError } from '../errors.js';
 import { BwrapSandbox } from './bwrap.js';
@@ -59,6 +60,11 @@ export interface SandboxOptions {
   readonly dockerImage?: string;
   /** Folders searched for `bwrap` and `docker` (PATH syntax); by default PATH and the usual system folders. */
   readonly searchPath?: string;
+  /**
+   * A folder where what bubblewrap's Python offers is kept between processes (the CLI's cache), keyed by
+   * the bwrap and Python binaries and the system's Python packages: a new process then skips the probe run.
+   */
+  readonly probeCache?: string;
 }
 
 const cache = new Map<string, Promise<ReadySandbox>>();
@@ -74,22 +80,22 @@ export function getSandbox(kind: SandboxKind = 'auto', python: string = DEFAULT_
   } catch (error) {
     return Promise.reject(error as Error);
   }
-  const key = [kind, python, image, options.searchPath ?? ''].join('\0');
+  const key = [kind, python, image, options.searchPath ?? '', options.probeCache ?? ''].join('\0');
   let ready = cache.get(key);
   if (!ready) {
-    ready = open(kind, python, image, options.searchPath);
+    ready = open(kind, python, image, options.searchPath, options.probeCache);
     cache.set(key, ready);
     ready.catch(() => cache.delete(key));
   }
   return ready;
 }
 
-async function open(kind: SandboxKind, python: string, image: string, searchPath: string | undefined): Promise<ReadySandbox> {
+async function open(kind: SandboxKind, python: string, image: string, searchPath: string | undefined, probeCache: string | undefined): Promise<ReadySandbox> {
   const lead = 'No sandbox backend works here';
-  if (kind === 'bwrap') return openBwrap(python, searchPath).catch(explain(`${lead}: `));
+  if (kind === 'bwrap') return openBwrap(python, searchPath, probeCache).catch(explain(`${lead}: `));
   if (kind === 'docker') return openDocker(python, image, searchPath).catch(explain(`${lead}: `));
   try {
-    return await openBwrap(python, searchPath);
+    return await openBwrap(python, searchPath, probeCache);
   } catch (bwrapError) {
     if (!(bwrapError instanceof SandboxUnavailableError)) throw bwrapError;
     try {
@@ -109,7 +115,7 @@ function explain(lead: string): (error: unknown) => never {
   };
 }
 
-async function openBwrap(python: string, searchPath: string | undefined): Promise<ReadySandbox> {
+async function openBwrap(python: string, searchPath: string | undefined, probeCache?: string): Promise<ReadySandbox> {
   if (!python.startsWith('/usr/')) {
     throw new SandboxUnavailableError(
       `The sandbox's Python must be a system interpreter under /usr (it was ${python}), because only system folders are mounted into the sandbox. Set CODE4PY_PYTHON to e.g. /usr/bin/python3.`,
@@ -121,7 +127,34 @@ async function openBwrap(python: string, searchPath: string | undefined): Promis
   const bwrapPath = await findExecutable('bwrap', searchPath);
   if (!bwrapPath) throw new SandboxUnavailableError(`bubblewrap (bwrap) is not installed. ${INSTALL_HINT}`);
   const sandbox = new BwrapSandbox({ bwrapPath, python, cgroups: await detectCgroups() });
-  return { sandbox, python: await probe(sandbox, (said) => `bubblewrap could not run ${python} (${said}). ${INSTALL_HINT}`) };
+  const kept = probeCache ? await keptProbe(probeCache, bwrapPath, python) : null;
+  if (kept?.info) return { sandbox, python: kept.info };
+  const info = await probe(sandbox, (said) => `bubblewrap could not run ${python} (${said}). ${INSTALL_HINT}`);
+  await kept?.keep(info);
+  return { sandbox, python: info };
+}
+
+/**
+ * A probe's answer kept in `dir`, valid while bwrap, the interpreter and the system's Python packages are
+ * the files they were (their identity and modification times are the key). Unreadable or stale is absent.
+ */
+async function keptProbe(dir: string, bwrapPath: string, python: string): Promise<{ info: PythonInfo | null; keep(info: PythonInfo): Promise<void> }> {
+  const identity = await Promise.all(
+    [bwrapPath, await realpath(python).catch(() => python), '/usr/lib/python3/dist-packages', dirname(await realpath(python).catch(() => python))].map(async (path) => {
+      const info = await stat(path).catch(() => null);
+      return info ? [path, info.ino, info.size, info.mtimeMs] : [path];
+    }),
+  );
+  const file = join(dir, `probe-${createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32)}.json`);
+  const parsed = PythonInfoSchema.safeParse(parseJson(await readFile(file, 'utf8').catch(() => '')));
+  return {
+    info: parsed.success ? parsed.data : null,
+    keep: async (info) => {
+      await mkdir(dir, { recursive: true }).catch(() => undefined);
+      const temporary = `${file}.${process.pid}.tmp`;
+      await writeFile(temporary, JSON.stringify(info)).then(() => rename(temporary, file)).catch(() => undefined);
+    },
+  };
 }
 
 async function openDocker(python: string, image: string, searchPath: string | undefined): Promise<ReadySandbox> {

@@ -1,7 +1,7 @@
 import type { ReadySandbox } from '../../sandbox/select.js';
 import type { EnvironmentPort, PreparedRuntime } from '../pipeline.js';
 import type { EnvironmentSettings } from './env.js';
-import { prepareEnvironment, type EnvironmentLog } from './prepare.js';
+import type { EnvironmentLog } from './prepare.js';
 
 /**
  * The environment stage as the validation pipeline calls it: the workspace's declared dependencies and the
@@ -10,6 +10,8 @@ import { prepareEnvironment, type EnvironmentLog } from './prepare.js';
 export function environmentPort(sandbox: ReadySandbox, settings: EnvironmentSettings, log?: EnvironmentLog): EnvironmentPort {
   return {
     async prepare(workspace, config, signal, hints): Promise<PreparedRuntime> {
+      // Loaded when a validation first needs it: a process that only lints never pays for pip's helpers.
+      const { prepareEnvironment } = await import('./prepare.js');
       const prepared = await prepareEnvironment(
         { root: workspace.root, files: workspace.files, config, ...(hints?.solutionRequirements ? { solutionRequirements: hints.solutionRequirements } : {}) },
         { sandbox, settings, ...(signal ? { signal } : {}), ...(log ? { log } : {}) },

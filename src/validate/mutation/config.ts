@@ -6,13 +6,13 @@ import { z } from 'zod';
  */
 export const MutationConfigSchema = z
   .object({
-    /** Wall-clock seconds the stage may take; past them, the mutants not yet run are left out of a sampled report. */
+    /** Wall-clock seconds the stage may take; past them, the mutants not yet run are left out of a sampled report. 0 turns the stage off. */
     budget_seconds: z
       .number()
-      .positive()
+      .min(0)
       .max(3600)
       .default(30)
-      .describe('Wall-clock seconds the mutation stage may take; when its mutants need longer, a seeded random sample of them is run and the report says how many.'),
+      .describe('Wall-clock seconds the mutation stage may take; when its mutants need longer, a seeded random sample of them is run and the report says how many. 0 turns the stage off.'),
     /** Test-strengthening rounds: how many times surviving mutants go back to the model for better tests (0: never). */
     rounds: z
       .number()
