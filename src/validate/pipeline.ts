@@ -53,6 +53,12 @@ export interface ValidateOptions {
   readonly environment?: EnvironmentPort;
   /** The requirements the model's own solution added: an install failure of theirs goes back to the model. */
   readonly solutionRequirements?: readonly string[];
+  /**
+   * Whether an environment that could not be made stops the tests (they would only fail to import what it
+   * lacks). By default it does; a change-scoped validation runs them anyway when the failure is not the
+   * change's (the base is run the same way, so their outcomes compare).
+   */
+  readonly environmentBlocksTests?: (stage: StageOutcome) => boolean;
 }
 
 /** Validates a folder on disk: copies it, validates the copy, removes the copy. */
@@ -110,7 +116,8 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
     prepared = options.environment ? await options.environment.prepare(workspace, config, signal, options.solutionRequirements ? { solutionRequirements: options.solutionRequirements } : {}) : null;
     if (prepared?.stage) record(prepared.stage, t0);
     // Without its environment the tests would only fail to import what it lacks: Python's parser still runs.
-    const blocked = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
+    const failed = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
+    const blocked = failed && (options.environmentBlocksTests?.(prepared!.stage!) ?? true);
     const settings: TestRunOptions = blocked ? { analyseOnly: true, coverage: 'off' } : { ...tests, runtime: prepared?.runtime ?? SYSTEM_RUNTIME };
     const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run });
     return blocked ? { ...ran, tests: stage('tests', 'skipped', `not run: the environment could not be prepared (${prepared!.stage!.summary})`) } : ran;

@@ -1,5 +1,5 @@
 import { assembleReport, mutationAfterTests, mutationWanted, recorder, runChecks, type Checks, type ValidateOptions } from '../pipeline.js';
-import { STAGE_NAMES, type Evidence, type Finding, type Report, type StageName, type StageResult, type TestCase } from '../report.js';
+import { stage, STAGE_NAMES, type Evidence, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult, type TestCase } from '../report.js';
 import { isTestFile } from '../source.js';
 import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
 import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
@@ -42,10 +42,13 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
   const headWorkspace: Workspace = { ...head, notes: [...(request.notes ?? []), ...head.notes] };
   try {
     const results = new Map<StageName, StageResult>();
-    const quiet = { ...options, onProgress: undefined };
+    // The base and the evidence run their tests whatever their environment; the head stops only when the
+    // change made the environment fail (a requirement it wrote).
+    const quiet = { ...options, onProgress: undefined, environmentBlocksTests: () => false };
+    const headOptions = { ...quiet, environmentBlocksTests: (stage: StageOutcome) => stage.findings.some((f) => f.severity === 'error' && isChangedLine(change, f.path, f.line)) };
     const [base, ran, evidence] = await Promise.allSettled([
       baselineFor(request.base, quiet),
-      runChecks(headWorkspace, quiet, { coverage: code.length > 0 ? { include: code } : 'off', contexts: mutationWanted(options.config) }, recorder(results, undefined)),
+      runChecks(headWorkspace, headOptions, { coverage: code.length > 0 ? { include: code } : 'off', contexts: mutationWanted(options.config) }, recorder(results, undefined)),
       tests.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
     ]);
     if (ran.status === 'rejected') throw ran.reason;
@@ -84,16 +87,26 @@ async function judge(request: ChangeRequest, options: ChangeOptions, j: Judging)
     const result = results.get(name);
     if (result) results.set(name, rejudgeFindings(result, classifyFindings(name, result.findings, baseline.findings, lines, change)));
   }
-  // A requirement that cannot be installed is the change's when the change wrote its line.
+  // A requirement that cannot be installed is the change's when the change wrote its line; one that could
+  // not be installed at the base either is reported, and the tests ran without it, at the base too.
   const environment = results.get('environment');
-  if (environment) results.set('environment', { ...environment, findings: environment.findings.map((f) => ({ ...f, introduced: f.line === 0 || isChangedLine(change, f.path, f.line) })) });
+  if (environment) {
+    const findings = environment.findings.map((f) => ({ ...f, introduced: isChangedLine(change, f.path, f.line) }));
+    const blocking = findings.some((f) => f.introduced && f.severity === 'error');
+    const status = environment.status === 'failed' && !blocking ? 'warning' : environment.status;
+    const summary = status !== environment.status ? `${environment.summary} (at the base too: the tests ran without it)` : environment.summary;
+    results.set('environment', { ...environment, status, summary, findings });
+  }
   const judged = judgeTests(baseline, checks, atBase, change, code, tests);
   const testsResult = results.get('tests');
   if (testsResult) results.set('tests', rejudgeTests(testsResult, checks.run.counts, judged));
   const t1 = performance.now();
   const cov = assessPatchCoverage(checks.run.coverageJson, change, checks.run.cases.length > 0, options.config);
   results.set('coverage', { ...cov.stage, durationMs: Math.round(performance.now() - t1) });
-  const mutation = mutationWanted(options.config) ? await mutationAfterTests(headWorkspace, checks, results.get('tests'), changedCodeLines(change, code, headWorkspace), options, recorder(results, undefined)) : null;
+  const record = recorder(results, undefined);
+  let mutation: MutationReport | null = null;
+  if (mutationWanted(options.config) && code.length === 0) record(stage('mutation', 'skipped', 'the change touches no non-test Python file'), performance.now());
+  else if (mutationWanted(options.config)) mutation = await mutationAfterTests(headWorkspace, checks, results.get('tests'), changedCodeLines(change, code, headWorkspace), options, record);
   for (const name of STAGE_NAMES) {
     const result = results.get(name);
     if (result) options.onProgress?.({ kind: 'stage', stage: name, status: result.status, summary: result.summary });
