@@ -26,3 +26,15 @@ export class GitHubApiError extends Code4PyError {
     return new GitHubApiError(`GitHub ${code ? `answered ${code}` : 'could not be reached'} while ${what}: ${detail}.${hint}`, code, { cause: error });
   }
 }
+
+/** How long GitHub asks us to wait, when `error` is a secondary rate limit; null for any other error. */
+export function secondaryRateLimitWaitMs(error: unknown): number | null {
+  const e = error as { status?: number; response?: { headers?: Record<string, string | undefined> } };
+  if (e.status !== 403 && e.status !== 429) return null;
+  const headers = e.response?.headers ?? {};
+  const retryAfter = Number(headers['retry-after']);
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
+  // Without retry-after, a secondary limit is told by its message; wait a minute as GitHub's docs advise.
+  const message = error instanceof Error ? error.message : '';
+  return /secondary rate limit/i.test(message) ? 60_000 : null;
+}

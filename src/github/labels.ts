@@ -1,8 +1,7 @@
 import type { ProbotOctokit } from 'probot';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { GitHubApiError } from './errors.js';
-import { secondaryRateLimitWaitMs } from './octokit-github.js';
+import { callGitHub } from './call.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -49,17 +48,8 @@ export class OctokitLabels implements RepositoryLabels {
     }
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>, ifMissing?: T): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (ifMissing !== undefined && (error as { status?: number }).status === 404) return ifMissing;
-        const wait = secondaryRateLimitWaitMs(error);
-        if (wait === null || attempt >= SECONDARY_RETRIES) throw GitHubApiError.from(what, error);
-        await sleep(Math.min(wait, MAX_WAIT_MS));
-      }
-    }
+  private call<T>(what: string, fn: () => Promise<T>, ifMissing?: T): Promise<T> {
+    return callGitHub(what, fn, { ...(ifMissing !== undefined ? { ifMissing } : {}), secondaryRetries: SECONDARY_RETRIES, maxWaitMs: MAX_WAIT_MS });
   }
 }
 

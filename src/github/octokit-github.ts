@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from 'probot';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { CheckRunOutput, CommentData, GitHubApi, IssueData, Permission, PullRequestData, PullRequestDetails } from './api.js';
+import { callGitHub } from './call.js';
 import { GitHubApiError } from './errors.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
@@ -29,22 +29,9 @@ export class OctokitGitHub implements GitHubApi {
     return { owner: this.owner, repo: this.repo };
   }
 
-  /**
-   * Runs one request. Probot's throttling retries primary rate limits but only logs a secondary one (a 403
-   * or 429 with `retry-after`), which must be waited out and retried instead (DESIGN.md §1): that is done
-   * here, the one place, up to `secondaryRetries` times. With `ifMissing`, a 404 answers that value.
-   */
-  private async call<T, M = never>(what: string, fn: () => Promise<T>, ifMissing?: M): Promise<T | M> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await fn();
-      } catch (error) {
-        if (ifMissing !== undefined && (error as { status?: number }).status === 404) return ifMissing;
-        const wait = secondaryRateLimitWaitMs(error);
-        if (wait === null || attempt >= this.options.secondaryRetries) throw GitHubApiError.from(what, error);
-        await sleep(Math.min(wait, this.options.maxWaitMs));
-      }
-    }
+  /** Runs one request: secondary rate limits waited out, failures said as what was being done (src/github/call.ts). */
+  private call<T, M = never>(what: string, fn: () => Promise<T>, ifMissing?: M): Promise<T | M> {
+    return callGitHub(what, fn, { ...(ifMissing !== undefined ? { ifMissing } : {}), secondaryRetries: this.options.secondaryRetries, maxWaitMs: this.options.maxWaitMs });
   }
 
   async permissionOf(username: string): Promise<Permission> {
@@ -191,14 +178,3 @@ function toOutput(output: CheckRunOutput) {
   return { title: output.title, summary: output.summary, ...(output.annotations ? { annotations: [...output.annotations] } : {}) };
 }
 
-/** How long GitHub asks us to wait, when `error` is a secondary rate limit; null for any other error. */
-export function secondaryRateLimitWaitMs(error: unknown): number | null {
-  const e = error as { status?: number; response?: { headers?: Record<string, string | undefined> } };
-  if (e.status !== 403 && e.status !== 429) return null;
-  const headers = e.response?.headers ?? {};
-  const retryAfter = Number(headers['retry-after']);
-  if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000;
-  // Without retry-after, a secondary limit is told by its message; wait a minute as GitHub's docs advise.
-  const message = error instanceof Error ? error.message : '';
-  return /secondary rate limit/i.test(message) ? 60_000 : null;
-}

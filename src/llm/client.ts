@@ -35,7 +35,7 @@ export const DEFAULT_TIMEOUT_MS = 180_000;
 const WHAT: Record<AnswerName, string> = { code4py_analysis: 'analysis', code4py_solution: 'solution' };
 
 /**
- * The model client over Chat Completions (DESIGN.md §4). Structured output first; a server that
+ * The model client over Chat Completions. Structured output first; a server that
  * answers 400 to `response_format` is asked again for a fenced JSON block, and remembered, so later
  * calls go straight to the fallback. A malformed answer gets one corrective retry.
  */

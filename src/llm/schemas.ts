@@ -13,7 +13,7 @@ const moduleName = nonEmpty('module')
   .transform((name) => (/^[0-9]/.test(name) ? `_${name}` : name))
   .refine((name) => name.length > 0, 'module must be a snake_case Python module name such as word_count');
 
-/** `code4py_analysis` (DESIGN.md §4): the task as understood, before any code. */
+/** `code4py_analysis`: the task as understood, before any code. */
 export const AnalysisSchema = z
   .object({
     intent: z.enum(INTENTS),
@@ -47,7 +47,7 @@ export const SolutionFileSchema = z
   });
 export type SolutionFile = z.infer<typeof SolutionFileSchema>;
 
-/** `code4py_solution` (DESIGN.md §4): first generation, every repair and every refinement. */
+/** `code4py_solution`: first generation, every repair and every refinement. */
 export const SolutionSchema = z.object({
   summary: nonEmpty('summary'),
   files: z.array(SolutionFileSchema).min(1, 'files must hold at least one file (the code and its tests)'),

@@ -14,7 +14,7 @@ export interface MergedRequirements {
 }
 
 /**
- * The solution's `dependencies` (DESIGN.md §4) merged into a requirements file: each entry not yet declared
+ * The solution's `dependencies` merged into a requirements file: each entry not yet declared
  * (names compared as PEP 503 says: `PyYAML`, `pyyaml` and `py_yaml` are one project) is appended as one line;
  * what is already there stays as it is. An entry is model output, so it
  * must be a single PEP 508 requirement: no pip options (`--index-url` would redirect every install), no line

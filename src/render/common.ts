@@ -1,6 +1,6 @@
 import type { Finding, Report, StageName, TestCase } from '../validate/report.js';
 
-/** `3 passed, 1 failed` plus errors, skipped and a time-out when there are any (DESIGN.md §1 wording). */
+/** `3 passed, 1 failed` plus errors, skipped and a time-out when there are any. */
 export function formatTestCounts(tests: Report['tests']): string {
   const parts = [`${tests.passed} passed`, `${tests.failed} failed`];
   if (tests.errors > 0) parts.push(`${tests.errors} ${tests.errors === 1 ? 'error' : 'errors'}`);

@@ -13,7 +13,7 @@ export interface SandboxEnv {
   readonly python: string;
 }
 
-/** The sandbox settings of the environment (DESIGN.md §3). */
+/** The sandbox settings of the environment. */
 export function readSandboxEnv(env: NodeJS.ProcessEnv): SandboxEnv {
   const parsed = SandboxEnvSchema.safeParse({ CODE4PY_SANDBOX: env.CODE4PY_SANDBOX || undefined, CODE4PY_PYTHON: env.CODE4PY_PYTHON || undefined });
   if (!parsed.success) {

@@ -17,7 +17,7 @@ export const DEFAULT_OPERATOR_LIMITS: OperatorLimits = Object.freeze({ memoryMb:
 
 const whole = (what: string) => z.coerce.number({ error: `must be a whole number of ${what}` }).int().positive();
 
-/** The operator's variables for the maxima (DESIGN §3: limits up to operator maxima). */
+/** The operator's variables for the maxima (limits up to operator maxima). */
 export const OperatorLimitsEnvSchema = z.object({
   CODE4PY_MAX_MEMORY_MB: whole('MiB').default(DEFAULT_OPERATOR_LIMITS.memoryMb),
   CODE4PY_MAX_PROCESSES: whole('processes').default(DEFAULT_OPERATOR_LIMITS.processes),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The stages of a validation, in the order they are reported (DESIGN.md §5). `environment` (installing the
+ * The stages of a validation, in the order they are reported. `environment` (installing the
  * project's dependencies) and `mutation` (whether the tests notice faults) appear in change-scoped runs.
  */
 export const STAGE_NAMES = ['syntax', 'lint', 'security', 'dependencies', 'environment', 'tests', 'coverage', 'mutation'] as const;

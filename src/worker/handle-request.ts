@@ -71,7 +71,7 @@ export async function handleRequest(taskId: string, request: TaskRequest, ports:
     return refine({ body: trigger.body, path: trigger.path, ...(trigger.line !== null ? { line: trigger.line } : {}) });
   }
   if (trigger.kind === 'answer') {
-    // The issue's author may answer the questions whatever their permission (DESIGN.md §1); others need it.
+    // The issue's author may answer the questions whatever their permission; others need it.
     const issue = await ports.github.getIssue(request.issueNumber);
     const isAuthor = issue.author.toLowerCase() === request.sender.toLowerCase();
     // Anyone else's comment (a "+1") is no answer, and gets no reply: the issue keeps waiting.

@@ -10,7 +10,7 @@ import { freePort } from '../helpers/redis.js';
 import { issueCommentCreatedPayload } from '../helpers/webhook-payloads.js';
 
 /**
- * GHE_HOST (DESIGN.md §3): the bot started as `npm start` does, against a GitHub Enterprise host — the
+ * GHE_HOST: the bot started as `npm start` does, against a GitHub Enterprise host — the
  * OpenAPI-checked fake GitHub served over HTTP on loopback. Every GitHub request of a task, the
  * installation token included, must go to that host and nowhere else.
  */

@@ -229,7 +229,7 @@ describe.each([
 });
 
 describe('the sandbox (cgroup limits) against a fork bomb', () => {
-  // Root ignores RLIMIT_NPROC, so only the cgroup pids controller can hold a fork bomb (DESIGN.md §6).
+  // Root ignores RLIMIT_NPROC, so only the cgroup pids controller can hold a fork bomb.
   it('holds a fork bomb to its process limit and leaves no process behind', async () => {
     const marker = `code4py-hostile-${randomUUID()}`;
     const { peak } = await peakWhile(

@@ -13,7 +13,7 @@ export type PatchOutcome = { readonly ok: true; readonly content: string } | { r
 const MAX_QUOTED_LINES = 30;
 
 /**
- * Applies the unified diff a model sent for `path` (DESIGN.md §4) to `current`, the file on the branch
+ * Applies the unified diff a model sent for `path` to `current`, the file on the branch
  * (`null` when it does not exist). Pure. All or nothing: when any hunk does not fit, the answer is a
  * reason naming the hunk and the lines it expected, never partly patched content. The reason is written
  * for the model's corrective round, which the caller follows with the file's current content.

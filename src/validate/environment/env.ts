@@ -40,7 +40,7 @@ export interface PackageIndex {
   readonly credentials: IndexCredentials | null;
 }
 
-/** The operator's settings for the environment stage (DESIGN.md §3), parsed once. */
+/** The operator's settings for the environment stage, parsed once. */
 export interface EnvironmentSettings {
   readonly index: PackageIndex;
   readonly extraIndexes: readonly PackageIndex[];
