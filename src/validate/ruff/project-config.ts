@@ -10,16 +10,18 @@ import { z } from 'zod';
 const strings = z.array(z.string());
 const perFile = z.record(z.string(), strings);
 
-/** The keys Code4Py itself interprets; the rest of each table passes through to Ruff. */
-const LintTableSchema = z.looseObject({
+/** The rule selection keys, in `[lint]` and (deprecated) at the top level. */
+const SELECTION = {
   select: strings.optional(),
   'extend-select': strings.optional(),
   ignore: strings.optional(),
   'extend-ignore': strings.optional(),
   'per-file-ignores': perFile.optional(),
   'extend-per-file-ignores': perFile.optional(),
-  exclude: strings.optional(),
-});
+};
+
+/** The keys Code4Py itself interprets; the rest of each table passes through to Ruff. */
+const LintTableSchema = z.looseObject({ ...SELECTION, exclude: strings.optional() });
 export type LintTable = z.infer<typeof LintTableSchema>;
 
 const RuffTableSchema = z.looseObject({
@@ -35,12 +37,7 @@ const RuffTableSchema = z.looseObject({
   lint: LintTableSchema.optional(),
   format: z.looseObject({ exclude: strings.optional() }).optional(),
   // Ruff still reads the lint settings at the top level (deprecated); `lint.*` wins over them.
-  select: strings.optional(),
-  'extend-select': strings.optional(),
-  ignore: strings.optional(),
-  'extend-ignore': strings.optional(),
-  'per-file-ignores': perFile.optional(),
-  'extend-per-file-ignores': perFile.optional(),
+  ...SELECTION,
 });
 export type RuffTable = z.infer<typeof RuffTableSchema>;
 
