@@ -498,10 +498,11 @@ def run_baseline(plan, trees, mutants, output, budget_end):
     in the tests stage. Returns whether they did, and the time a child takes beyond its tests' own."""
     needed = sorted({t for m in mutants for t in m.tests}, key=lambda t: -duration(plan, t))
     shares = [[] for _ in range(min(workers_of(plan), len(needed)))]
-    for test in needed:  # longest first, each to the least loaded share
-        min(shares, key=lambda share: durations_of(plan, share)).append(test)
+    for test in needed:  # longest first, each to the least loaded share (the shorter one, on a tie)
+        min(shares, key=lambda share: (durations_of(plan, share), len(share))).append(test)
     specs = []
-    for share in shares:
+    # A share left empty must not run: pytest given no test ids would run the project's whole suite.
+    for share in (share for share in shares if share):
         expected = durations_of(plan, share)
         specs.append(Spec(None, [plan["tests"][t] for t in share], max(10.0, 3.0 + 4.0 * expected), "baseline", expected))
     ended = list(run_all(specs, len(specs), trees, budget_end, [output.handle.fileno()]))

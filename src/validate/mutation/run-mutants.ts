@@ -71,7 +71,7 @@ export async function runMutants(sandbox: Sandbox, workDir: string, plan: Mutati
     await writeFile(join(input, 'plan.json'), JSON.stringify({ ...plan, ...settings }));
     const seconds = options.budgetSeconds + GRACE_SECONDS;
     const result = await sandbox.run({
-      command: [runtime.python, '-I', '-c', mutateScript(), '/mutation/plan.json', '/mutation-out'],
+      command: [runtime.python, '-I', '-B', '-c', mutateScript(), '/mutation/plan.json', '/mutation-out'],
       workDir,
       mounts: [...runtime.mounts, { host: input, sandbox: '/mutation', writable: false }, { host: output, sandbox: '/mutation-out', writable: true }],
       env: { ...(runtime.pluginAutoload ? {} : { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }), PYTHONHASHSEED: '0', COLUMNS: '120', ...runtime.env },

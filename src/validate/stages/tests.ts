@@ -74,7 +74,7 @@ export async function runTests(
   const settings = { contexts: options.contexts === true, coverage: options.coverage ?? 'project', select: options.select ?? null, analyseOnly: options.analyseOnly === true };
   try {
     const result = await sandbox.run({
-      command: [runtime.python, '-I', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD), JSON.stringify(settings)],
+      command: [runtime.python, '-I', '-B', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD), JSON.stringify(settings)],
       channel: true,
       workDir,
       mounts: [...runtime.mounts, { host: out, sandbox: '/out', writable: true }],

@@ -10,6 +10,7 @@ import { planMutations } from '../../../src/validate/mutation/plan.js';
 import { runMutants } from '../../../src/validate/mutation/run-mutants.js';
 import { runMutationStage } from '../../../src/validate/mutation/stage.js';
 import { runTests } from '../../../src/validate/stages/tests.js';
+import { writeWorkspace } from '../../../src/validate/workspace.js';
 import { fingerprint, namedProcesses, testedWorkspace, watchMutantProcesses } from './helpers.js';
 
 let ready: ReadySandbox;
@@ -47,6 +48,27 @@ describe('mutation stage', () => {
     expect(mutation!.score).toBeLessThan(100);
     expect(stage.summary).toBe(`mutation score ${Math.floor(mutation!.score!)}% (${mutation!.killed} of ${mutation!.killed + mutation!.survived} mutants killed)`);
     expect(unchanged).toBe(true);
+  });
+
+  it('runs only the tests that ran the mutated lines, never the whole suite (a module elsewhere that cannot be imported does not matter)', async () => {
+    // Two fast tests split between the two workers: a worker left without a test must not run pytest at all
+    // (given no test ids, pytest runs the project's whole suite, here one that cannot be collected).
+    const files = {
+      'amount.py': BOUNDARY,
+      'test_amount.py': STRONG_TESTS,
+      'tests/__init__.py': '',
+      'tests/test_broken.py': 'import a_module_no_one_installed\n\n\ndef test_never():\n    pass\n',
+    };
+    const ws = await writeWorkspace(Object.entries(files).map(([path, text]) => ({ path, content: Buffer.from(text) })));
+    try {
+      const run = await runTests(ready.sandbox, ws.root, [], 60, undefined, { contexts: true });
+      expect(run.counts).toMatchObject({ passed: 3, errors: 1 });
+      const { stage, mutation } = await runMutationStage({ sandbox: ready.sandbox, workDir: ws.root, files: ws.files, testRun: run, config: config(), changedLines: null });
+      expect(stage.status).toBe('passed');
+      expect(mutation).toMatchObject({ score: 100, survived: 0 });
+    } finally {
+      await ws.dispose();
+    }
   });
 
   it('kills every mutant of a strong suite, and changes no file on disk', async () => {
