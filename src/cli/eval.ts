@@ -32,6 +32,8 @@ export const EvalOptionsSchema = z.object({
   prices: z.string().min(1).optional(),
   timeout: z.number().positive().max(3600).optional(),
   fresh: z.boolean().default(false),
+  /** Test-strengthening rounds after a passing answer (mutation.rounds); 0 for none. */
+  strengthen: z.number().int().min(0).max(5).default(1),
 });
 export type EvalCliOptions = z.infer<typeof EvalOptionsSchema>;
 
@@ -50,7 +52,7 @@ export async function evalCommand(options: EvalCliOptions, io: CliIo): Promise<n
   const { problems: all, sha256: datasetSha256 } = await readProblemFile(options.data);
   if (all.length === 0) throw new UsageError(`${options.data} holds no problems.`);
   const problems = options.limit ? all.slice(0, options.limit) : all;
-  const config = RepoConfigSchema.parse({ max_attempts: options.attempts, ...(options.timeout ? { tests: { timeout_seconds: options.timeout } } : {}) });
+  const config = RepoConfigSchema.parse({ max_attempts: options.attempts, mutation: { rounds: options.strengthen }, ...(options.timeout ? { tests: { timeout_seconds: options.timeout } } : {}) });
 
   const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
   const interrupt = listenForInterrupt();
@@ -68,7 +70,7 @@ export async function evalCommand(options: EvalCliOptions, io: CliIo): Promise<n
     if (options.fresh) await rm(cachePath, { force: true });
     const cache = await ResultCache.open(
       cachePath,
-      cacheKey({ datasetSha256, model: setup.model, endpoint: setup.identity, attempts: options.attempts, promptVersion: PROMPT_VERSION, testTimeoutSeconds: config.tests.timeout_seconds }),
+      cacheKey({ datasetSha256, model: setup.model, endpoint: setup.identity, attempts: options.attempts, promptVersion: PROMPT_VERSION, testTimeoutSeconds: config.tests.timeout_seconds, strengthen: options.strengthen }),
     );
     if (cache.discarded) progress(`${cachePath} was not reused: ${cache.discarded}`);
     const resumed = problems.filter((p) => cache.results.has(p.task_id)).length;

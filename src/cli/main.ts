@@ -99,6 +99,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .option('--price <in/out>', "this model's prices in USD per million input/output tokens, e.g. 0.15/0.6", price)
     .option('--prices <file>', 'a JSON or YAML price table, {"model": {"input": 0.15, "output": 0.6}}, over the built-in one')
     .option('--fresh', 'run every problem again instead of resuming from the cached results')
+    .option('--strengthen <rounds>', 'test-strengthening rounds after a passing answer: the surviving mutants go back to the model (default: 1; 0 for none)', wholeNumber('--strengthen', 0, 5, 1))
     .option('--record <file>', 'append every model exchange to a JSONL transcript')
     .option('--replay <file>', 'answer every model request from a transcript made with --record; nothing is sent')
     .option('--compare <reports...>', 'print two or more JSON reports side by side instead of running')

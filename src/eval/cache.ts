@@ -16,6 +16,8 @@ export interface CacheIdentity {
   readonly attempts: number;
   readonly promptVersion: string;
   readonly testTimeoutSeconds: number;
+  /** Test-strengthening rounds after a passing answer. */
+  readonly strengthen: number;
 }
 
 export function cacheKey(identity: CacheIdentity): string {

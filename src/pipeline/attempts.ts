@@ -63,7 +63,8 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     feedback = feedbackFrom(report, policy.rejected);
   }
   const last = attempts.at(-1)!;
-  if (attemptPassed(last) && last.report.mutation) attempts.push(...(await strengthenTests(input, last)));
+  // Stronger tests are asked for a new solution only: a refinement answers its reviewers, nothing more.
+  if (attemptPassed(last) && last.report.mutation && !input.refinement) attempts.push(...(await strengthenTests(input, last)));
   return attempts;
 }
 

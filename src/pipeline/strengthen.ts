@@ -1,4 +1,4 @@
-import type { SolutionFile } from '../llm/index.js';
+import type { Solution, SolutionFile } from '../llm/index.js';
 import { survivorsForModel } from '../validate/mutation/feedback.js';
 import type { MutationReport } from '../validate/report.js';
 import { isTestFile } from '../validate/source.js';
@@ -26,14 +26,24 @@ export async function strengthenTests(input: AttemptsInput, passed: Attempt): Pr
     const survivors = before ? survivorsForModel(before) : '';
     if (!before || survivors === '') break;
     const asked = performance.now();
-    const solution = await ports.model.solve(
-      { task: input.task, analysis: input.analysis, context: input.context, strengthen: { current: current.accepted, survivors } },
-      input.usage,
-      { model: input.model, ...(ports.signal ? { signal: ports.signal } : {}) },
-    );
+    let solution: Solution;
+    try {
+      solution = await ports.model.solve(
+        { task: input.task, analysis: input.analysis, context: input.context, strengthen: { current: current.accepted, survivors } },
+        input.usage,
+        { model: input.model, ...(ports.signal ? { signal: ports.signal } : {}) },
+      );
+    } catch (error) {
+      // The round is a bonus on an attempt that passed: a model that cannot answer it (down, out of
+      // tokens, an unusable answer) leaves that attempt as the result. A cancelled task still stops.
+      if (ports.signal?.aborted) throw error;
+      break;
+    }
     const modelMs = performance.now() - asked;
     const wholeTests = solution.files.filter((f) => isTestFile(f.path) && f.content !== null);
     const rejected = solution.files.filter((f) => !wholeTests.includes(f)).map((f) => ({ path: f.path, reason: isTestFile(f.path) ? 'a strengthening round writes whole test files, not patches' : TESTS_ONLY }));
+    // No test file offered (the model had nothing to add): nothing to try.
+    if (wholeTests.length === 0) break;
     const checked = applyPathPolicy(wholeTests, config.paths, input.blocked);
     const tests = await formatGenerated(checked.accepted, input.repoFiles, config, ports.linter);
     const accepted = mergeFiles(current.accepted, tests);

@@ -34,7 +34,7 @@ const STRONGER: Solution = {
 
 describe('tests that miss a boundary', () => {
   it('get one strengthening round that names the surviving mutant, and the pull request shows the better score', async () => {
-    rig.model.script('code4py_analysis', ANALYSIS).script('code4py_solution', WEAK, STRONGER);
+    rig.model.script('code4py_analysis', ANALYSIS).script('code4py_solution', WEAK).script('code4py_strengthen', STRONGER);
     const issue = rig.addIssue({ title: 'is_adult()', body: 'Add is_adult(age): true from 18 on.' });
     await rig.label(issue);
     await rig.settle();
@@ -47,6 +47,6 @@ describe('tests that miss a boundary', () => {
     const files = rig.github.filesAt(REPO, `code4py/issue-${issue}`);
     expect(files['test_ages.py']).toContain('def test_the_day_one_turns_18');
     expect(files['ages.py']).toContain('return age >= 18');
-    expect(rig.model.remaining('code4py_solution')).toBe(0);
+    expect(rig.model.remaining('code4py_strengthen')).toBe(0);
   });
 });

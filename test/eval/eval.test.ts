@@ -12,7 +12,7 @@ import { firstProblems, HUMANEVAL, scriptProblems, type Plan } from './canonical
  * The harness on the first 10 HumanEval problems, K = 2. The scripted model answers six with the canonical
  * solution, two with a wrong first answer (one returns None, one does not parse) that it fixes on repair,
  * one wrongly every time, and one with prose instead of the JSON object: 6 pass with the first answer, 8
- * within two attempts.
+ * within two attempts. No test-strengthening round (`--strengthen 0`): its own test is test/eval/strengthen.test.ts.
  */
 const LIMIT = 10;
 const ATTEMPTS = 2;
@@ -46,7 +46,7 @@ beforeAll(async () => {
   scriptProblems(server, await firstProblems(LIMIT), PLANS, ATTEMPTS);
   // One problem at a time: the fake server answers in the order it was scripted.
   const run = await runCli(
-    ['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '1', '--out', join(dir, 'live.json'), '--record', transcript, '--model', 'fake-model'],
+    ['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '1', '--out', join(dir, 'live.json'), '--record', transcript, '--model', 'fake-model', '--strengthen', '0'],
     { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY },
   );
   live = { ...run, report: await report(join(dir, 'live.json')) };
@@ -99,7 +99,7 @@ describe('code4py eval against a local OpenAI-compatible server', () => {
 describe('code4py eval from a transcript of canonical answers', () => {
   it('gives exactly the same numbers with nothing sent, also several problems at a time', async () => {
     const sent = server.bodies.length;
-    const run = await runCli(['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '3', '--out', join(dir, 'replay.json'), '--replay', transcript, '--model', 'fake-model']);
+    const run = await runCli(['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '3', '--out', join(dir, 'replay.json'), '--replay', transcript, '--model', 'fake-model', '--strengthen', '0']);
     expect(run.code).toBe(0);
     const replayed = await report(join(dir, 'replay.json'));
     expect(replayed).toMatchObject({ complete: true, problems: LIMIT, passedFirst: 6, passedFinal: 8, tokens: live.report.tokens, endpoint: 'replay of canonical.jsonl' });
@@ -109,7 +109,7 @@ describe('code4py eval from a transcript of canonical answers', () => {
 
   it('leaves a valid partial report on Ctrl-C, and the same command resumes where it stopped', async () => {
     const out = join(dir, 'resumed.json');
-    const args = ['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '1', '--out', out, '--replay', transcript, '--model', 'fake-model'];
+    const args = ['eval', HUMANEVAL, '--limit', `${LIMIT}`, '--attempts', `${ATTEMPTS}`, '--concurrency', '1', '--out', out, '--replay', transcript, '--model', 'fake-model', '--strengthen', '0'];
     // The CLI from source, in its own process, so that Ctrl-C is a real SIGINT.
     const child = spawn(process.execPath, ['--import', 'tsx', join('src', 'cli.ts'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

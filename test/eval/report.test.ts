@@ -102,7 +102,7 @@ describe('prices', () => {
 });
 
 describe('the per-problem cache', () => {
-  const identity: CacheIdentity = { datasetSha256: 'd', model: 'm', endpoint: 'http://x/v1', attempts: 3, promptVersion: 'p', testTimeoutSeconds: 60 };
+  const identity: CacheIdentity = { datasetSha256: 'd', model: 'm', endpoint: 'http://x/v1', attempts: 3, promptVersion: 'p', testTimeoutSeconds: 60, strengthen: 1 };
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'code4py-cache-'));

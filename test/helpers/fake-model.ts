@@ -25,7 +25,12 @@ export class FakeModelServer {
   private server: Server | undefined;
   baseUrl = '';
 
-  script(name: 'code4py_analysis' | 'code4py_solution', ...answers: ScriptedAnswer[]): this {
+  /**
+   * Scripts the answers to requests for `name`, in order. A test-strengthening request (a solution request
+   * naming surviving mutants) is answered from `code4py_strengthen`; when none is scripted, with a solution
+   * holding no file, which ends the round at once.
+   */
+  script(name: 'code4py_analysis' | 'code4py_solution' | 'code4py_strengthen', ...answers: ScriptedAnswer[]): this {
     this.scripts.set(name, [...(this.scripts.get(name) ?? []), ...answers]);
     return this;
   }
@@ -52,8 +57,10 @@ export class FakeModelServer {
           return;
         }
         this.bodies.push(body);
-        const name = answerName(JSON.parse(body) as ChatBody);
-        const answer = this.scripts.get(name)?.shift();
+        const parsed = JSON.parse(body) as ChatBody;
+        const strengthening = isStrengthening(parsed);
+        const name = strengthening ? 'code4py_strengthen' : answerName(parsed);
+        const answer = this.scripts.get(name)?.shift() ?? (strengthening ? NO_STRONGER_TESTS : undefined);
         if (!answer) {
           response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: `no scripted answer left for ${name}` } }));
           return;
@@ -104,7 +111,7 @@ export class FakeModelServer {
       .map((body) => body.messages.map((m) => m.content).join('\n'));
   }
 
-  remaining(name: 'code4py_analysis' | 'code4py_solution'): number {
+  remaining(name: 'code4py_analysis' | 'code4py_solution' | 'code4py_strengthen'): number {
     return this.scripts.get(name)?.length ?? 0;
   }
 
@@ -116,6 +123,13 @@ export class FakeModelServer {
 interface ChatBody {
   readonly response_format?: { json_schema?: { name?: string } };
   readonly messages: ReadonlyArray<{ content: string }>;
+}
+
+const NO_STRONGER_TESTS: Solution = { summary: 'no stronger tests', files: [], dependencies: [] };
+
+/** A solution request that asks for stronger tests against surviving mutants (src/llm/prompts/messages.ts). */
+function isStrengthening(body: ChatBody): boolean {
+  return body.messages.some((m) => m.content.includes('## Changes to the code that no test notices (mutants)'));
 }
 
 /** The answer a chat request asks for: its response_format's name, or (fenced fallback) the name its prompt gives. */
