@@ -2,7 +2,9 @@
 
 PLAN is a JSON file written by the host (src/validate/mutation/run-mutants.ts): the files and lines to
 mutate, which tests ran each line (from coverage.py's contexts), those tests' durations, the budget, a
-seed and how many mutants may run at once. OUT/mutants.jsonl gets one JSON record a line.
+seed and how many mutants may run at once. OUT/mutants.jsonl gets one JSON record a line. The host may
+start the run before PLAN exists (while the tests run): it then warms up and waits for PLAN, or for a
+``cancel`` file beside it.
 
 1. Makes mutants of the given lines with ``ast`` (never of docstrings, type hints, logging calls or
    ``__repr__``) and writes them, numbered, as one record.
@@ -581,9 +583,30 @@ def done(output, stopped):
                   "cpuSeconds": round(cpu.user + cpu.system + cpu.children_user + cpu.children_system, 3)})
 
 
+def wait_for_plan():
+    """The host may start this run before it knows the plan (while the tests still run), so that Python's
+    start and the fork server's warm-up overlap them: the plan then arrives as a file, or a ``cancel``
+    file says no mutant will be wanted. Returns the plan, or None when cancelled."""
+    cancel = os.path.join(os.path.dirname(PLAN_PATH), "cancel")
+    while True:
+        if os.path.exists(PLAN_PATH):
+            with open(PLAN_PATH, encoding="utf-8") as handle:
+                return json.load(handle)
+        if os.path.exists(cancel):
+            return None
+        time.sleep(0.005)
+
+
 def main():
-    with open(PLAN_PATH, encoding="utf-8") as handle:
-        plan = json.load(handle)
+    global STARTED
+    ready = os.path.exists(PLAN_PATH)
+    if not ready:
+        prepare_fork_server()
+    plan = wait_for_plan()
+    if plan is None:
+        return
+    # The budget counts from the plan's arrival: the time spent waiting for it belongs to the tests.
+    STARTED = time.monotonic()
     budget_end = STARTED + float(plan.get("budgetSeconds", 30))
     output = Output(os.path.join(OUT, "mutants.jsonl"))
     # Import the code under test as the tests stage does: from the root, and from src/ in a src layout.
@@ -603,7 +626,8 @@ def main():
         done(output, None)
         return
 
-    prepare_fork_server()
+    if ready:
+        prepare_fork_server()
 
     overhead = 0.5
     if plan.get("baseline", True):

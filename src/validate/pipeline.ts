@@ -2,6 +2,7 @@ import type { ValidationConfig } from '../config/schema.js';
 import type { ReadySandbox } from '../sandbox/select.js';
 import type { InstalledDependencies } from './environment/prepare.js';
 import { effectiveLimits, type OperatorLimits } from './limits.js';
+import { startMutants, type StartedMutants } from './mutation/run-mutants.js';
 import { runMutationStage } from './mutation/stage.js';
 import { stage, STAGE_NAMES, type Coverage, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult } from './report.js';
 import { SYSTEM_RUNTIME, type TestRuntime } from './runtime.js';
@@ -79,6 +80,8 @@ export interface Checks {
   readonly python?: PreparedRuntime['python'];
   /** The runtime the tests ran under, kept for the mutation stage until `release()`. */
   readonly runtime: TestRuntime;
+  /** The mutation run, started beside the tests when they record their contexts; cancelled by `release()` if unused. */
+  readonly mutants?: StartedMutants;
   /** Lets go of the runtime (the environment's per-run layer). */
   release(): Promise<void>;
 }
@@ -111,6 +114,7 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
   const notes: Finding[] = [...workspace.notes, ...limits.notes.map((message) => ({ path: '.', line: 0, rule: 'limit-lowered', message, severity: 'info' as const }))];
   const missing = missingTools(sandbox);
   let prepared: PreparedRuntime | null = null;
+  let mutants: StartedMutants | undefined;
   const tested = (async (): Promise<TestRun> => {
     if (missing) return toolsMissing(missing, notes);
     prepared = options.environment ? await options.environment.prepare(workspace, config, signal, options.solutionRequirements ? { solutionRequirements: options.solutionRequirements } : {}) : null;
@@ -119,6 +123,15 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
     const failed = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
     const blocked = failed && (options.environmentBlocksTests?.(prepared!.stage!) ?? true);
     const settings: TestRunOptions = blocked ? { analyseOnly: true, coverage: 'off' } : { ...tests, runtime: prepared?.runtime ?? SYSTEM_RUNTIME };
+    // The mutation stage's sandboxed Python starts now and warms up while the tests run; it waits for its plan.
+    if (!blocked && tests.contexts) {
+      mutants = await startMutants(sandbox.sandbox, workspace.root, {
+        runtime: prepared?.runtime ?? SYSTEM_RUNTIME,
+        waitSeconds: limits.timeoutSeconds + 5,
+        budgetSeconds: config.mutation.budget_seconds,
+        ...(signal ? { signal } : {}),
+      });
+    }
     const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run });
     return blocked ? { ...ran, tests: stage('tests', 'skipped', `not run: the environment could not be prepared (${prepared!.stage!.summary})`) } : ran;
   })().then((run) => {
@@ -137,13 +150,19 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
   try {
     const [, run] = await Promise.all([linted, tested]);
     const ready = prepared as PreparedRuntime | null;
+    const started = mutants as StartedMutants | undefined;
     return {
       run,
       ...(ready?.python ? { python: ready.python } : {}),
       runtime: ready?.runtime ?? SYSTEM_RUNTIME,
-      release: async () => ready?.dispose(),
+      ...(started ? { mutants: started } : {}),
+      release: async () => {
+        await started?.cancel();
+        await ready?.dispose();
+      },
     };
   } catch (error) {
+    await (mutants as StartedMutants | undefined)?.cancel();
     await (prepared as PreparedRuntime | null)?.dispose();
     throw error;
   }
@@ -188,10 +207,12 @@ export async function mutationAfterTests(
 ): Promise<MutationReport | null> {
   const t0 = performance.now();
   if (tests?.status !== 'passed') {
+    await checks.mutants?.cancel();
     record(stage('mutation', 'skipped', 'not run: the tests did not pass'), t0);
     return null;
   }
   const result = await runMutationStage({
+    ...(checks.mutants ? { started: checks.mutants } : {}),
     sandbox: options.sandbox.sandbox,
     workDir: workspace.root,
     files: workspace.files,

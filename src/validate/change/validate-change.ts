@@ -48,7 +48,7 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
     const headOptions = { ...quiet, environmentBlocksTests: (stage: StageOutcome) => stage.findings.some((f) => f.severity === 'error' && isChangedLine(change, f.path, f.line)) };
     const [base, ran, evidence] = await Promise.allSettled([
       baselineFor(request.base, quiet),
-      runChecks(headWorkspace, headOptions, { coverage: code.length > 0 ? { include: code } : 'off', contexts: mutationWanted(options.config) }, recorder(results, undefined)),
+      runChecks(headWorkspace, headOptions, { coverage: code.length > 0 ? { include: code } : 'off', contexts: code.length > 0 && mutationWanted(options.config) }, recorder(results, undefined)),
       tests.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
     ]);
     if (ran.status === 'rejected') throw ran.reason;

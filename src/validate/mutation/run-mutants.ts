@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult, Sandbox } from '../../sandbox/types.js';
@@ -53,13 +53,32 @@ export function mutateScript(): string {
  * results come out through a writable one that is not the work folder, as for the tests stage.
  */
 export async function runMutants(sandbox: Sandbox, workDir: string, plan: MutationPlan, options: MutantRunOptions): Promise<MutantRun> {
+  const started = await startMutants(sandbox, workDir, { runtime: options.runtime, waitSeconds: 0, ...(options.signal ? { signal: options.signal } : {}) }, { plan, options });
+  return started.submit(plan, options);
+}
+
+/** A mutation run started before its plan is known; `submit` hands it the plan, `cancel` ends it unused. */
+export interface StartedMutants {
+  submit(plan: MutationPlan, options: MutantRunOptions): Promise<MutantRun>;
+  cancel(): Promise<void>;
+}
+
+/**
+ * Starts the mutation run's sandbox before the plan exists — while the tests that give the plan still
+ * run — so that Python's start, pytest's import and the fork server's warm-up overlap them. The run waits
+ * (at most `waitSeconds`) for the plan file, which `submit` writes whole (a rename), or for `cancel`.
+ */
+export async function startMutants(
+  sandbox: Sandbox,
+  workDir: string,
+  start: { readonly runtime?: TestRuntime | undefined; readonly waitSeconds: number; readonly signal?: AbortSignal; readonly budgetSeconds?: number },
+  known?: { plan: MutationPlan; options: MutantRunOptions },
+): Promise<StartedMutants> {
   const folder = await mkdtemp(join(tmpdir(), 'code4py-mutation-'));
   const input = join(folder, 'plan');
   const output = join(folder, 'out');
-  const runtime = options.runtime ?? SYSTEM_RUNTIME;
-  try {
-    await mkdir(input);
-    await mkdir(output);
+  const runtime = start.runtime ?? SYSTEM_RUNTIME;
+  const write = async (plan: MutationPlan, options: MutantRunOptions): Promise<void> => {
     const settings = {
       mode: options.mode ?? 'run',
       budgetSeconds: options.budgetSeconds,
@@ -68,26 +87,58 @@ export async function runMutants(sandbox: Sandbox, workDir: string, plan: Mutati
       baseline: options.baseline ?? true,
       ...(options.only ? { only: options.only } : {}),
     };
-    await writeFile(join(input, 'plan.json'), JSON.stringify({ ...plan, ...settings }));
-    const seconds = options.budgetSeconds + GRACE_SECONDS;
-    const result = await sandbox.run({
-      command: [runtime.python, '-I', '-B', '-c', mutateScript(), '/mutation/plan.json', '/mutation-out'],
-      workDir,
-      mounts: [...runtime.mounts, { host: input, sandbox: '/mutation', writable: false }, { host: output, sandbox: '/mutation-out', writable: true }],
-      env: { ...(runtime.pluginAutoload ? {} : { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }), PYTHONHASHSEED: '0', COLUMNS: '120', ...runtime.env },
-      limits: { wallTimeMs: seconds * 1000, cpuSeconds: seconds },
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const records = readRecords((await readOutput(join(output, 'mutants.jsonl'), OUTPUT_LIMIT)) ?? '');
-    return {
-      records,
-      failure: failureOf(result, records, seconds),
-      aborted: result.aborted,
-      sandbox: { exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, outOfMemory: result.outOfMemory, durationMs: result.durationMs },
-    };
-  } finally {
+    await writeFile(join(input, 'plan.json.tmp'), JSON.stringify({ ...plan, ...settings }));
+    await rename(join(input, 'plan.json.tmp'), join(input, 'plan.json'));
+  };
+  await mkdir(input);
+  await mkdir(output);
+  if (known) await write(known.plan, known.options);
+  const budget = known?.options.budgetSeconds ?? start.budgetSeconds ?? 30;
+  const seconds = start.waitSeconds + budget + GRACE_SECONDS;
+  const running = sandbox.run({
+    command: [runtime.python, '-I', '-B', '-c', mutateScript(), '/mutation/plan.json', '/mutation-out'],
+    workDir,
+    mounts: [...runtime.mounts, { host: input, sandbox: '/mutation', writable: false }, { host: output, sandbox: '/mutation-out', writable: true }],
+    env: { ...(runtime.pluginAutoload ? {} : { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }), PYTHONHASHSEED: '0', COLUMNS: '120', ...runtime.env },
+    limits: { wallTimeMs: seconds * 1000, cpuSeconds: seconds },
+    ...(start.signal ? { signal: start.signal } : {}),
+  });
+  // Settled here so that a run nobody awaits (cancelled) never counts as unhandled.
+  const finished = running.then(
+    (result) => ({ result }),
+    (error: unknown) => ({ error }),
+  );
+  let ended = false;
+  const end = async (): Promise<void> => {
+    if (ended) return;
+    ended = true;
     await rm(folder, { recursive: true, force: true });
-  }
+  };
+  return {
+    async submit(plan, options) {
+      try {
+        if (!known) await write(plan, options);
+        const outcome = await finished;
+        if ('error' in outcome) throw outcome.error;
+        const { result } = outcome;
+        const records = readRecords((await readOutput(join(output, 'mutants.jsonl'), OUTPUT_LIMIT)) ?? '');
+        return {
+          records,
+          failure: failureOf(result, records, seconds),
+          aborted: result.aborted,
+          sandbox: { exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, outOfMemory: result.outOfMemory, durationMs: result.durationMs },
+        };
+      } finally {
+        await end();
+      }
+    },
+    async cancel() {
+      if (ended) return;
+      await writeFile(join(input, 'cancel'), '').catch(() => undefined);
+      await finished;
+      await end();
+    },
+  };
 }
 
 function failureOf(result: RunResult, records: MutationRecords, seconds: number): string | null {

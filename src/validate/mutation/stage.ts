@@ -4,8 +4,8 @@ import type { TestRuntime } from '../runtime.js';
 import type { SourceFile } from '../source.js';
 import { mutationOutcome, mutationReport } from './assess.js';
 import type { MutationConfig } from './config.js';
-import { planMutations } from './plan.js';
-import { runMutants } from './run-mutants.js';
+import { planMutations, type MutationPlan } from './plan.js';
+import { runMutants, type MutantRunOptions, type StartedMutants } from './run-mutants.js';
 
 export interface MutationStageInput {
   readonly sandbox: Sandbox;
@@ -27,6 +27,8 @@ export interface MutationStageInput {
    * depends only on the files and the lines, so the ids hold while the code under test is unchanged.
    */
   readonly only?: readonly number[];
+  /** A run started while the tests ran (startMutants): it gets the plan, or is cancelled when none is wanted. */
+  readonly started?: StartedMutants;
 }
 
 export interface MutationStageResult {
@@ -43,12 +45,17 @@ export interface MutationStageResult {
  */
 export async function runMutationStage(input: MutationStageInput): Promise<MutationStageResult> {
   const planned = planMutations({ coverageJson: input.testRun.coverageJson, cases: input.testRun.cases, files: input.files, changedLines: input.changedLines ?? null });
-  if (!planned.ok) return { stage: stage('mutation', 'error', `not run: ${planned.reason}`), mutation: null, survivors: [] };
+  if (!planned.ok) {
+    await input.started?.cancel();
+    return { stage: stage('mutation', 'error', `not run: ${planned.reason}`), mutation: null, survivors: [] };
+  }
   if (planned.plan.files.length === 0) {
+    await input.started?.cancel();
     return { stage: stage('mutation', 'skipped', input.changedLines ? 'no mutants: the change touches no non-test Python file' : 'no non-test Python files to mutate'), mutation: null, survivors: [] };
   }
 
-  const run = await runMutants(input.sandbox, input.workDir, planned.plan, {
+  const execute = (plan: MutationPlan, options: MutantRunOptions) => (input.started ? input.started.submit(plan, options) : runMutants(input.sandbox, input.workDir, plan, options));
+  const run = await execute(planned.plan, {
     budgetSeconds: input.config.budget_seconds,
     ...(input.runtime ? { runtime: input.runtime } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
