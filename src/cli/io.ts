@@ -13,6 +13,7 @@ export interface CliIo {
 export const EXIT = { passed: 0, failed: 1, error: 2 } as const;
 
 let interruptedEarly = false;
+let releaseHold: (() => void) | null = null;
 
 /**
  * Holds Ctrl-C and SIGTERM from the moment the CLI starts until a command listens for them (its modules
@@ -23,16 +24,21 @@ export function holdInterrupts(): () => void {
   const onSignal = (): void => void (interruptedEarly = true);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  return () => {
+  const release = (): void => {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    if (releaseHold === release) releaseHold = null;
   };
+  releaseHold = release;
+  return release;
 }
 
 /** Ctrl-C and SIGTERM, as a signal that aborts with an `interrupted` error, until `release()`. */
 export function listenForInterrupt(): { readonly signal: AbortSignal; release(): void } {
   const abort = new AbortController();
   const onSignal = (): void => abort.abort(new Error('interrupted'));
+  // From here the command listens itself; a second Ctrl-C, once its listener is spent, ends the process.
+  releaseHold?.();
   if (interruptedEarly) onSignal();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
