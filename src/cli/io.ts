@@ -33,15 +33,22 @@ export function holdInterrupts(): () => void {
   return release;
 }
 
-/** Ctrl-C and SIGTERM, as a signal that aborts with an `interrupted` error, until `release()`. */
+/**
+ * Ctrl-C and SIGTERM, as a signal that aborts with an `interrupted` error, until `release()`; a second one
+ * ends the process at once (status 130, or 143 for SIGTERM). The listener stays for the whole command:
+ * libraries that re-raise a signal when they are its only listener (signal-exit) must never see it alone.
+ */
 export function listenForInterrupt(): { readonly signal: AbortSignal; release(): void } {
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new Error('interrupted'));
-  // From here the command listens itself; a second Ctrl-C, once its listener is spent, ends the process.
+  const onSignal = (name?: NodeJS.Signals): void => {
+    if (!abort.signal.aborted) return abort.abort(new Error('interrupted'));
+    process.exit(name === 'SIGTERM' ? 143 : 130);
+  };
+  // From here the command listens itself: the early hold is no longer needed.
   releaseHold?.();
   if (interruptedEarly) onSignal();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
     signal: abort.signal,
     release: () => {

@@ -116,7 +116,7 @@ describe('code4py eval from a transcript of canonical answers', () => {
     let interrupted = false;
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
-      // Once: a second Ctrl-C is Node's default, an immediate exit.
+      // Once: a second Ctrl-C ends the process at once.
       if (!interrupted && stderr.includes('[2/10]')) interrupted = child.kill('SIGINT');
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
