@@ -63,7 +63,9 @@ describe('the worker at start', () => {
     expect(await bot.stop()).toBe(1);
     expect(bot.output()).toContain('code4py: the worker cannot start; it needs a model and a sandbox:\n  - the model: no model is configured: set OPENAI_API_KEY to your OpenAI API key, or point OPENAI_BASE_URL at an OpenAI-compatible server');
     expect(bot.output()).toMatch(/\n {2}- the sandbox: .*docker/);
-    expect(await fetch(`http://127.0.0.1:${port}/ping`).catch(() => null)).toBeNull();
+    // It refused before its server started: Probot never said it was running or listening (the test below
+    // shows those lines appear when it does start), and the bot never said it had started.
+    expect(bot.output()).not.toMatch(/Running Probot|Listening on|bot started/);
   });
 
   it('starts with OPENAI_BASE_URL and no key (a local server needs none), and hears deliveries posted to / and to the webhook path', async () => {
@@ -71,6 +73,8 @@ describe('the worker at start', () => {
     // Nothing listens at port 9; no model call happens for `help`.
     bot = startBotProcess(appEnv(port, { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }), dir);
     await bot.waitFor(/"msg":"bot started"/);
+    expect(bot.output()).toMatch(/Running Probot v/);
+    expect(bot.output()).toContain(`Listening on http://127.0.0.1:${port}`);
 
     const comment = (path: string, id: string) => postWebhook(port, SECRET, { event: 'issue_comment', id, path, payload: issueCommentCreatedPayload({ sender: 'alice', body: '/code4py help', issue: { number: 1 } }) });
     expect(await comment('/', 'root-1')).toBe(200);
