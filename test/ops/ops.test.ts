@@ -145,7 +145,7 @@ describe('logs', () => {
     log.warn({ taskId: 't1', error: `the server said ${secret} and sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345` }, 'task failed');
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ msg: 'task started', taskId: 't1', deliveryId: 'd1', token: '[REDACTED]', headers: { authorization: '[REDACTED]' } });
-    expect(lines[1]).toMatchObject({ msg: 'task failed', taskId: 't1' });
+    expect(lines[1]).toMatchObject({ msg: 'task failed', taskId: 't1', error: 'the server said [REDACTED] and [REDACTED]' });
     expect(out).not.toContain(secret);
     expect(out).not.toContain('ghs_abc');
     expect(out).not.toContain('sk-proj-ABC');
@@ -164,7 +164,7 @@ describe('logs', () => {
     log.info({ taskId: 't1', token: 'ghs_abcdefghijklmnopqrstuvwxyz0123456789' }, 'task started');
     log.warn({ error: `the server said ${secret}` }, 'task failed');
     expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] INFO \(code4py\): task started\n {4}taskId: "t1"\n {4}token: "\[REDACTED\]"$/m);
-    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] WARN \(code4py\): task failed$/m);
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] WARN \(code4py\): task failed\n {4}error: "the server said \[REDACTED\]"$/m);
     expect(() => JSON.parse(out.split('\n')[0]!)).toThrow();
     expect(out).not.toContain(secret);
     expect(out).not.toContain('ghs_abc');
