@@ -72,5 +72,6 @@ describe('code4py validate --base', () => {
     expect(missing.stderr).toContain('--base no-such-branch: no such commit in');
     const option = await code4py(['validate', r.dir, '--base', '--upload-pack=evil']);
     expect(option.code).toBe(2);
+    expect(option.stderr, option.stderr).toContain('--base --upload-pack=evil: give a commit, branch or tag, such as main or HEAD~1');
   });
 });
