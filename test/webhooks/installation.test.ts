@@ -4,7 +4,7 @@ import { LABEL_REPOSITORIES_PER_EVENT } from '../../src/webhooks/installation.js
 import { useRig, OWNER, REPO } from '../e2e/setup.js';
 import { secondaryRateLimit } from '../helpers/fake-github.js';
 import { addLabel, labelsOf } from '../helpers/fake-github-labels.js';
-import { installationCreatedPayload, repositoriesAddedPayload } from '../helpers/installation-payloads.js';
+import { installationCreatedPayload, repositoriesAddedPayload } from '../helpers/webhook-payloads.js';
 
 /**
  * The label exists: when the app is installed on repositories, the worker creates the label that starts a
