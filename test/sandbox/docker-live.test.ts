@@ -4,13 +4,14 @@ import { chmod, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFi
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_LABEL, type DockerSandbox } from '../../src/sandbox/docker.js';
 import { DEFAULT_PYTHON, findDockerClient, getSandbox } from '../../src/sandbox/select.js';
 import type { RunLimits, RunResult } from '../../src/sandbox/types.js';
 import { runTests } from '../../src/validate/stages/tests.js';
 import { peakWhile, processesWith } from '../helpers/host.js';
 import { escapeTargets, hostAddresses, HOSTILE, useHostListener } from '../helpers/hostile.js';
+import { useTempDirs } from '../helpers/project.js';
 
 /**
  * The docker backend against a real engine (in CI, Debian's podman with runc, installed by .ci/run; the
@@ -31,16 +32,7 @@ const SKIPPED = SKIP ? ` [skipped: ${REASON}; CODE4PY_REQUIRE_DOCKER=1 makes thi
 const live = (name: string, fn: () => Promise<void>, timeout?: number): void => it.skipIf(SKIP)(name + SKIPPED, fn, timeout);
 const ENGINE = engine.client ? `${engine.client.name} ${engine.client.version}` : 'no engine';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { tempDir, onCleanup } = useTempDirs();
 
 /** The host's pid namespace: processes outside it are the containers'. */
 const HOST_PID_NS = await readlink('/proc/self/ns/pid');
@@ -123,7 +115,7 @@ describe(`the docker sandbox against hostile code (live, ${ENGINE})`, () => {
         socket.end('welcome');
       });
       await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-      cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
       // The run's user is not the bot's: it needs to search the folder and write to the socket.
       await chmod(folder, 0o711);
       await chmod(socketPath, 0o777);
