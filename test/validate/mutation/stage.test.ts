@@ -11,7 +11,8 @@ import { runMutants } from '../../../src/validate/mutation/run-mutants.js';
 import { runMutationStage } from '../../../src/validate/mutation/stage.js';
 import { runTests, type TestRun } from '../../../src/validate/stages/tests.js';
 import { writeWorkspace, type Workspace } from '../../../src/validate/workspace.js';
-import { fingerprint, namedProcesses, testedWorkspace, watchMutantProcesses } from './helpers.js';
+import { processesWith } from '../../helpers/host.js';
+import { fingerprint, testedWorkspace, watchMutantProcesses } from './helpers.js';
 
 let ready: ReadySandbox;
 beforeAll(async () => {
@@ -171,7 +172,7 @@ describe('mutation stage', () => {
         expect(child.lastSeen - child.firstSeen).toBeLessThan(20_000);
         expect(existsSync(`/proc/${child.pid}`) && (await readFile(`/proc/${child.pid}/comm`, 'utf8').catch(() => '')).startsWith('mutant')).toBe(false);
       }
-      const left = await Promise.all((await namedProcesses('mutant ')).map((pid) => readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '')));
+      const left = await Promise.all((await processesWith({ namePrefix: 'mutant ' })).map((pid) => readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '')));
       expect(left.filter((mounts) => mounts.includes(ws.root))).toEqual([]);
     } finally {
       await ws.dispose();
