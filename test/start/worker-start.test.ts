@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBotProcess, type BotProcess } from '../helpers/bot-process.js';
-import { FakeGitHub, testApp } from '../helpers/fake-github.js';
-import { serveFakeGitHub, type FakeGitHubServer } from '../helpers/fake-github-http.js';
+import { testApp } from '../helpers/fake-github.js';
 import { postWebhook } from '../helpers/post-webhook.js';
+import { useTempDirs } from '../helpers/project.js';
 import { freePort } from '../helpers/redis.js';
+import { useFakeGitHubServer } from '../helpers/use-fake-github-server.js';
 import { issueCommentCreatedPayload } from '../helpers/webhook-payloads.js';
 
 /**
@@ -16,26 +15,18 @@ import { issueCommentCreatedPayload } from '../helpers/webhook-payloads.js';
  */
 
 const SECRET = 'worker-start-test-secret';
+const { tempDir } = useTempDirs();
+const fake = useFakeGitHubServer();
 let dir: string;
-let github: FakeGitHub;
-let server: FakeGitHubServer;
 let bot: BotProcess | undefined;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'code4py-start-'));
-  github = new FakeGitHub();
-  github.addRepo({ owner: 'octo', name: 'calc' });
-  github.setPermission('octo/calc', 'alice', 'write');
-  github.addIssue('octo/calc', { title: 'Add a word counter', author: 'alice' });
-  server = await serveFakeGitHub(github);
+  dir = await tempDir('code4py-start-');
 });
 
 afterEach(async () => {
   await bot?.stop();
   bot = undefined;
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-  github.assertNoViolations();
 });
 
 function appEnv(port: number, more: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -45,7 +36,7 @@ function appEnv(port: number, more: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     APP_ID: String(testApp().appId),
     PRIVATE_KEY: testApp().privateKey,
     WEBHOOK_SECRET: SECRET,
-    GHE_HOST: server.host,
+    GHE_HOST: fake.server.host,
     GHE_PROTOCOL: 'http',
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -78,7 +69,7 @@ describe('the worker at start', () => {
 
     const comment = (path: string, id: string) => postWebhook(port, SECRET, { event: 'issue_comment', id, path, payload: issueCommentCreatedPayload({ sender: 'alice', body: '/code4py help', issue: { number: 1 } }) });
     expect(await comment('/', 'root-1')).toBe(200);
-    const helpComments = () => [...github.repo('octo/calc').comments.values()].filter((c) => c.author.login === github.bot.login && c.body.includes('/code4py'));
+    const helpComments = () => [...fake.github.repo('octo/calc').comments.values()].filter((c) => c.author.login === fake.github.bot.login && c.body.includes('/code4py'));
     for (let i = 0; i < 300 && helpComments().length < 1; i++) await new Promise((r) => setTimeout(r, 50));
     expect(helpComments(), bot.output()).toHaveLength(1);
 
