@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_LABEL, type DockerSandbox } from '../../src/sandbox/docker.js';
-import { DEFAULT_PYTHON, findDockerClient, getSandbox } from '../../src/sandbox/select.js';
+import { DEFAULT_PYTHON, getSandbox } from '../../src/sandbox/select.js';
 import type { RunLimits, RunResult } from '../../src/sandbox/types.js';
 import { runTests } from '../../src/validate/stages/tests.js';
+import { findDockerEngine } from '../helpers/docker-engine.js';
 import { peakWhile, processesWith } from '../helpers/host.js';
 import { escapeTargets, hostAddresses, HOSTILE, useHostListener } from '../helpers/hostile.js';
 import { useTempDirs } from '../helpers/project.js';
@@ -21,16 +22,8 @@ import { useTempDirs } from '../helpers/project.js';
  * (CI), which makes them fail instead.
  */
 
-const REQUIRED = process.env.CODE4PY_REQUIRE_DOCKER === '1';
-const engine = await findDockerClient().then(
-  (client) => ({ client, problem: '' }),
-  (error: unknown) => ({ client: null, problem: (error as Error).message }),
-);
-const SKIP = engine.client === null && !REQUIRED;
-const REASON = engine.problem.replace(/\.( Start the engine.*)?$/, '');
-const SKIPPED = SKIP ? ` [skipped: ${REASON}; CODE4PY_REQUIRE_DOCKER=1 makes this fail]` : '';
-const live = (name: string, fn: () => Promise<void>, timeout?: number): void => it.skipIf(SKIP)(name + SKIPPED, fn, timeout);
-const ENGINE = engine.client ? `${engine.client.name} ${engine.client.version}` : 'no engine';
+const engine = await findDockerEngine();
+const { live } = engine;
 
 const { tempDir, onCleanup } = useTempDirs();
 
@@ -58,19 +51,19 @@ async function containerAnonymousBytes(marker: string): Promise<number> {
 }
 
 describe('the container engine', () => {
-  it.runIf(REQUIRED)('answers (checked with CODE4PY_REQUIRE_DOCKER=1, as in CI)', () => {
+  it.runIf(engine.required)('answers (checked with CODE4PY_REQUIRE_DOCKER=1, as in CI)', () => {
     expect(engine.problem).toBe('');
   });
 });
 
-describe(`the docker sandbox against hostile code (live, ${ENGINE})`, () => {
+describe(`the docker sandbox against hostile code (live, ${engine.label})`, () => {
   let sandbox: DockerSandbox;
   let work: string;
   let out: string;
 
   beforeAll(async () => {
     // An engine without the image is a setup to fix, not a reason to skip: this fails with how to build it.
-    if (!SKIP) sandbox = (await getSandbox('docker')).sandbox as DockerSandbox;
+    if (!engine.skip) sandbox = (await getSandbox('docker')).sandbox as DockerSandbox;
   }, 120_000);
 
   beforeEach(async () => {
