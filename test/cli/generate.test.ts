@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Solution } from '../../src/llm/index.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
 import { MEDIAN_ANALYSIS, MEDIAN_SOLUTION, STATS_PY } from '../helpers/median.js';
-import { makeProject } from '../helpers/project.js';
+import { makeProject, useTempDirs } from '../helpers/project.js';
 import { usePackageIndex } from '../helpers/use-package-index.js';
 
 const API_KEY = 'sk-test-generate-0123456789abcdefghijk';
@@ -26,26 +25,23 @@ const REQUESTS = { name: 'requests', version: '2.31.0', files: { 'requests/__ini
 const PYYAML = { name: 'PyYAML', version: '6.0.1', files: { 'yaml/__init__.py': '__version__ = "6.0.1"\n' } };
 const packages = usePackageIndex([REQUESTS, PYYAML]);
 
+const { tempDir, onCleanup } = useTempDirs();
 let server: FakeModelServer;
-const cleanups: Array<() => Promise<unknown>> = [];
 beforeEach(async () => {
   server = await new FakeModelServer().start();
 });
 afterEach(async () => {
   await server.stop();
-  while (cleanups.length) await cleanups.pop()!();
 });
 
 async function repo(files: Record<string, string> = REPO): Promise<string> {
   const project = await makeProject(files);
-  cleanups.push(project.cleanup);
+  onCleanup(project.cleanup);
   return project.dir;
 }
 
-async function folder(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'code4py-out-test-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+function folder(): Promise<string> {
+  return tempDir('code4py-out-test-');
 }
 
 function code4py(args: string[], env: NodeJS.ProcessEnv = { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY, CODE4PY_PIP_INDEX_URL: packages.index.url, CODE4PY_CACHE_DIR: packages.cacheDir }) {
@@ -56,7 +52,7 @@ function code4py(args: string[], env: NodeJS.ProcessEnv = { ...process.env, OPEN
 function writtenTo(stdout: string): string {
   const dir = /^Files written to (.+):$/m.exec(stdout)?.[1];
   if (!dir) throw new Error(`no "Files written to" line in:\n${stdout}`);
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  onCleanup(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
