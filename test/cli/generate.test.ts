@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Solution } from '../../src/llm/index.js';
 import { runCli } from '../helpers/cli.js';
 import { FakeModelServer } from '../helpers/fake-model.js';
 import { MEDIAN_ANALYSIS, MEDIAN_SOLUTION, STATS_PY } from '../helpers/median.js';
-import { buildWheels, servePackageIndex, type PackageIndexServer } from '../helpers/package-index.js';
-import { makeProject } from '../helpers/project.js';
+import { makeProject, useTempDirs } from '../helpers/project.js';
+import { usePackageIndex } from '../helpers/use-package-index.js';
 
 const API_KEY = 'sk-test-generate-0123456789abcdefghijk';
 
@@ -24,40 +23,28 @@ const REPO = {
 // The checkout's requirements and the solution's are installed before the tests run: from an index on loopback.
 const REQUESTS = { name: 'requests', version: '2.31.0', files: { 'requests/__init__.py': '__version__ = "2.31.0"\n' } };
 const PYYAML = { name: 'PyYAML', version: '6.0.1', files: { 'yaml/__init__.py': '__version__ = "6.0.1"\n' } };
-let index: PackageIndexServer;
-let cacheDir: string;
-beforeAll(async () => {
-  index = await servePackageIndex(await buildWheels([REQUESTS, PYYAML]));
-  cacheDir = await mkdtemp(join(tmpdir(), 'code4py-generate-cache-'));
-});
-afterAll(async () => {
-  await index.close();
-  await rm(cacheDir, { recursive: true, force: true });
-});
+const packages = usePackageIndex([REQUESTS, PYYAML]);
 
+const { tempDir, onCleanup } = useTempDirs();
 let server: FakeModelServer;
-const cleanups: Array<() => Promise<unknown>> = [];
 beforeEach(async () => {
   server = await new FakeModelServer().start();
 });
 afterEach(async () => {
   await server.stop();
-  while (cleanups.length) await cleanups.pop()!();
 });
 
 async function repo(files: Record<string, string> = REPO): Promise<string> {
   const project = await makeProject(files);
-  cleanups.push(project.cleanup);
+  onCleanup(project.cleanup);
   return project.dir;
 }
 
-async function folder(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'code4py-out-test-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+function folder(): Promise<string> {
+  return tempDir('code4py-out-test-');
 }
 
-function code4py(args: string[], env: NodeJS.ProcessEnv = { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY, CODE4PY_PIP_INDEX_URL: index.url, CODE4PY_CACHE_DIR: cacheDir }) {
+function code4py(args: string[], env: NodeJS.ProcessEnv = { ...process.env, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY, CODE4PY_PIP_INDEX_URL: packages.index.url, CODE4PY_CACHE_DIR: packages.cacheDir }) {
   return runCli(args, env);
 }
 
@@ -65,7 +52,7 @@ function code4py(args: string[], env: NodeJS.ProcessEnv = { ...process.env, OPEN
 function writtenTo(stdout: string): string {
   const dir = /^Files written to (.+):$/m.exec(stdout)?.[1];
   if (!dir) throw new Error(`no "Files written to" line in:\n${stdout}`);
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  onCleanup(() => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -178,7 +165,7 @@ describe('code4py generate on a local checkout', () => {
     writtenTo(recorded.stdout);
     await server.stop();
 
-    const replayed = await code4py(['generate', 'Add a median function', '--repo', checkout, '--replay', transcript], { ...process.env, OPENAI_API_KEY: '', CODE4PY_PIP_INDEX_URL: index.url, CODE4PY_CACHE_DIR: cacheDir });
+    const replayed = await code4py(['generate', 'Add a median function', '--repo', checkout, '--replay', transcript], { ...process.env, OPENAI_API_KEY: '', CODE4PY_PIP_INDEX_URL: packages.index.url, CODE4PY_CACHE_DIR: packages.cacheDir });
     expect(replayed.code).toBe(0);
     expect(await readFile(join(writtenTo(replayed.stdout), 'stats.py'), 'utf8')).toBe(STATS_PY);
     expect(server.bodies).toHaveLength(2);
@@ -196,7 +183,7 @@ describe('code4py generate interrupted', () => {
     const tmp = await folder();
     // The CLI from source, in its own process with its own TMPDIR, so that Ctrl-C is a real SIGINT.
     const child = spawn(process.execPath, ['--import', 'tsx', join('src', 'cli.ts'), 'generate', 'Add a median function', '--repo', await repo()], {
-      env: { ...process.env, TMPDIR: tmp, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY, CODE4PY_PIP_INDEX_URL: index.url, CODE4PY_CACHE_DIR: cacheDir },
+      env: { ...process.env, TMPDIR: tmp, OPENAI_BASE_URL: server.baseUrl, OPENAI_API_KEY: API_KEY, CODE4PY_PIP_INDEX_URL: packages.index.url, CODE4PY_CACHE_DIR: packages.cacheDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

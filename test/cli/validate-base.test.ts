@@ -1,35 +1,30 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/validate/report.js';
 import { ADD_MEAN, DEBT_LIBRARY } from '../helpers/debt-library.js';
 import { fixtureRepo, type FixtureRepo } from '../helpers/fixture-repo.js';
-import { makeProject } from '../helpers/project.js';
+import { makeProject, useTempDirs } from '../helpers/project.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli.js');
 beforeAll(() => {
   if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 });
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
+const { tempDir, onCleanup } = useTempDirs();
 
 async function repo(options: Parameters<typeof fixtureRepo>[0]): Promise<FixtureRepo> {
   const r = await fixtureRepo(options);
-  cleanups.push(r.cleanup);
+  onCleanup(r.cleanup);
   return r;
 }
 
 /** `code4py ARGS` as a new process, with a private TMPDIR and cache folder. */
 async function code4py(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; cache: string[] }> {
-  const tmp = await mkdtemp(join(tmpdir(), 'code4py-cli-tmp-'));
-  const cache = await mkdtemp(join(tmpdir(), 'code4py-cli-cache-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }), () => rm(cache, { recursive: true, force: true }));
+  const tmp = await tempDir('code4py-cli-tmp-');
+  const cache = await tempDir('code4py-cli-cache-');
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TMPDIR: tmp, CODE4PY_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -62,7 +57,7 @@ describe('code4py validate --base', () => {
 
   it('exits 2 with a clear message when the folder is not a git checkout or the commit does not exist', async () => {
     const plain = await makeProject({ 'a.py': 'X = 1\n' });
-    cleanups.push(plain.cleanup);
+    onCleanup(plain.cleanup);
     const notGit = await code4py(['validate', plain.dir, '--base', 'main']);
     expect(notGit.code).toBe(2);
     expect(notGit.stderr, notGit.stderr).toContain('is not a git checkout: --base needs one');
@@ -72,5 +67,6 @@ describe('code4py validate --base', () => {
     expect(missing.stderr).toContain('--base no-such-branch: no such commit in');
     const option = await code4py(['validate', r.dir, '--base', '--upload-pack=evil']);
     expect(option.code).toBe(2);
+    expect(option.stderr, option.stderr).toContain('--base --upload-pack=evil: give a commit, branch or tag, such as main or HEAD~1');
   });
 });

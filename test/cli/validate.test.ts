@@ -1,13 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/validate/report.js';
 import { processesWith } from '../helpers/host.js';
-import { GOOD_PROJECT, makeProject } from '../helpers/project.js';
+import { GOOD_PROJECT, makeProject, useTempDirs } from '../helpers/project.js';
 
 /** The built binary, as `npx code4py` runs it. */
 const CLI = join(process.cwd(), 'dist', 'src', 'cli.js');
@@ -24,21 +23,17 @@ interface CliRun {
   readonly leftBehind: string[];
 }
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
+const { tempDir, onCleanup } = useTempDirs();
 
 async function project(files: Record<string, string | Buffer>): Promise<string> {
   const p = await makeProject(files);
-  cleanups.push(p.cleanup);
+  onCleanup(p.cleanup);
   return p.dir;
 }
 
 /** Runs `code4py ARGS` with a private TMPDIR, so anything it leaves behind is seen. */
 async function code4py(args: string[], options: { env?: Record<string, string>; interruptAfterMs?: number } = {}): Promise<CliRun> {
-  const tmp = await mkdtemp(join(tmpdir(), 'code4py-cli-tmp-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  const tmp = await tempDir('code4py-cli-tmp-');
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TMPDIR: tmp, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -189,8 +184,7 @@ describe('code4py validate', () => {
   });
 
   it('refuses to run code when bubblewrap is there but cannot make its sandbox', async () => {
-    const bin = await mkdtemp(join(tmpdir(), 'code4py-fake-bwrap-'));
-    cleanups.push(() => rm(bin, { recursive: true, force: true }));
+    const bin = await tempDir('code4py-fake-bwrap-');
     const marker = join(bin, 'python-ran');
     // A bwrap that fails as it does where user namespaces are not allowed; it must not fall back to running Python itself.
     await writeFile(join(bin, 'bwrap'), `#!/bin/sh\necho "bwrap: No permissions to creating new namespace" >&2\nexit 1\n`, { mode: 0o755 });

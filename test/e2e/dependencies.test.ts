@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Analysis, Solution } from '../../src/llm/index.js';
 import { getSandbox } from '../../src/sandbox/select.js';
 import { readEnvironmentSettings } from '../../src/validate/environment/env.js';
 import { environmentPort } from '../../src/validate/environment/port.js';
-import { buildWheels, servePackageIndex, type PackageIndexServer } from '../helpers/package-index.js';
+import { usePackageIndex } from '../helpers/use-package-index.js';
 import { REPO, useRig } from './setup.js';
 
 /**
@@ -16,16 +13,7 @@ import { REPO, useRig } from './setup.js';
  */
 
 const SLUGKIT = { name: 'slugkit', version: '1.4.0', files: { 'slugkit/__init__.py': 'def slugify(text):\n    return "-".join(text.lower().split())\n' } };
-let index: PackageIndexServer;
-let cache: string;
-beforeAll(async () => {
-  index = await servePackageIndex(await buildWheels([SLUGKIT]));
-  cache = await mkdtemp(join(tmpdir(), 'code4py-e2e-envs-'));
-});
-afterAll(async () => {
-  await index.close();
-  await rm(cache, { recursive: true, force: true });
-});
+const packages = usePackageIndex([SLUGKIT]);
 
 const rig = useRig({
   files: { 'README.md': '# titles\n', '.github/code4py.yml': 'max_attempts: 2\nmutation:\n  rounds: 0\n' },
@@ -33,7 +21,7 @@ const rig = useRig({
     // The worker's environment stage, pointed at the loopback index (CODE4PY_PIP_INDEX_URL) with its own cache.
     environment: {
       prepare: async (...args) => {
-        const settings = readEnvironmentSettings({ CODE4PY_PIP_INDEX_URL: index.url, CODE4PY_ENV_CACHE_DIR: cache });
+        const settings = readEnvironmentSettings({ CODE4PY_PIP_INDEX_URL: packages.index.url, CODE4PY_ENV_CACHE_DIR: packages.cacheDir });
         return environmentPort(await getSandbox('bwrap'), settings).prepare(...args);
       },
     },
@@ -63,7 +51,7 @@ describe('a solution with a third-party dependency', () => {
     const files = rig.github.filesAt(REPO, `code4py/issue-${issue}`);
     expect(files['requirements.txt']).toBe('slugkit>=1.2\n');
     // The install run asked the index for both names; the tests ran after, with slugkit importable.
-    expect(index.requests).toEqual(expect.arrayContaining(['GET /simple/slugkitt/', 'GET /simple/slugkit/']));
+    expect(packages.index.requests).toEqual(expect.arrayContaining(['GET /simple/slugkitt/', 'GET /simple/slugkit/']));
     const [check] = [...rig.github.repo(REPO).checkRuns.values()];
     expect(check).toMatchObject({ conclusion: 'success' });
   });

@@ -39,7 +39,7 @@ export interface Rig {
   readonly queue: EmbeddedQueue;
   readonly probot: Probot;
   readonly bot: ReturnType<typeof createBot>;
-  /** Lets intake hand the delivery to the worker, then waits until no task runs or waits. */
+  /** Lets intake hand the delivery to the worker, then waits until no task is queued or running. */
   settle(): Promise<void>;
   /** A new issue on the fake GitHub. */
   addIssue(spec: { title: string; body?: string; author?: string }): number;
@@ -115,7 +115,19 @@ export function useRig(options: RigOptions = {}): Rig {
     },
     async settle() {
       await new Promise((r) => setTimeout(r, 50));
-      await current().bot.worker().idle();
+      // The worker takes tasks one after another (and a task may queue another): wait until none is queued
+      // or running. Counts that stay the same while the worker is idle for 10 s are stuck: say so.
+      const { queue, bot } = current();
+      let last = '';
+      for (let idleRounds = 0; ; idleRounds++) {
+        await bot.worker().idle();
+        const counts = queue.counts();
+        if (!counts.queued && !counts.running) return;
+        const now = JSON.stringify(counts);
+        if (now !== last) [last, idleRounds] = [now, 0];
+        if (idleRounds >= 500) throw new Error(`tasks still waiting: ${now}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     addIssue(spec) {
       return current().github.addIssue(REPO, { title: spec.title, body: spec.body ?? '', author: spec.author ?? 'alice' }).number;

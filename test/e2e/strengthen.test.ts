@@ -39,8 +39,9 @@ describe('tests that miss a boundary', () => {
     await rig.label(issue);
     await rig.settle();
 
-    const [, strengthening] = rig.model.prompts('code4py_solution');
-    expect(strengthening).toContain('no test fails when line 3 `return age >= 18` becomes `return age > 18`');
+    const strengthening = rig.model.prompts('code4py_strengthen');
+    expect(strengthening).toHaveLength(1);
+    expect(strengthening[0]).toContain('no test fails when line 3 `return age >= 18` becomes `return age > 18`');
     const [pull] = rig.pulls();
     expect(pull?.body).toMatch(/mutation score 100% \(\d+ of \d+ mutants killed\)/);
     // The strengthened tests are committed; the code is the first answer's, not the round's change to it.

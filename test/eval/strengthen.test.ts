@@ -17,7 +17,7 @@ import { firstProblems, HUMANEVAL } from './canonical.js';
 const API_KEY = 'sk-test-eval-strengthen-0123456789abcdef';
 let dir: string;
 let report: EvalReport;
-let strengtheningPrompt: string | undefined;
+let strengtheningPrompts: string[];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'code4py-eval-strengthen-'));
@@ -46,7 +46,7 @@ beforeAll(async () => {
     CODE4PY_CACHE_DIR: join(dir, 'cache'),
   });
   expect(run.code, run.stderr).toBe(0);
-  strengtheningPrompt = server.prompts('code4py_solution')[1];
+  strengtheningPrompts = server.prompts('code4py_strengthen');
   await server.stop();
   report = EvalReportSchema.parse(JSON.parse(await readFile(out, 'utf8')));
 }, 300_000);
@@ -56,7 +56,8 @@ afterAll(async () => {
 
 describe('code4py eval and the test-strengthening round', () => {
   it('asks for stronger tests naming the surviving mutants, and reports the mutation score before and after', () => {
-    expect(strengtheningPrompt).toMatch(/no test fails when line \d+ `.*` becomes `.*`/);
+    expect(strengtheningPrompts).toHaveLength(1);
+    expect(strengtheningPrompts[0]).toMatch(/no test fails when line \d+ `.*` becomes `.*`/);
     const [result] = report.results;
     expect(result).toMatchObject({ taskId: 'HumanEval/0', passedFinal: true, mutation: { strengthened: true } });
     expect(result!.mutation.before).toBeLessThan(result!.mutation.after!);

@@ -103,11 +103,15 @@ export class FakeModelServer {
     response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: request.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }));
   }
 
-  /** What the model read in each chat request for `name`, in order: every message's text, one string a request. */
-  prompts(name: 'code4py_analysis' | 'code4py_solution'): string[] {
+  /**
+   * What the model read in each chat request for `name`, in order: every message's text, one string a request.
+   * `code4py_strengthen` gives the test-strengthening requests only; `code4py_solution` gives every request
+   * for a solution, those included (they ask for the same answer format).
+   */
+  prompts(name: 'code4py_analysis' | 'code4py_solution' | 'code4py_strengthen'): string[] {
     return this.bodies
       .map((body) => JSON.parse(body) as ChatBody)
-      .filter((body) => answerName(body) === name)
+      .filter((body) => (name === 'code4py_strengthen' ? isStrengthening(body) : answerName(body) === name))
       .map((body) => body.messages.map((m) => m.content).join('\n'));
   }
 

@@ -24,12 +24,39 @@ export const BUILD_BACKEND_WHEELS = ['setuptools', 'wheel'];
  * packages and kept in the temporary folder, so that every test file reuses them.
  */
 export async function buildWheels(packages: readonly FixturePackage[]): Promise<string[]> {
-  const hash = createHash('sha256').update(JSON.stringify(packages)).digest('hex').slice(0, 16);
-  const out = join(tmpdir(), 'code4py-fixture-wheels', hash);
-  const existing = await readdir(out).catch(() => null);
-  if (existing) return existing.filter((n) => n.endsWith('.whl')).map((n) => join(out, n));
+  return buildOnce('wheels', '.whl', packages, async (work, dirs, built) => {
+    await run('/usr/bin/python3', ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '--quiet', '--wheel-dir', built, ...dirs], {
+      env: { PATH: '/usr/bin:/bin', HOME: work, PIP_CONFIG_FILE: '/dev/null', PYTHONDONTWRITEBYTECODE: '1' },
+      cwd: work,
+    });
+  });
+}
 
-  const work = await mkdtemp(join(tmpdir(), 'code4py-wheel-build-'));
+/** Source distributions of the fixture packages (setuptools' build_sdist), kept like the wheels. */
+export async function buildSdists(packages: readonly FixturePackage[]): Promise<string[]> {
+  return buildOnce('sdists', '.tar.gz', packages, async (work, dirs, built) => {
+    await mkdir(built);
+    for (const dir of dirs) {
+      await run('/usr/bin/python3', ['-c', 'import sys\nfrom setuptools import build_meta\nbuild_meta.build_sdist(sys.argv[1])', built], { env: { PATH: '/usr/bin:/bin', HOME: work, PYTHONDONTWRITEBYTECODE: '1' }, cwd: dir });
+    }
+  });
+}
+
+/**
+ * The files ending in `suffix` that `build` makes of `packages` (their project folders, written in `work`) in
+ * the folder `built`, made once per set of packages and kept in tmpdir/code4py-fixture-<kind>/<hash>.
+ */
+async function buildOnce(
+  kind: string,
+  suffix: string,
+  packages: readonly FixturePackage[],
+  build: (work: string, dirs: string[], built: string) => Promise<void>,
+): Promise<string[]> {
+  const hash = createHash('sha256').update(JSON.stringify(packages)).digest('hex').slice(0, 16);
+  const out = join(tmpdir(), `code4py-fixture-${kind}`, hash);
+  const listed = async (): Promise<string[]> => (await readdir(out)).filter((n) => n.endsWith(suffix)).map((n) => join(out, n));
+  if (await readdir(out).catch(() => null)) return listed();
+  const work = await mkdtemp(join(tmpdir(), `code4py-${kind}-build-`));
   try {
     const dirs: string[] = [];
     for (const pkg of packages) {
@@ -37,12 +64,9 @@ export async function buildWheels(packages: readonly FixturePackage[]): Promise<
       await writeTree(dir, { ...pkg.files, 'pyproject.toml': projectToml(pkg) });
       dirs.push(dir);
     }
-    const built = join(work, 'wheels');
-    await run('/usr/bin/python3', ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '--quiet', '--wheel-dir', built, ...dirs], {
-      env: { PATH: '/usr/bin:/bin', HOME: work, PIP_CONFIG_FILE: '/dev/null', PYTHONDONTWRITEBYTECODE: '1' },
-      cwd: work,
-    });
-    // Published whole: a test file running at the same time sees all the wheels or none.
+    const built = join(work, kind);
+    await build(work, dirs, built);
+    // Published whole: a test file running at the same time sees all of them or none.
     await mkdir(dirname(out), { recursive: true });
     await rename(built, out).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
@@ -50,32 +74,7 @@ export async function buildWheels(packages: readonly FixturePackage[]): Promise<
   } finally {
     await rm(work, { recursive: true, force: true });
   }
-  return (await readdir(out)).filter((n) => n.endsWith('.whl')).map((n) => join(out, n));
-}
-
-/** Source distributions of the fixture packages (setuptools' build_sdist), kept like the wheels. */
-export async function buildSdists(packages: readonly FixturePackage[]): Promise<string[]> {
-  const hash = createHash('sha256').update(JSON.stringify(packages)).digest('hex').slice(0, 16);
-  const out = join(tmpdir(), 'code4py-fixture-sdists', hash);
-  const existing = await readdir(out).catch(() => null);
-  if (existing) return existing.filter((n) => n.endsWith('.tar.gz')).map((n) => join(out, n));
-  const work = await mkdtemp(join(tmpdir(), 'code4py-sdist-build-'));
-  try {
-    const built = join(work, 'sdists');
-    await mkdir(built);
-    for (const pkg of packages) {
-      const dir = join(work, pkg.name);
-      await writeTree(dir, { ...pkg.files, 'pyproject.toml': projectToml(pkg) });
-      await run('/usr/bin/python3', ['-c', 'import sys\nfrom setuptools import build_meta\nbuild_meta.build_sdist(sys.argv[1])', built], { env: { PATH: '/usr/bin:/bin', HOME: work, PYTHONDONTWRITEBYTECODE: '1' }, cwd: dir });
-    }
-    await mkdir(dirname(out), { recursive: true });
-    await rename(built, out).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
-    });
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-  return (await readdir(out)).filter((n) => n.endsWith('.tar.gz')).map((n) => join(out, n));
+  return listed();
 }
 
 function projectToml(pkg: FixturePackage): string {

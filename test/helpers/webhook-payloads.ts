@@ -3,6 +3,8 @@ import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import type {
   CheckRunRerequestedEvent,
   CheckSuiteRerequestedEvent,
+  InstallationCreatedEvent,
+  InstallationRepositoriesAddedEvent,
   IssueCommentCreatedEvent,
   IssuesLabeledEvent,
   IssuesOpenedEvent,
@@ -169,6 +171,34 @@ function checkPulls(options: Where & { pullRequests?: readonly CheckPullSpec[] }
   });
 }
 
+/** The repositories an installation event lists, on the test's installation. */
+export interface InstallationSpec {
+  /** `owner/name` of each repository the app is installed on (or added to). */
+  readonly repositories: readonly string[];
+  /** Default 4242, FakeGitHub's installation. */
+  readonly installationId?: number;
+  /** Who installed the app; default `alice`, a User. */
+  readonly sender?: string | Actor;
+}
+
+/** `installation.created`: the app installed on the selected `repositories`. */
+export function installationCreatedPayload(spec: InstallationSpec): InstallationCreatedEvent {
+  const payload = moveInstallation(example('installation', 'created'), spec);
+  const template = (payload.repositories as unknown[] | undefined)?.[0];
+  payload.repositories = spec.repositories.map((fullName, i) => repositoryRef(template, fullName, i));
+  (payload.installation as Record<string, unknown>).repository_selection = 'selected';
+  return payload as unknown as InstallationCreatedEvent;
+}
+
+/** `installation_repositories.added`: `repositories` added to the installation, none removed. */
+export function repositoriesAddedPayload(spec: InstallationSpec): InstallationRepositoriesAddedEvent {
+  const payload = moveInstallation(example('installation_repositories', 'added'), spec);
+  const template = (payload.repositories_added as unknown[])[0];
+  payload.repositories_added = spec.repositories.map((fullName, i) => repositoryRef(template, fullName, i));
+  payload.repositories_removed = [];
+  return payload as unknown as InstallationRepositoriesAddedEvent;
+}
+
 // ---- adapting GitHub's examples ----
 
 function example(event: string, action: string): Record<string, unknown> {
@@ -197,6 +227,21 @@ function adapt(payload: Record<string, unknown>, options: Where): Record<string,
   moved.sender = user(template, actor(options.sender));
   moved.installation = { id: options.installationId ?? 4242, node_id: Buffer.from(`Installation:${options.installationId ?? 4242}`).toString('base64') };
   return moved;
+}
+
+/** An installation event moved to the test's installation id and sender (it names no repository of its own). */
+function moveInstallation(payload: Record<string, unknown>, spec: InstallationSpec): Record<string, unknown> {
+  const id = spec.installationId ?? 4242;
+  Object.assign(payload.installation as Record<string, unknown>, { id, access_tokens_url: `https://api.github.com/app/installations/${id}/access_tokens`, html_url: `https://github.com/settings/installations/${id}` });
+  payload.sender = user(payload.sender, actor(spec.sender));
+  return payload;
+}
+
+/** A repository as installation events list them (the example's fields), renamed to `fullName`. */
+function repositoryRef(template: Json, fullName: string, index: number): Record<string, unknown> {
+  const name = fullName.split('/')[1] ?? fullName;
+  const id = 186853002 + index;
+  return { ...(template as object), id, node_id: Buffer.from(`Repository:${id}`).toString('base64'), name, full_name: fullName, private: false };
 }
 
 function setIssue(issue: IssuesLabeledEvent['issue'], options: Where, spec: IssueSpec): void {

@@ -130,41 +130,43 @@ describe('the daily token budget per installation', () => {
   });
 });
 
+/** A log destination that keeps what is written to it. */
+function capture(): { destination: Writable; text: () => string } {
+  let out = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      out += chunk.toString();
+      done();
+    },
+  });
+  return { destination, text: () => out };
+}
+
 describe('logs', () => {
   it('are JSON lines that carry task and delivery ids, with credentials blanked by field and by value', () => {
-    let out = '';
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        out += chunk.toString();
-        done();
-      },
-    });
+    const { destination, text } = capture();
     const secret = 'webhook-secret-value-123456';
     const log = createLogger({ secrets: [secret], destination });
     log.info({ taskId: 't1', deliveryId: 'd1', token: 'ghs_abcdefghijklmnopqrstuvwxyz0123456789', headers: { authorization: 'token xyz' } }, 'task started');
     log.warn({ taskId: 't1', error: `the server said ${secret} and sk-proj-ABCDEFGHIJKLMNOPQRSTUVWXYZ012345` }, 'task failed');
+    const out = text();
     const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ msg: 'task started', taskId: 't1', deliveryId: 'd1', token: '[REDACTED]', headers: { authorization: '[REDACTED]' } });
-    expect(lines[1]).toMatchObject({ msg: 'task failed', taskId: 't1' });
+    expect(lines[1]).toMatchObject({ msg: 'task failed', taskId: 't1', error: 'the server said [REDACTED] and [REDACTED]' });
     expect(out).not.toContain(secret);
     expect(out).not.toContain('ghs_abc');
     expect(out).not.toContain('sk-proj-ABC');
   });
 
   it('are one readable line per entry in the pretty format (a terminal), with credentials blanked the same way', () => {
-    let out = '';
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        out += chunk.toString();
-        done();
-      },
-    });
+    const { destination, text } = capture();
     const secret = 'webhook-secret-value-123456';
     const log = createLogger({ secrets: [secret], destination, format: 'pretty', color: false });
     log.info({ taskId: 't1', token: 'ghs_abcdefghijklmnopqrstuvwxyz0123456789' }, 'task started');
     log.warn({ error: `the server said ${secret}` }, 'task failed');
+    const out = text();
     expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] INFO \(code4py\): task started\n {4}taskId: "t1"\n {4}token: "\[REDACTED\]"$/m);
-    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] WARN \(code4py\): task failed$/m);
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\] WARN \(code4py\): task failed\n {4}error: "the server said \[REDACTED\]"$/m);
     expect(() => JSON.parse(out.split('\n')[0]!)).toThrow();
     expect(out).not.toContain(secret);
     expect(out).not.toContain('ghs_abc');

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { changeFigures, checkRunTitle, countFindings } from '../../src/render/figures.js';
-import { failingReport, passingReport, reportWithFindings } from '../fixtures/reports.js';
-import { changeScopedReport } from './change-scoped.js';
+import { changeScopedReport, failingReport, passingReport, reportWithFindings } from '../fixtures/reports.js';
 
 describe('the check run title', () => {
   it('states the figures: tests, coverage and findings by stage and severity', () => {

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderMarkdown } from '../../src/render/markdown.js';
 import type { Report } from '../../src/validate/report.js';
-import { failingReport, finding, passingReport, reportWithFindings, stageResult, testCase } from '../fixtures/reports.js';
-import { changeScopedReport } from './change-scoped.js';
+import { changeScopedReport, failingReport, finding, passingReport, reportWithFindings, stageResult, testCase } from '../fixtures/reports.js';
 
 function withLintFindings(...findings: ReturnType<typeof finding>[]): Report {
   const report = passingReport();

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   costLine, formatUsd, renderPullRequestBody, renderValidationSection, replaceBodySection, reproduceCommand, type PullRequestContent,
 } from '../../src/render/pull-request.js';
-import { failingReport, passingReport } from '../fixtures/reports.js';
-import { BASE_SHA, changeScopedReport } from './change-scoped.js';
+import { BASE_SHA, changeScopedReport, failingReport, passingReport } from '../fixtures/reports.js';
 
 const PACKAGE = { name: 'code4py', version: '0.1.0' };
 

@@ -4,13 +4,15 @@ import { chmod, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFi
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SANDBOX_LABEL, type DockerSandbox } from '../../src/sandbox/docker.js';
-import { DEFAULT_PYTHON, findDockerClient, getSandbox } from '../../src/sandbox/select.js';
+import { DEFAULT_PYTHON, getSandbox } from '../../src/sandbox/select.js';
 import type { RunLimits, RunResult } from '../../src/sandbox/types.js';
 import { runTests } from '../../src/validate/stages/tests.js';
+import { findDockerEngine } from '../helpers/docker-engine.js';
 import { peakWhile, processesWith } from '../helpers/host.js';
 import { escapeTargets, hostAddresses, HOSTILE, useHostListener } from '../helpers/hostile.js';
+import { useTempDirs } from '../helpers/project.js';
 
 /**
  * The docker backend against a real engine (in CI, Debian's podman with runc, installed by .ci/run; the
@@ -20,27 +22,10 @@ import { escapeTargets, hostAddresses, HOSTILE, useHostListener } from '../helpe
  * (CI), which makes them fail instead.
  */
 
-const REQUIRED = process.env.CODE4PY_REQUIRE_DOCKER === '1';
-const engine = await findDockerClient().then(
-  (client) => ({ client, problem: '' }),
-  (error: unknown) => ({ client: null, problem: (error as Error).message }),
-);
-const SKIP = engine.client === null && !REQUIRED;
-const REASON = engine.problem.replace(/\.( Start the engine.*)?$/, '');
-const SKIPPED = SKIP ? ` [skipped: ${REASON}; CODE4PY_REQUIRE_DOCKER=1 makes this fail]` : '';
-const live = (name: string, fn: () => Promise<void>, timeout?: number): void => it.skipIf(SKIP)(name + SKIPPED, fn, timeout);
-const ENGINE = engine.client ? `${engine.client.name} ${engine.client.version}` : 'no engine';
+const engine = await findDockerEngine();
+const { live } = engine;
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { tempDir, onCleanup } = useTempDirs();
 
 /** The host's pid namespace: processes outside it are the containers'. */
 const HOST_PID_NS = await readlink('/proc/self/ns/pid');
@@ -66,19 +51,19 @@ async function containerAnonymousBytes(marker: string): Promise<number> {
 }
 
 describe('the container engine', () => {
-  it.runIf(REQUIRED)('answers (checked with CODE4PY_REQUIRE_DOCKER=1, as in CI)', () => {
+  it.runIf(engine.required)('answers (checked with CODE4PY_REQUIRE_DOCKER=1, as in CI)', () => {
     expect(engine.problem).toBe('');
   });
 });
 
-describe(`the docker sandbox against hostile code (live, ${ENGINE})`, () => {
+describe(`the docker sandbox against hostile code (live, ${engine.label})`, () => {
   let sandbox: DockerSandbox;
   let work: string;
   let out: string;
 
   beforeAll(async () => {
     // An engine without the image is a setup to fix, not a reason to skip: this fails with how to build it.
-    if (!SKIP) sandbox = (await getSandbox('docker')).sandbox as DockerSandbox;
+    if (!engine.skip) sandbox = (await getSandbox('docker')).sandbox as DockerSandbox;
   }, 120_000);
 
   beforeEach(async () => {
@@ -123,7 +108,7 @@ describe(`the docker sandbox against hostile code (live, ${ENGINE})`, () => {
         socket.end('welcome');
       });
       await new Promise<void>((resolve) => server.listen(socketPath, resolve));
-      cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      onCleanup(() => new Promise<void>((resolve) => server.close(() => resolve())));
       // The run's user is not the bot's: it needs to search the folder and write to the socket.
       await chmod(folder, 0o711);
       await chmod(socketPath, 0o777);

@@ -1,19 +1,16 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser, type ReadEntry } from 'tar';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { SandboxUnavailableError, UsageError } from '../../src/errors.js';
-import { buildRunArgs, DEFAULT_DOCKER_IMAGE, DockerSandbox, readDockerImage, SANDBOX_LABEL, SANDBOX_UID, type DockerRunSpec } from '../../src/sandbox/docker.js';
+import { buildRunArgs, DEFAULT_DOCKER_IMAGE, DockerSandbox, readDockerImage, SANDBOX_UID, type DockerRunSpec } from '../../src/sandbox/docker.js';
 import { DEFAULT_PYTHON, findDockerClient, getSandbox } from '../../src/sandbox/select.js';
-import { DEFAULT_LIMITS, type RunLimits, type RunResult, type Sandbox } from '../../src/sandbox/types.js';
-import { runTests } from '../../src/validate/stages/tests.js';
-import { peakWhile, processesWith, residentBytesOf } from '../helpers/host.js';
-import { escapeTargets, hostAddresses, HOSTILE, useHostListener } from '../helpers/hostile.js';
+import { DEFAULT_LIMITS, type RunLimits } from '../../src/sandbox/types.js';
+import { useTempDirs } from '../helpers/project.js';
 
 /**
  * The docker backend without an engine: the argument vector checked as data, and the process handling
@@ -42,16 +39,7 @@ interface FakeDocker {
   stdinOf(name: string): Promise<Buffer>;
 }
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-async function tempDir(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+const { tempDir } = useTempDirs();
 
 /** A `docker` (or `podman`) executable in a fresh folder, playing `scenario` (see fake-docker.mjs). */
 async function fakeDocker(scenario: object, client: 'docker' | 'podman' = 'docker'): Promise<FakeDocker> {

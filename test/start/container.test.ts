@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBotProcess, type BotProcess } from '../helpers/bot-process.js';
 import { testApp } from '../helpers/fake-github.js';
+import { useTempDirs } from '../helpers/project.js';
 import { freePort } from '../helpers/redis.js';
 
 /**
@@ -14,17 +15,17 @@ import { freePort } from '../helpers/redis.js';
  * and a private folder.
  */
 
+const { tempDir } = useTempDirs();
 let dir: string;
 let bot: BotProcess | undefined;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'code4py-image-env-'));
+  dir = await tempDir('code4py-image-env-');
 });
 
 afterEach(async () => {
   await bot?.stop();
   bot = undefined;
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** The final stage of the Dockerfile: its instructions, continuation lines joined. */

@@ -1,9 +1,9 @@
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, readdir } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBotProcess, type BotProcess } from '../helpers/bot-process.js';
+import { useTempDirs } from '../helpers/project.js';
 import { freePort } from '../helpers/redis.js';
 
 /**
@@ -12,13 +12,14 @@ import { freePort } from '../helpers/redis.js';
  * app's deliveries will reach (the webhook proxy when WEBHOOK_PROXY_URL is set).
  */
 
+const { tempDir } = useTempDirs();
 let cwd: string;
 let bot: BotProcess | undefined;
 let proxy: { server: Server; url: string; connections: string[]; streams: ServerResponse[] } | undefined;
 
 beforeEach(async () => {
   // The folder `npm start` runs in: Probot reads app.yml and package.json from it, and writes .env there.
-  cwd = await mkdtemp(join(tmpdir(), 'code4py-setup-'));
+  cwd = await tempDir('code4py-setup-');
   for (const file of ['app.yml', 'package.json']) await copyFile(join(process.cwd(), file), join(cwd, file));
 });
 
@@ -30,7 +31,6 @@ afterEach(async () => {
     await new Promise((resolve) => proxy!.server.close(resolve));
   }
   proxy = undefined;
-  await rm(cwd, { recursive: true, force: true });
 });
 
 /** A webhook proxy channel on loopback (as smee.io serves one): an event stream that stays open. */

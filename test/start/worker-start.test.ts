@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBotProcess, type BotProcess } from '../helpers/bot-process.js';
-import { FakeGitHub, testApp } from '../helpers/fake-github.js';
-import { serveFakeGitHub, type FakeGitHubServer } from '../helpers/fake-github-http.js';
+import { testApp } from '../helpers/fake-github.js';
 import { postWebhook } from '../helpers/post-webhook.js';
+import { useTempDirs } from '../helpers/project.js';
 import { freePort } from '../helpers/redis.js';
+import { useFakeGitHubServer } from '../helpers/use-fake-github-server.js';
 import { issueCommentCreatedPayload } from '../helpers/webhook-payloads.js';
 
 /**
@@ -16,26 +15,18 @@ import { issueCommentCreatedPayload } from '../helpers/webhook-payloads.js';
  */
 
 const SECRET = 'worker-start-test-secret';
+const { tempDir } = useTempDirs();
+const fake = useFakeGitHubServer();
 let dir: string;
-let github: FakeGitHub;
-let server: FakeGitHubServer;
 let bot: BotProcess | undefined;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'code4py-start-'));
-  github = new FakeGitHub();
-  github.addRepo({ owner: 'octo', name: 'calc' });
-  github.setPermission('octo/calc', 'alice', 'write');
-  github.addIssue('octo/calc', { title: 'Add a word counter', author: 'alice' });
-  server = await serveFakeGitHub(github);
+  dir = await tempDir('code4py-start-');
 });
 
 afterEach(async () => {
   await bot?.stop();
   bot = undefined;
-  await server.close();
-  await rm(dir, { recursive: true, force: true });
-  github.assertNoViolations();
 });
 
 function appEnv(port: number, more: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -45,7 +36,7 @@ function appEnv(port: number, more: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     APP_ID: String(testApp().appId),
     PRIVATE_KEY: testApp().privateKey,
     WEBHOOK_SECRET: SECRET,
-    GHE_HOST: server.host,
+    GHE_HOST: fake.server.host,
     GHE_PROTOCOL: 'http',
     PORT: String(port),
     HOST: '127.0.0.1',
@@ -63,7 +54,9 @@ describe('the worker at start', () => {
     expect(await bot.stop()).toBe(1);
     expect(bot.output()).toContain('code4py: the worker cannot start; it needs a model and a sandbox:\n  - the model: no model is configured: set OPENAI_API_KEY to your OpenAI API key, or point OPENAI_BASE_URL at an OpenAI-compatible server');
     expect(bot.output()).toMatch(/\n {2}- the sandbox: .*docker/);
-    expect(await fetch(`http://127.0.0.1:${port}/ping`).catch(() => null)).toBeNull();
+    // It refused before its server started: Probot never said it was running or listening (the test below
+    // shows those lines appear when it does start), and the bot never said it had started.
+    expect(bot.output()).not.toMatch(/Running Probot|Listening on|bot started/);
   });
 
   it('starts with OPENAI_BASE_URL and no key (a local server needs none), and hears deliveries posted to / and to the webhook path', async () => {
@@ -71,10 +64,12 @@ describe('the worker at start', () => {
     // Nothing listens at port 9; no model call happens for `help`.
     bot = startBotProcess(appEnv(port, { OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' }), dir);
     await bot.waitFor(/"msg":"bot started"/);
+    expect(bot.output()).toMatch(/Running Probot v/);
+    expect(bot.output()).toContain(`Listening on http://127.0.0.1:${port}`);
 
     const comment = (path: string, id: string) => postWebhook(port, SECRET, { event: 'issue_comment', id, path, payload: issueCommentCreatedPayload({ sender: 'alice', body: '/code4py help', issue: { number: 1 } }) });
     expect(await comment('/', 'root-1')).toBe(200);
-    const helpComments = () => [...github.repo('octo/calc').comments.values()].filter((c) => c.author.login === github.bot.login && c.body.includes('/code4py'));
+    const helpComments = () => [...fake.github.repo('octo/calc').comments.values()].filter((c) => c.author.login === fake.github.bot.login && c.body.includes('/code4py'));
     for (let i = 0; i < 300 && helpComments().length < 1; i++) await new Promise((r) => setTimeout(r, 50));
     expect(helpComments(), bot.output()).toHaveLength(1);
 

@@ -1,20 +1,17 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ValidationConfigSchema, defaultValidationConfig } from '../../src/config/schema.js';
 import { UsageError } from '../../src/errors.js';
 import { copyFolder, writeWorkspace } from '../../src/validate/workspace.js';
-import { makeProject } from '../helpers/project.js';
+import { makeProject, useTempDirs } from '../helpers/project.js';
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
+const { onCleanup } = useTempDirs();
 
 async function project(files: Record<string, string | Buffer>) {
   const p = await makeProject(files);
-  cleanups.push(p.cleanup);
+  onCleanup(p.cleanup);
   return p.dir;
 }
 

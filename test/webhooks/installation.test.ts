@@ -4,7 +4,7 @@ import { LABEL_REPOSITORIES_PER_EVENT } from '../../src/webhooks/installation.js
 import { useRig, OWNER, REPO } from '../e2e/setup.js';
 import { secondaryRateLimit } from '../helpers/fake-github.js';
 import { addLabel, labelsOf } from '../helpers/fake-github-labels.js';
-import { installationCreatedPayload, repositoriesAddedPayload } from '../helpers/installation-payloads.js';
+import { installationCreatedPayload, repositoriesAddedPayload } from '../helpers/webhook-payloads.js';
 
 /**
  * The label exists: when the app is installed on repositories, the worker creates the label that starts a
@@ -13,19 +13,6 @@ import { installationCreatedPayload, repositoriesAddedPayload } from '../helpers
  */
 
 const rig = useRig();
-
-/** Until no task is queued or running (the worker takes the tasks one after another). */
-async function drained(): Promise<void> {
-  for (let i = 0; i < 1500; i++) {
-    const counts = rig.queue.counts();
-    if (!counts.queued && !counts.running) {
-      await rig.bot.worker().idle();
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`tasks still waiting: ${JSON.stringify(rig.queue.counts())}`);
-}
 
 const labelWrites = () => rig.github.requests.filter((r) => r.operationId === 'issues/create-label');
 
@@ -37,7 +24,7 @@ describe('installation.created', () => {
     await rig.deliver('installation', installationCreatedPayload({ repositories: [REPO, `${OWNER}/web`] }), 'install-1');
     // The handler only queued: not one request has reached GitHub yet.
     expect(rig.github.requests).toEqual([]);
-    await drained();
+    await rig.settle();
 
     expect(labelsOf(rig.github, REPO)).toEqual([expect.objectContaining({ name: 'code4py', color: LABEL_COLOR, description: LABEL_DESCRIPTION })]);
     // GitHub's label names compare case-insensitively: `Code4Py` is the label, kept as the maintainers made it.
@@ -49,9 +36,9 @@ describe('installation.created', () => {
   it('makes nothing twice when GitHub delivers the event again', async () => {
     const payload = installationCreatedPayload({ repositories: [REPO] });
     await rig.deliver('installation', payload, 'install-again');
-    await drained();
+    await rig.settle();
     await rig.deliver('installation', payload, 'install-again');
-    await drained();
+    await rig.settle();
     expect(labelWrites()).toHaveLength(1);
     expect(rig.queue.counts()).toEqual({ done: 1 });
   });
@@ -61,7 +48,7 @@ describe('installation.created', () => {
     for (const name of names) rig.github.addRepo({ owner: OWNER, name });
 
     await rig.deliver('installation', installationCreatedPayload({ repositories: names.map((n) => `${OWNER}/${n}`) }));
-    await drained();
+    await rig.settle();
 
     const labelled = names.filter((n) => labelsOf(rig.github, `${OWNER}/${n}`).length > 0);
     expect(labelled).toEqual(names.slice(0, LABEL_REPOSITORIES_PER_EVENT));
@@ -74,7 +61,7 @@ describe('creating the label', () => {
   it('takes a label made between its read and its create as there', async () => {
     rig.github.failNext({ method: 'POST', pathPattern: '/repos/{owner}/{repo}/labels', status: 422, body: { message: 'Validation Failed', errors: [{ resource: 'Label', code: 'already_exists', field: 'name' }], documentation_url: 'https://docs.github.com/rest' } });
     await rig.deliver('installation', installationCreatedPayload({ repositories: [REPO] }));
-    await drained();
+    await rig.settle();
     expect(labelWrites().map((r) => r.status)).toEqual([422]);
     expect(rig.queue.counts()).toEqual({ done: 1 });
   });
@@ -82,7 +69,7 @@ describe('creating the label', () => {
   it("waits out GitHub's secondary rate limit and creates it then", async () => {
     rig.github.failNext(secondaryRateLimit({ method: 'POST', pathPattern: '/repos/{owner}/{repo}/labels', retryAfterSeconds: 0 }));
     await rig.deliver('installation', installationCreatedPayload({ repositories: [REPO] }));
-    await drained();
+    await rig.settle();
     expect(labelWrites().map((r) => r.status)).toEqual([403, 201]);
     expect(labelsOf(rig.github, REPO).map((l) => l.name)).toEqual(['code4py']);
   });
@@ -93,7 +80,7 @@ describe('installation_repositories.added', () => {
     rig.github.addRepo({ owner: OWNER, name: 'api', files: { 'README.md': '# api\n', '.github/code4py.yml': 'label: ai-please\n' } });
 
     await rig.deliver('installation_repositories', repositoriesAddedPayload({ repositories: [`${OWNER}/api`] }));
-    await drained();
+    await rig.settle();
 
     expect(labelsOf(rig.github, `${OWNER}/api`)).toEqual([expect.objectContaining({ name: 'ai-please', color: LABEL_COLOR })]);
     // Nothing is said anywhere: the repository has no issue to say it on.

@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,7 @@ import { readEnvironmentSettings, type EnvironmentSettings } from '../../../src/
 import { prepareEnvironment, type PreparedEnvironment } from '../../../src/validate/environment/prepare.js';
 import { runTests } from '../../../src/validate/stages/tests.js';
 import { writeWorkspace, type Workspace } from '../../../src/validate/workspace.js';
+import { useHostListener } from '../../helpers/hostile.js';
 import { buildSdists, buildWheels, debianWheels, servePackageIndex, type PackageIndexServer } from '../../helpers/package-index.js';
 
 /**
@@ -74,6 +74,9 @@ const SHOUT_PROJECT = {
 };
 
 describe('environment stage', () => {
+  /** A port on the host that the install run must never reach. */
+  const listener = useHostListener();
+
   it('installs the declared requirements (and theirs), and the tests that import them pass', async () => {
     const ws = await workspace(SHOUT_PROJECT);
     const env = await prepare(ws, settingsFor('shared'));
@@ -185,30 +188,25 @@ describe('environment stage', () => {
   });
 
   it('lets the install run reach no loopback port that is not allowed, through the proxy or around it', async () => {
-    const listener = await countingListener();
-    try {
-      const probe = [
-        'import socket, urllib.request',
-        `for url in ("http://127.0.0.1:${listener.port}/", "${index.url}greet/"):`,
-        '    try:',
-        '        print(url, urllib.request.urlopen(url, timeout=5).status)',
-        '    except Exception as error:',
-        '        print(url, "refused", error)',
-        'try:',
-        `    socket.create_connection(("127.0.0.1", ${listener.port}), timeout=3)`,
-        'except OSError as error:',
-        '    print("direct refused", error)',
-      ].join('\n');
-      const ws = await workspace({ 'probe.py': probe, 'test_x.py': 'def test_x():\n    assert True\n' });
-      const before = index.requests.length;
-      const env = await prepare(ws, settingsFor('probe'), { environment: { setup: ['python /work/probe.py'] } });
-      expect(env.stage.status).toBe('passed');
-      expect(listener.connections()).toBe(0);
-      // The same script did reach the allowed index through the proxy: the way out works, for allowed hosts only.
-      expect(index.requests.slice(before)).toContain('GET /simple/greet/');
-    } finally {
-      await listener.close();
-    }
+    const probe = [
+      'import socket, urllib.request',
+      `for url in ("http://127.0.0.1:${listener.port()}/", "${index.url}greet/"):`,
+      '    try:',
+      '        print(url, urllib.request.urlopen(url, timeout=5).status)',
+      '    except Exception as error:',
+      '        print(url, "refused", error)',
+      'try:',
+      `    socket.create_connection(("127.0.0.1", ${listener.port()}), timeout=3)`,
+      'except OSError as error:',
+      '    print("direct refused", error)',
+    ].join('\n');
+    const ws = await workspace({ 'probe.py': probe, 'test_x.py': 'def test_x():\n    assert True\n' });
+    const before = index.requests.length;
+    const env = await prepare(ws, settingsFor('probe'), { environment: { setup: ['python /work/probe.py'] } });
+    expect(env.stage.status).toBe('passed');
+    expect(listener.connections()).toBe(0);
+    // The same script did reach the allowed index through the proxy: the way out works, for allowed hosts only.
+    expect(index.requests.slice(before)).toContain('GET /simple/greet/');
   });
 
   it('installs from the configured index whatever a machine-wide pip configuration says', async () => {
@@ -294,18 +292,3 @@ describe('environment stage', () => {
     expect(env.installed).toBeNull();
   });
 });
-
-/** A TCP listener on 127.0.0.1 that counts the connections reaching it. */
-async function countingListener(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
-  let connections = 0;
-  const server: Server = createServer((socket) => {
-    connections++;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as { port: number }).port,
-    connections: () => connections,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}

@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import type { ReadySandbox } from '../../../src/sandbox/select.js';
 import { runTests, type TestRun } from '../../../src/validate/stages/tests.js';
 import { writeWorkspace, type Workspace } from '../../../src/validate/workspace.js';
+import { processesWith, sampleWhile } from '../../helpers/host.js';
 
 /** A workspace of `files` whose tests have run with per-test coverage contexts, as the mutation stage needs. */
 export async function testedWorkspace(ready: ReadySandbox, files: Record<string, string>): Promise<{ ws: Workspace; run: TestRun }> {
@@ -48,11 +49,11 @@ export interface SeenProcess {
  */
 export async function watchMutantProcesses<T>(workRoot: string, until: Promise<T>, everyMs = 25): Promise<{ result: T; seen: Map<number, SeenProcess> }> {
   const seen = new Map<number, SeenProcess>();
-  let done = false;
-  const sampling = (async () => {
-    while (!done) {
+  const result = await sampleWhile(
+    until,
+    async () => {
       const now = performance.now();
-      for (const pid of await namedProcesses('mutant ')) {
+      for (const pid of await processesWith({ namePrefix: 'mutant ' })) {
         const known = seen.get(pid);
         if (known) {
           known.lastSeen = now;
@@ -65,30 +66,8 @@ export async function watchMutantProcesses<T>(workRoot: string, until: Promise<T
         const cgroup = cgroupLine ? join('/sys/fs/cgroup/pids', cgroupLine.split(':')[2] ?? '') : null;
         seen.set(pid, { name, pid, firstSeen: now, lastSeen: now, cgroup: cgroup && existsSync(join(cgroup, 'cgroup.procs')) ? cgroup : null });
       }
-      await new Promise((r) => setTimeout(r, everyMs));
-    }
-  })();
-  try {
-    const result = await until;
-    return { result, seen };
-  } finally {
-    done = true;
-    await sampling;
-  }
-}
-
-/** Pids of live host processes whose name (comm) starts with `prefix`. */
-export async function namedProcesses(prefix: string): Promise<number[]> {
-  const found: number[] = [];
-  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
-  await Promise.all(
-    pids.map(async (pid) => {
-      const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
-      if (!comm.startsWith(prefix)) return;
-      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      if (state && state !== 'Z') found.push(Number(pid));
-    }),
+    },
+    everyMs,
   );
-  return found;
+  return { result, seen };
 }

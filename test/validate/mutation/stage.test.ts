@@ -9,9 +9,10 @@ import { survivorsForModel } from '../../../src/validate/mutation/feedback.js';
 import { planMutations } from '../../../src/validate/mutation/plan.js';
 import { runMutants } from '../../../src/validate/mutation/run-mutants.js';
 import { runMutationStage } from '../../../src/validate/mutation/stage.js';
-import { runTests } from '../../../src/validate/stages/tests.js';
-import { writeWorkspace } from '../../../src/validate/workspace.js';
-import { fingerprint, namedProcesses, testedWorkspace, watchMutantProcesses } from './helpers.js';
+import { runTests, type TestRun } from '../../../src/validate/stages/tests.js';
+import { writeWorkspace, type Workspace } from '../../../src/validate/workspace.js';
+import { processesWith } from '../../helpers/host.js';
+import { fingerprint, testedWorkspace, watchMutantProcesses } from './helpers.js';
 
 let ready: ReadySandbox;
 beforeAll(async () => {
@@ -135,18 +136,30 @@ describe('mutation stage', () => {
     expect(stage.findings[0]?.details).toContain('test_second');
   });
 
-  it('times out a mutant that loops forever, counts it, and leaves nothing of it running', async () => {
-    const files = {
-      'countdown.py': 'def countdown(n):\n    while n > 0:\n        n -= 1\n    return n\n',
-      'test_countdown.py': 'from countdown import countdown\n\n\ndef test_countdown():\n    assert countdown(3) == 0\n',
+  const COUNTDOWN = {
+    'countdown.py': 'def countdown(n):\n    while n > 0:\n        n -= 1\n    return n\n',
+    'test_countdown.py': 'from countdown import countdown\n\n\ndef test_countdown():\n    assert countdown(3) == 0\n',
+  };
+
+  /** Runs every mutant of COUNTDOWN, two of which loop forever, while the host's /proc is watched. */
+  async function loopingRun(ws: Workspace, run: TestRun) {
+    const planned = planMutations({ coverageJson: run.coverageJson, cases: run.cases, files: ws.files });
+    if (!planned.ok) throw new Error(planned.reason);
+    const { result, seen } = await watchMutantProcesses(ws.root, runMutants(ready.sandbox, ws.root, planned.plan, { budgetSeconds: 60 }));
+    const looping = result.records.mutants.filter((m) => m.mutated === 'n += 1' || m.mutated === 'n -= 0');
+    const childOf = (mutant: { id: number }) => {
+      const processes = [...seen.values()].filter((p) => p.name === String(mutant.id));
+      expect(processes).toHaveLength(1);
+      return processes[0]!;
     };
-    const { ws, run } = await testedWorkspace(ready, files);
+    return { result, looping, childOf };
+  }
+
+  it('times out a mutant that loops forever, counts it, and leaves nothing of it running', async () => {
+    const { ws, run } = await testedWorkspace(ready, COUNTDOWN);
     try {
-      const planned = planMutations({ coverageJson: run.coverageJson, cases: run.cases, files: ws.files });
-      if (!planned.ok) throw new Error(planned.reason);
-      const { result, seen } = await watchMutantProcesses(ws.root, runMutants(ready.sandbox, ws.root, planned.plan, { budgetSeconds: 60 }));
+      const { result, looping, childOf } = await loopingRun(ws, run);
       expect(result.failure).toBeNull();
-      const looping = result.records.mutants.filter((m) => m.mutated === 'n += 1' || m.mutated === 'n -= 0');
       expect(looping).toHaveLength(2);
       for (const mutant of looping) expect(result.records.results.get(mutant.id)?.status).toBe('timedOut');
       const report = mutationReport(result.records);
@@ -155,19 +168,28 @@ describe('mutation stage', () => {
 
       // The host saw each looping child, and saw it end long before the run did: the fork server killed it.
       for (const mutant of looping) {
-        const processes = [...seen.values()].filter((p) => p.name === String(mutant.id));
-        expect(processes).toHaveLength(1);
-        const [child] = processes;
-        expect(child!.lastSeen - child!.firstSeen).toBeLessThan(20_000);
-        expect(existsSync(`/proc/${child!.pid}`) && (await readFile(`/proc/${child!.pid}/comm`, 'utf8').catch(() => '')).startsWith('mutant')).toBe(false);
-        // The run's cgroup held it; the sandbox removed that cgroup, emptied, when the run ended.
-        if (ready.sandbox.limiter === 'cgroup') {
-          expect(child!.cgroup).toMatch(/run-/);
-          expect(existsSync(child!.cgroup!)).toBe(false);
-        }
+        const child = childOf(mutant);
+        expect(child.lastSeen - child.firstSeen).toBeLessThan(20_000);
+        expect(existsSync(`/proc/${child.pid}`) && (await readFile(`/proc/${child.pid}/comm`, 'utf8').catch(() => '')).startsWith('mutant')).toBe(false);
       }
-      const left = await Promise.all((await namedProcesses('mutant ')).map((pid) => readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '')));
+      const left = await Promise.all((await processesWith({ namePrefix: 'mutant ' })).map((pid) => readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '')));
       expect(left.filter((mounts) => mounts.includes(ws.root))).toEqual([]);
+    } finally {
+      await ws.dispose();
+    }
+  });
+
+  it('holds a looping mutant in the run\'s cgroup, and removes that cgroup, emptied, when the run ends', async (ctx) => {
+    ctx.skip(ready.sandbox.limiter !== 'cgroup', `the sandbox limits with ${ready.sandbox.limiter}, not a cgroup of its own: this host gives it no writable cgroup`);
+    const { ws, run } = await testedWorkspace(ready, COUNTDOWN);
+    try {
+      const { looping, childOf } = await loopingRun(ws, run);
+      expect(looping).toHaveLength(2);
+      for (const mutant of looping) {
+        const child = childOf(mutant);
+        expect(child.cgroup).toMatch(/run-/);
+        expect(existsSync(child.cgroup!)).toBe(false);
+      }
     } finally {
       await ws.dispose();
     }
