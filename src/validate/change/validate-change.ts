@@ -1,5 +1,6 @@
 import { assembleReport, mutationAfterTests, mutationWanted, recorder, runChecks, type Checks, type ValidateOptions } from '../pipeline.js';
 import { stage, STAGE_NAMES, type Evidence, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult, type TestCase } from '../report.js';
+import { SharedWork } from '../shared-work.js';
 import { isTestFile } from '../source.js';
 import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
 import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
@@ -24,7 +25,7 @@ export interface ChangeOptions extends ValidateOptions {
 }
 
 const processCache = new MemoryBaselineCache();
-const inFlight = new Map<string, Promise<Baseline>>();
+const inFlight = new SharedWork<Baseline>();
 
 /**
  * Change-scoped validation: the head judged as a change on top of the base. Findings are the change's
@@ -171,13 +172,15 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
   return { comparison, changed, problems, baseIncomplete, evidence };
 }
 
-/** The base's results: from the cache, or computed once (also when several validations ask at once) and kept. */
-export async function baselineFor(base: BaseTree, options: ChangeOptions): Promise<Baseline> {
+/**
+ * The base's results: from the cache, or computed once (also when several validations ask at once) and
+ * kept. A validation that waited for another's computation, which that one's cancel cut short, computes
+ * them again under its own signal; a cancelled computation is never kept.
+ */
+async function baselineFor(base: BaseTree, options: ChangeOptions): Promise<Baseline> {
   const cache = options.baselines ?? processCache;
   const key = baselineKey(base, options.config, `${options.sandbox.sandbox.backend}:${options.sandbox.python.version}`);
-  const running = inFlight.get(key);
-  if (running) return running;
-  const work = (async () => {
+  const shared = await inFlight.run(key, options.signal, async () => {
     const cached = parseBaseline(await cache.get(key));
     if (cached) return cached;
     const started = performance.now();
@@ -189,18 +192,13 @@ export async function baselineFor(base: BaseTree, options: ChangeOptions): Promi
       const outcomes = Object.fromEntries(checks.run.cases.map((c) => [c.id, c.outcome]));
       const lines = new LineIndex(new Map(workspace.files.map((f) => [f.path, f.text])));
       const baseline = baselineOf(results, outcomes, checks.run.ended, lines, Math.round(performance.now() - started));
-      if (checks.run.ended !== 'cancelled') await cache.set(key, JSON.stringify(baseline));
+      if (checks.run.ended !== 'cancelled' && options.signal?.aborted !== true) await cache.set(key, JSON.stringify(baseline));
       return baseline;
     } finally {
       await workspace.dispose();
     }
-  })();
-  inFlight.set(key, work);
-  try {
-    return await work;
-  } finally {
-    inFlight.delete(key);
-  }
+  });
+  return shared.value;
 }
 
 /**

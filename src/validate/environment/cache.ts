@@ -3,6 +3,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } 
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
+import { SharedWork } from '../shared-work.js';
 
 /** What the cache keeps: built environments, and the project layers (editable installs) keyed by their metadata. */
 export type CacheKind = 'envs' | 'layers';
@@ -49,7 +50,7 @@ export function cacheKey(parts: unknown): string {
  * costs a stat and a small read: no process is started on a hit.
  */
 export class EnvironmentCache {
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly inflight = new SharedWork<unknown>();
   private readonly leases = new Map<string, number>();
   private readonly graceMs: number;
 
@@ -77,28 +78,21 @@ export class EnvironmentCache {
   /**
    * The entry for `key`, built by `build` into a fresh folder when there is none. Concurrent callers with
    * the same key, in this process or another, wait for one build. A failed build leaves nothing behind.
+   * `signal` is the one `build` runs under: a caller whose own signal is live never takes the outcome of
+   * a build that another caller's cancel cut short (it builds again).
    */
   async obtain<M, F>(
     kind: CacheKind,
     key: string,
     schema: z.ZodType<M>,
     build: (content: string) => Promise<BuildOutcome<M, F>>,
+    signal?: AbortSignal,
   ): Promise<Obtained<M, F>> {
     const hit = await this.lookup(kind, key, schema);
     if (hit) return { entry: hit, built: false };
-    const id = `${kind}/${key}`;
-    const running = this.inflight.get(id) as Promise<Obtained<M, F>> | undefined;
-    if (running) {
-      const result = await running;
-      return result.entry ? { entry: result.entry, built: false } : result;
-    }
-    const work = this.buildLocked(kind, key, schema, build);
-    this.inflight.set(id, work);
-    try {
-      return await work;
-    } finally {
-      this.inflight.delete(id);
-    }
+    const shared = await this.inflight.run(`${kind}/${key}`, signal, () => this.buildLocked(kind, key, schema, build));
+    const result = shared.value as Obtained<M, F>;
+    return shared.joined && result.entry ? { entry: result.entry, built: false } : result;
   }
 
   private async buildLocked<M, F>(

@@ -71,7 +71,7 @@ export async function obtainLayer(root: string, project: ProjectDeclaration, ext
     } finally {
       await rm(copy, { recursive: true, force: true });
     }
-  });
+  }, pip.signal);
   if (obtained.entry) {
     const release = cache.lease('layers', key);
     return { content: obtained.entry.content, data: obtained.entry.data, cached: !obtained.built, fallback: null, release: async () => release() };

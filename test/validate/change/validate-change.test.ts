@@ -120,6 +120,28 @@ describe('a change on a repository with pre-existing debt', () => {
     expect(runs - runsFirst).toBe(3); // no base run the second time
     expect(second.tests.stillFailing).toEqual(first.tests.stillFailing);
   });
+
+  it("computes the base again for a validation that waited for another's base run, which that one's cancel cut short", async () => {
+    const cache = new MemoryBaselineCache();
+    const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
+    repos.push(repo);
+    const config = defaultValidationConfig();
+    const base = await readGitTree(repo.dir, 'HEAD', config);
+    const head = await readWorkingTree(repo.dir, config);
+    const cancel = new AbortController();
+    let firstRan: () => void = () => undefined;
+    const firstRunning = new Promise<void>((resolve) => (firstRan = resolve));
+    const watched = (onRun: () => void): ReadySandbox => ({ ...sandbox(), sandbox: { ...sandbox().sandbox, run: (request: RunRequest) => (onRun(), sandbox().sandbox.run(request)) } });
+    // The first validation starts the base run; the second joins it; the first is cancelled once the second runs.
+    const first = validateChange({ base, head: head.files }, { config, sandbox: watched(firstRan), linter: linter(), baselines: cache, signal: cancel.signal }).catch((error: unknown) => error);
+    await firstRunning;
+    const second = await validateChange({ base, head: head.files }, { config, sandbox: watched(() => cancel.abort()), linter: linter(), baselines: cache });
+    expect(await first).toBeInstanceOf(Error);
+    expect(second.tests.stillFailing).toEqual(['tests/test_core.py::test_evaluate_is_known_broken']);
+    expect(second.evidence).toHaveLength(2);
+    expect(second.passed).toBe(true);
+    expect(cache.size).toBe(1);
+  });
 });
 
 describe("a repository's own pytest and coverage settings", () => {
