@@ -169,7 +169,8 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
     });
   }
   const baseIncomplete = baseline.ended === 'completed' ? null : { 'timed-out': 'timed out', 'out-of-memory': 'ran out of memory', killed: 'was killed', crashed: 'crashed', cancelled: 'was cancelled', completed: '' }[baseline.ended];
-  return { comparison, changed, problems, baseIncomplete, evidence };
+  const failing = cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => c.id);
+  return { comparison, changed, problems, baseIncomplete, evidence, failing };
 }
 
 /**
