@@ -60,6 +60,11 @@ export interface ValidateOptions {
    * change's (the base is run the same way, so their outcomes compare).
    */
   readonly environmentBlocksTests?: (stage: StageOutcome) => boolean;
+  /**
+   * Seconds the mutation run, started beside the tests, may wait for its plan beyond the tests' own
+   * timeout: a change-scoped validation hands it the plan only once the base and evidence runs settle.
+   */
+  readonly mutationWaitSeconds?: number;
 }
 
 /** Validates a folder on disk: copies it, validates the copy, removes the copy. */
@@ -127,7 +132,7 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
       if (!blocked && tests.contexts) {
         mutants = await startMutants(sandbox.sandbox, workspace.root, {
           runtime: prepared?.runtime ?? SYSTEM_RUNTIME,
-          waitSeconds: limits.timeoutSeconds + 5,
+          waitSeconds: limits.timeoutSeconds + 5 + (options.mutationWaitSeconds ?? 0),
           budgetSeconds: config.mutation.budget_seconds,
           ...(signal ? { signal } : {}),
         });

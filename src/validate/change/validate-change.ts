@@ -1,5 +1,6 @@
 import { assembleReport, mutationAfterTests, mutationWanted, recorder, runChecks, type Checks, type ValidateOptions } from '../pipeline.js';
 import { stage, STAGE_NAMES, type Evidence, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult, type TestCase } from '../report.js';
+import { effectiveLimits } from '../limits.js';
 import { SharedWork } from '../shared-work.js';
 import { isTestFile } from '../source.js';
 import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
@@ -46,7 +47,11 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
     // The base and the evidence run their tests whatever their environment; the head stops only when the
     // change made the environment fail (a requirement it wrote).
     const quiet = { ...options, onProgress: undefined, environmentBlocksTests: () => false };
-    const headOptions = { ...quiet, environmentBlocksTests: (stage: StageOutcome) => stage.findings.some((f) => f.severity === 'error' && isChangedLine(change, f.path, f.line)) };
+    const headOptions = {
+      ...quiet,
+      environmentBlocksTests: (stage: StageOutcome) => stage.findings.some((f) => f.severity === 'error' && isChangedLine(change, f.path, f.line)),
+      mutationWaitSeconds: settleSeconds(options),
+    };
     const [base, ran, evidence] = await Promise.allSettled([
       baselineFor(request.base, quiet),
       runChecks(headWorkspace, headOptions, { coverage: code.length > 0 ? { include: code } : 'off', contexts: code.length > 0 && mutationWanted(options.config) }, recorder(results, undefined)),
@@ -66,6 +71,15 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
   } finally {
     await head.dispose();
   }
+}
+
+/**
+ * How long the head's mutation run (started beside its tests) may wait, beyond the tests, for its plan: the
+ * plan comes once the base and evidence runs beside it settle, each of which may install its environment
+ * (the project, then its dependencies) and run its tests. Waiting costs the sandbox nothing.
+ */
+function settleSeconds(options: ChangeOptions): number {
+  return 2 * options.config.environment.timeout_seconds + effectiveLimits(options.config, options.maxima).timeoutSeconds + 60;
 }
 
 interface Judging {

@@ -121,6 +121,21 @@ describe('a change on a repository with pre-existing debt', () => {
     expect(second.tests.stillFailing).toEqual(first.tests.stillFailing);
   });
 
+  it('lets the mutation run started beside the head wait for the base and evidence runs (each may install its environment, then run its tests)', async () => {
+    const wallTimes: number[] = [];
+    const real = sandbox();
+    const watched: ReadySandbox = {
+      ...real,
+      sandbox: { ...real.sandbox, run: (request: RunRequest) => (request.mounts?.some((m) => m.sandbox === '/mutation') && wallTimes.push(request.limits?.wallTimeMs ?? 0), real.sandbox.run(request)) },
+    };
+    const config = defaultValidationConfig();
+    const report = await validate([DEBT_LIBRARY], ADD_MEAN, { config, ready: watched });
+    expect(report.mutation).toBeDefined();
+    expect(wallTimes).toHaveLength(1);
+    const settle = 2 * config.environment.timeout_seconds + config.tests.timeout_seconds;
+    expect(wallTimes[0]).toBeGreaterThanOrEqual((config.tests.timeout_seconds + settle + config.mutation.budget_seconds) * 1000);
+  });
+
   it("computes the base again for a validation that waited for another's base run, which that one's cancel cut short", async () => {
     const cache = new MemoryBaselineCache();
     const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
