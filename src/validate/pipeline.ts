@@ -35,6 +35,13 @@ export interface PreparedRuntime {
 
 /** Prepares a workspace's runtime: its declared dependencies and the project itself installed. */
 export interface EnvironmentPort {
+  /**
+   * What, besides the workspace, decides the environments it makes (the package indexes without their
+   * credentials, the hosts installs may reach, the interpreters a repository may choose): part of the key
+   * under which a base's results are kept. Never holds a secret. Left out (a test's stand-in), every such
+   * port counts as the same environment.
+   */
+  readonly identity?: string;
   prepare(workspace: Workspace, config: ValidationConfig, signal?: AbortSignal, hints?: { readonly solutionRequirements?: readonly string[] }): Promise<PreparedRuntime>;
 }
 

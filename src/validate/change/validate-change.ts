@@ -194,7 +194,8 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
  */
 async function baselineFor(base: BaseTree, options: ChangeOptions): Promise<Baseline> {
   const cache = options.baselines ?? processCache;
-  const key = baselineKey(base, options.config, `${options.sandbox.sandbox.backend}:${options.sandbox.python.version}`);
+  const runtime = { backend: options.sandbox.sandbox.backend, python: options.sandbox.python.version, environment: options.environment?.identity ?? null };
+  const key = baselineKey(base, { config: options.config, maxima: options.maxima ?? null }, runtime);
   const shared = await inFlight.run(key, options.signal, async () => {
     const cached = parseBaseline(await cache.get(key));
     if (cached) return cached;

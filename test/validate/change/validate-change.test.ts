@@ -5,7 +5,10 @@ import type { RunRequest } from '../../../src/sandbox/types.js';
 import { MemoryBaselineCache, type BaselineCache } from '../../../src/validate/change/baseline.js';
 import { readGitTree, readWorkingTree } from '../../../src/validate/change/git-tree.js';
 import { validateChange } from '../../../src/validate/change/validate-change.js';
+import { DEFAULT_OPERATOR_LIMITS } from '../../../src/validate/limits.js';
+import type { EnvironmentPort } from '../../../src/validate/pipeline.js';
 import type { Finding, Report } from '../../../src/validate/report.js';
+import { SYSTEM_RUNTIME } from '../../../src/validate/runtime.js';
 import { ADD_MEAN, DEBT_LIBRARY } from '../../helpers/debt-library.js';
 import { fixtureRepo, type CommitFiles, type FixtureRepo } from '../../helpers/fixture-repo.js';
 import { useValidation } from '../../helpers/validation-ports.js';
@@ -119,6 +122,24 @@ describe('a change on a repository with pre-existing debt', () => {
     expect(runsFirst).toBe(4); // the base, the change, the change's tests at the base, and its mutants
     expect(runs - runsFirst).toBe(3); // no base run the second time
     expect(second.tests.stillFailing).toEqual(first.tests.stillFailing);
+  });
+
+  it("keeps the base apart per operator maxima and per environment (indexes, interpreters), which change the base's results", async () => {
+    const cache = new MemoryBaselineCache();
+    const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
+    repos.push(repo);
+    const config = defaultValidationConfig();
+    const base = await readGitTree(repo.dir, 'HEAD', config);
+    const head = await readWorkingTree(repo.dir, config);
+    const environment = (identity: string): EnvironmentPort => ({ identity, prepare: async () => ({ stage: null, runtime: SYSTEM_RUNTIME, dispose: async () => undefined }) });
+    const options = { config, sandbox: sandbox(), linter: linter(), baselines: cache };
+    await validateChange({ base, head: head.files }, { ...options, environment: environment('index A') });
+    await validateChange({ base, head: head.files }, { ...options, environment: environment('index A') });
+    expect(cache.size).toBe(1);
+    await validateChange({ base, head: head.files }, { ...options, environment: environment('index B') });
+    expect(cache.size).toBe(2);
+    await validateChange({ base, head: head.files }, { ...options, environment: environment('index B'), maxima: { ...DEFAULT_OPERATOR_LIMITS, timeoutSeconds: 60 } });
+    expect(cache.size).toBe(3);
   });
 
   it('lets the mutation run started beside the head wait for the base and evidence runs (each may install its environment, then run its tests)', async () => {
