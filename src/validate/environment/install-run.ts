@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Mount, RunResult, Sandbox } from '../../sandbox/types.js';
 import { packageRoot } from '../python-scripts.js';
 import type { EnvironmentSettings, PackageIndex } from './env.js';
-import { startAllowListProxy, type ProxyAttempt } from './proxy.js';
+import { startAllowListProxy, type AllowListProxy, type ProxyAttempt } from './proxy.js';
 
 /** Where the install run finds what the host hands it. */
 export const SANDBOX_PATHS = {
@@ -57,19 +57,22 @@ export interface InstallRunResult<T> {
   readonly attempts: readonly ProxyAttempt[];
 }
 
-/**
- * Runs python/environment.py in the sandbox. With `network`, an allow-listing proxy is started on the host
- * for this run alone, its socket's folder mounted in, and the index credentials (if any) handed over in a
- * netrc file mounted for this run alone; both are gone when the run returns.
- */
 /** The host's certificate authorities, as Debian's ca-certificates package writes them. */
 const CA_CERTIFICATES = '/etc/ssl/certs';
 
+/**
+ * Runs python/environment.py in the sandbox. With `network`, an allow-listing proxy is started on the host
+ * for this run alone, its socket's folder mounted in, and the index credentials (if any) handed over in a
+ * netrc file mounted for this run alone; both are gone when the run returns (or a step before it fails).
+ */
 export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOptions): Promise<InstallRunResult<T>> {
-  const proxy = options.network ? await startAllowListProxy(options.network.allowedHosts) : null;
-  const secret = options.network ? await writeNetrc([options.network.index, ...options.network.extraIndexes]) : null;
-  const scratch = await mkdtemp(join(tmpdir(), 'code4py-install-tmp-'));
+  let proxy: AllowListProxy | null = null;
+  let secret: string | null = null;
+  let scratch: string | null = null;
   try {
+    proxy = options.network ? await startAllowListProxy(options.network.allowedHosts) : null;
+    secret = options.network ? await writeNetrc([options.network.index, ...options.network.extraIndexes]) : null;
+    scratch = await mkdtemp(join(tmpdir(), 'code4py-install-tmp-'));
     const mounts: Mount[] = [...options.mounts, { host: scratch, sandbox: SANDBOX_PATHS.tmp, writable: true }];
     if (proxy) mounts.push({ host: proxy.dir, sandbox: SANDBOX_PATHS.proxy, writable: false });
     if (secret) mounts.push({ host: secret, sandbox: SANDBOX_PATHS.secret, writable: false });
@@ -102,7 +105,7 @@ export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOpti
   } finally {
     await proxy?.close();
     if (secret) await rm(secret, { recursive: true, force: true });
-    await rm(scratch, { recursive: true, force: true });
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
 }
 
@@ -134,8 +137,13 @@ async function writeNetrc(indexes: readonly PackageIndex[]): Promise<string | nu
   );
   if (lines.length === 0) return null;
   const dir = await mkdtemp(join(tmpdir(), 'code4py-secret-'));
-  await writeFile(join(dir, 'netrc'), `${lines.join('\n')}\n`, { mode: 0o600 });
-  return dir;
+  try {
+    await writeFile(join(dir, 'netrc'), `${lines.join('\n')}\n`, { mode: 0o600 });
+    return dir;
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** netrc tokens end at whitespace; Python's netrc reads a double-quoted token with backslash escapes. */
