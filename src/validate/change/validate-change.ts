@@ -55,7 +55,8 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
     const [base, ran, evidence] = await Promise.allSettled([
       baselineFor(request.base, quiet),
       runChecks(headWorkspace, headOptions, { coverage: code.length > 0 ? { include: code } : 'off', contexts: code.length > 0 && mutationWanted(options.config) }, recorder(results, undefined)),
-      tests.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
+      // Fail-before/pass-after evidence means something only for changed code.
+      tests.length > 0 && code.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
     ]);
     if (ran.status === 'rejected') throw ran.reason;
     const checks = ran.value;

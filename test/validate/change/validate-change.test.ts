@@ -142,6 +142,16 @@ describe('a change on a repository with pre-existing debt', () => {
     expect(cache.size).toBe(3);
   });
 
+  it('runs no evidence run for a change that touches only tests (fail-before/pass-after means something only for changed code)', async () => {
+    const commands: string[][] = [];
+    const real = sandbox();
+    const watched: ReadySandbox = { ...real, sandbox: { ...real.sandbox, run: (request: RunRequest) => (commands.push([...request.command]), real.sandbox.run(request)) } };
+    const report = await validate([DEBT_LIBRARY], { 'tests/test_more.py': 'from mathlib.core import add\n\n\ndef test_add_zero():\n    assert add(4, 0) == 4\n' }, { ready: watched });
+    expect(report.passed).toBe(true);
+    expect(report.evidence).toEqual([]);
+    expect(commands).toHaveLength(2); // the base and the head; no mutants either, as no code changed
+  });
+
   it('lets the mutation run started beside the head wait for the base and evidence runs (each may install its environment, then run its tests)', async () => {
     const wallTimes: number[] = [];
     const real = sandbox();
