@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -71,7 +71,7 @@ export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOpti
   let scratch: string | null = null;
   try {
     proxy = options.network ? await startAllowListProxy(options.network.allowedHosts) : null;
-    secret = options.network ? await writeNetrc([options.network.index, ...options.network.extraIndexes]) : null;
+    secret = options.network ? await writeNetrc([options.network.index, ...options.network.extraIndexes], options.sandbox.runAs) : null;
     scratch = await mkdtemp(join(tmpdir(), 'code4py-install-tmp-'));
     const mounts: Mount[] = [...options.mounts, { host: scratch, sandbox: SANDBOX_PATHS.tmp, writable: true }];
     if (proxy) mounts.push({ host: proxy.dir, sandbox: SANDBOX_PATHS.proxy, writable: false });
@@ -130,15 +130,23 @@ export function isFailure<T>(answer: T | DriverFailure): answer is DriverFailure
   return typeof answer === 'object' && answer !== null && (answer as { ok?: unknown }).ok === false;
 }
 
-/** A private folder holding a netrc with the indexes' credentials; null when none has any. */
-async function writeNetrc(indexes: readonly PackageIndex[]): Promise<string | null> {
+/**
+ * A private folder holding a netrc with the indexes' credentials; null when none has any. Both belong to
+ * the run's user (`owner`, when the sandbox runs as another), the only one who may read them.
+ */
+async function writeNetrc(indexes: readonly PackageIndex[], owner: Sandbox['runAs']): Promise<string | null> {
   const lines = indexes.flatMap((index) =>
     index.credentials ? [`machine ${index.host} login ${netrcToken(index.credentials.username)} password ${netrcToken(index.credentials.password)}`] : [],
   );
   if (lines.length === 0) return null;
   const dir = await mkdtemp(join(tmpdir(), 'code4py-secret-'));
   try {
-    await writeFile(join(dir, 'netrc'), `${lines.join('\n')}\n`, { mode: 0o600 });
+    const file = join(dir, 'netrc');
+    await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+    if (owner) {
+      await chown(file, owner.uid, owner.gid);
+      await chown(dir, owner.uid, owner.gid);
+    }
     return dir;
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

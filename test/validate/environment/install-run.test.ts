@@ -29,11 +29,7 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-const noSandbox: Sandbox = new Proxy({} as Sandbox, {
-  get: () => {
-    throw new Error('the sandbox was reached');
-  },
-});
+const noSandbox: Sandbox = { backend: 'bwrap', python: '/usr/bin/python3', limiter: 'rlimit', run: () => Promise.reject(new Error('the sandbox was reached')) };
 
 describe('the install run', () => {
   it('leaves neither its proxy nor the netrc with the index credentials behind when a step before the run fails', async () => {
