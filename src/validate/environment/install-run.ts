@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Mount, RunResult, Sandbox } from '../../sandbox/types.js';
-import { packageRoot } from '../python-scripts.js';
+import { pythonScript } from '../python-scripts.js';
 import type { EnvironmentSettings, PackageIndex } from './env.js';
 import { startAllowListProxy, type AllowListProxy, type ProxyAttempt } from './proxy.js';
 
@@ -18,13 +18,6 @@ export const SANDBOX_PATHS = {
   spec: '/code4py/spec',
   tmp: '/code4py/tmp',
 } as const;
-
-let script: string | undefined;
-/** python/environment.py, handed to the sandbox as `python -c TEXT`. */
-function driverScript(): string {
-  script ??= readFileSync(join(packageRoot(), 'python', 'environment.py'), 'utf8');
-  return script;
-}
 
 const FailureSchema = z.object({
   ok: z.literal(false),
@@ -86,7 +79,7 @@ export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOpti
       ...(secret ? { netrc: `${SANDBOX_PATHS.secret}/netrc` } : {}),
     };
     const run = await options.sandbox.run({
-      command: [options.python, '-I', '-c', driverScript(), JSON.stringify(spec)],
+      command: [options.python, '-I', '-c', pythonScript('environment'), JSON.stringify(spec)],
       channel: true,
       workDir: options.workDir,
       mounts,
