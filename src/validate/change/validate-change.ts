@@ -7,7 +7,7 @@ import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js'
 import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
 import { changedLinesOf, changeSet, isChangedLine, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
 import { classifyFindings, LineIndex, MATCHED_STAGES } from './fingerprint.js';
-import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, type Outcome } from './outcomes.js';
+import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, fileOf, type Outcome } from './outcomes.js';
 import { assessPatchCoverage } from './patch-coverage.js';
 import { rejudgeFindings, rejudgeTests } from './rejudge.js';
 
@@ -176,7 +176,7 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
   const modifiesExisting = code.some((path) => change.modified.has(path));
   if (modifiesExisting && evidence.length > 0 && !evidence.some(failsBeforePassesAfter) && atBase !== null) {
     problems.push({
-      path: evidence[0]!.test.split('::')[0] ?? '.',
+      path: fileOf(evidence[0]!.test),
       line: 0,
       rule: 'tests-pass-at-base',
       message: `none of the ${evidence.length} tests the change adds or modifies fails on the base commit: they do not exercise what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,

@@ -3,6 +3,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } 
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
+import { parseJsonOrNull } from '../json.js';
 import { SharedWork } from '../shared-work.js';
 
 /** What the cache keeps: built environments, and the project layers (editable installs) keyed by their metadata. */
@@ -67,7 +68,7 @@ export class EnvironmentCache {
     const dir = join(this.options.root, kind, key);
     const text = await readFile(join(dir, MANIFEST), 'utf8').catch(() => null);
     if (text === null) return null;
-    const manifest = ManifestSchema.safeParse(safeJson(text));
+    const manifest = ManifestSchema.safeParse(parseJsonOrNull(text));
     const data = manifest.success ? schema.safeParse(manifest.data.data) : null;
     if (!manifest.success || !data?.success || manifest.data.key !== key) return null;
     const now = new Date();
@@ -156,7 +157,7 @@ export class EnvironmentCache {
       for (const name of names) {
         const dir = join(this.options.root, kind, name);
         const manifest = await stat(join(dir, MANIFEST)).catch(() => null);
-        const parsed = manifest ? ManifestSchema.safeParse(safeJson(await readFile(join(dir, MANIFEST), 'utf8').catch(() => ''))) : null;
+        const parsed = manifest ? ManifestSchema.safeParse(parseJsonOrNull(await readFile(join(dir, MANIFEST), 'utf8').catch(() => ''))) : null;
         entries.push({ id: `${kind}/${name}`, dir, size: parsed?.success ? parsed.data.sizeBytes : 0, used: manifest?.mtimeMs ?? 0 });
       }
     }
@@ -184,14 +185,6 @@ export class EnvironmentCache {
       const info = await lstat(join(tmp, name)).catch(() => null);
       if (info && Date.now() - info.mtimeMs > STALE_BUILD_MS) await rm(join(tmp, name), { recursive: true, force: true });
     }
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
   }
 }
 
