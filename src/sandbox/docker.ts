@@ -22,6 +22,7 @@ import {
   type RunResult,
   type Sandbox,
 } from './types.js';
+import { ulimitCommands } from './ulimit.js';
 
 export const DEFAULT_DOCKER_IMAGE = 'code4py-sandbox';
 
@@ -196,13 +197,7 @@ function launcher(limits: RunLimits, channel: boolean): string {
  * are bounded by the pids cgroup (`--pids-limit`), not RLIMIT_NPROC, which counts the uid host-wide.
  */
 function rlimits(limits: RunLimits): string {
-  return [
-    'ulimit -c 0',
-    `ulimit -t ${Math.max(1, Math.ceil(limits.cpuSeconds))}`,
-    // The shell counts file sizes in 512-byte blocks.
-    `ulimit -f ${Math.max(1, Math.floor(limits.fileSizeBytes / 512))}`,
-    `ulimit -n ${limits.openFiles}`,
-  ].join(' && ');
+  return ulimitCommands(limits).join(' && ');
 }
 
 /** Lets users other than the owner read and enter a folder (o+rx); files and anything else are left alone. */
