@@ -189,7 +189,7 @@ export class EnvironmentCache {
 }
 
 /** Bytes of the files under `dir` (links counted as themselves, never followed). */
-export async function folderSize(dir: string): Promise<number> {
+async function folderSize(dir: string): Promise<number> {
   let total = 0;
   const visit = async (path: string): Promise<void> => {
     const entries = await readdir(path, { withFileTypes: true }).catch(() => []);

@@ -283,7 +283,7 @@ function failureFindings(failure: DriverFailure, failed: readonly NotInstallable
 }
 
 /** Whether `version` satisfies a `requires-python` specifier; true when the specifier cannot be read. */
-export function pythonSatisfies(version: string, specifier: string): boolean {
+function pythonSatisfies(version: string, specifier: string): boolean {
   try {
     return satisfies(version, specifier.replace(/\s+/g, ''));
   } catch {

@@ -92,7 +92,7 @@ function minorOf(version: string): string {
  * the interpreter is the host's own file, so the answer is also kept in `cacheDir`, keyed by that file's
  * identity (a new process, such as the CLI's, then starts no sandbox run for it).
  */
-export function probeInterpreter(sandbox: Sandbox, path: string, cacheDir?: string): Promise<Interpreter> {
+function probeInterpreter(sandbox: Sandbox, path: string, cacheDir?: string): Promise<Interpreter> {
   let known = probes.get(sandbox);
   if (!known) probes.set(sandbox, (known = new Map()));
   let probe = known.get(path);

@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import type { RunResult, Sandbox } from '../../sandbox/types.js';
 import { pythonScript } from '../python-scripts.js';
 import { SYSTEM_RUNTIME, type TestRuntime } from '../runtime.js';
-import { readOutput } from '../stages/tests.js';
+import { readOutput } from '../stages/output.js';
 import type { MutationPlan } from './plan.js';
 import { readRecords, type MutationRecords } from './records.js';
 
 /** Seconds beyond the budget the sandbox run is given: starting Python, making the mutants, stopping the last. */
 const GRACE_SECONDS = 15;
 /** The seed of the sample taken when the budget is short: fixed, so the same change is sampled the same way. */
-export const DEFAULT_SEED = 13;
+const DEFAULT_SEED = 13;
 const OUTPUT_LIMIT = 64 * 1024 * 1024;
 
 export interface MutantRunOptions {

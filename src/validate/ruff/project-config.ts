@@ -183,7 +183,7 @@ function resolveExtend(layer: ConfigLayer, extend: string): { ok: true; path: st
 const KNOWN_MINORS = new Set([7, 8, 9, 10, 11, 12, 13, 14, 15]);
 
 /** Ruff's reading of `requires-python`: the lowest major.minor any lower bound allows, e.g. `>=3.9,<4` → py39. */
-export function targetFromRequiresPython(specifiers: string): string | null {
+function targetFromRequiresPython(specifiers: string): string | null {
   let lowest: [number, number] | null = null;
   for (const specifier of specifiers.split(',')) {
     const match = /^\s*(===|==|~=|>=|>)\s*(\d+)\.(\d+)/.exec(specifier);
