@@ -73,7 +73,7 @@ class Mutant:
     """One change to one file's tree: ``slot`` (parent node, field, list index or None) gets ``new``."""
 
     def __init__(self, path, node, slot, new, operator, original, mutated, tests):
-        self.path, self.node, self.slot, self.new = path, node, slot, new
+        self.path, self.slot, self.new = path, slot, new
         self.operator, self.original, self.mutated, self.tests = operator, original, mutated, tests
         self.line = node.lineno
         self.id = -1

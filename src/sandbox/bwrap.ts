@@ -6,6 +6,7 @@ import { CappedCapture } from './capture.js';
 import { killUntilGone } from './kill.js';
 import type { CgroupFactory, RunCgroup } from './cgroup.js';
 import { assertAllowedEnv, DEFAULT_LIMITS, resolveCommand, SANDBOX_BASE_ENV, type RunLimits, type RunRequest, type RunResult, type Sandbox } from './types.js';
+import { ulimitCommands } from './ulimit.js';
 
 /** Exit status of the launcher when the run could not join its cgroup. */
 const JOIN_FAILED = 125;
@@ -233,12 +234,7 @@ async function buildArgs(request: RunRequest, python: string): Promise<string[]>
  * limit counts reserved, unused space (every thread's stack, mmap'd files) and breaks threaded tests.
  */
 function rlimitScript(limits: RunLimits, noCgroup: boolean): string {
-  const lines = [
-    `ulimit -c 0`,
-    `ulimit -t ${Math.max(1, Math.ceil(limits.cpuSeconds))}`,
-    `ulimit -f ${Math.max(1, Math.floor(limits.fileSizeBytes / 512))}`,
-    `ulimit -n ${limits.openFiles}`,
-  ];
+  const lines = ulimitCommands(limits);
   if (noCgroup) lines.push(`ulimit -v ${Math.floor(limits.memoryBytes / 1024)}`, `ulimit -p ${limits.processes}`);
   return lines.join(' && ');
 }

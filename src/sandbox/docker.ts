@@ -22,6 +22,7 @@ import {
   type RunResult,
   type Sandbox,
 } from './types.js';
+import { ulimitCommands } from './ulimit.js';
 
 export const DEFAULT_DOCKER_IMAGE = 'code4py-sandbox';
 
@@ -196,13 +197,7 @@ function launcher(limits: RunLimits, channel: boolean): string {
  * are bounded by the pids cgroup (`--pids-limit`), not RLIMIT_NPROC, which counts the uid host-wide.
  */
 function rlimits(limits: RunLimits): string {
-  return [
-    'ulimit -c 0',
-    `ulimit -t ${Math.max(1, Math.ceil(limits.cpuSeconds))}`,
-    // The shell counts file sizes in 512-byte blocks.
-    `ulimit -f ${Math.max(1, Math.floor(limits.fileSizeBytes / 512))}`,
-    `ulimit -n ${limits.openFiles}`,
-  ].join(' && ');
+  return ulimitCommands(limits).join(' && ');
 }
 
 /** Lets users other than the owner read and enter a folder (o+rx); files and anything else are left alone. */
@@ -230,12 +225,15 @@ const ContainerStateSchema = z.object({ OOMKilled: z.boolean(), StartedAt: z.str
 export class DockerSandbox implements Sandbox {
   readonly backend = 'docker' as const;
   readonly limiter = 'cgroup' as const;
+  readonly runAs?: { readonly uid: number; readonly gid: number };
   private readonly user: { readonly uid: number; readonly gid: number };
   private readonly clientEnv: Record<string, string>;
 
   constructor(private readonly options: DockerOptions) {
     this.user = options.user ?? defaultUser();
     this.clientEnv = options.clientEnv ?? dockerClientEnv(process.env);
+    // As root the engine runs the container's user as that very uid on the host; files are handed over to it.
+    if (runsAsOther(this.user)) this.runAs = this.user;
   }
 
   get python(): string {
@@ -264,7 +262,7 @@ export class DockerSandbox implements Sandbox {
     });
     // A bound output folder must be writable by the run's user; the bot, as root, hands it over. A read-only
     // folder (made private, as temporary folders are) must at least be readable by that user, who is no owner.
-    if (process.getuid?.() === 0 && this.user.uid !== 0) {
+    if (runsAsOther(this.user)) {
       for (const mount of request.mounts ?? []) {
         if (mount.writable) await chown(mount.host, this.user.uid, this.user.gid);
         else await openToOthers(mount.host);
@@ -404,6 +402,11 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+/** Whether the bot is root and its runs are not: mounted folders are then handed to (or opened for) their user. */
+function runsAsOther(user: { readonly uid: number }): boolean {
+  return process.getuid?.() === 0 && user.uid !== 0;
 }
 
 function defaultUser(): { uid: number; gid: number } {

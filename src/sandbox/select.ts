@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { access, constants, mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { access, constants, mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SandboxUnavailableError } from '../errors.js';
+import { keptJson, parseJsonOrNull } from '../validate/json.js';
 import { BwrapSandbox } from './bwrap.js';
 import { detectCgroups } from './cgroup.js';
 import { DockerSandbox, dockerClientEnv, lastLine, readDockerImage, runDocker } from './docker.js';
@@ -127,34 +127,23 @@ async function openBwrap(python: string, searchPath: string | undefined, probeCa
   const bwrapPath = await findExecutable('bwrap', searchPath);
   if (!bwrapPath) throw new SandboxUnavailableError(`bubblewrap (bwrap) is not installed. ${INSTALL_HINT}`);
   const sandbox = new BwrapSandbox({ bwrapPath, python, cgroups: await detectCgroups() });
-  const kept = probeCache ? await keptProbe(probeCache, bwrapPath, python) : null;
-  if (kept?.info) return { sandbox, python: kept.info };
-  const info = await probe(sandbox, (said) => `bubblewrap could not run ${python} (${said}). ${INSTALL_HINT}`);
-  await kept?.keep(info);
+  const probed = () => probe(sandbox, (said) => `bubblewrap could not run ${python} (${said}). ${INSTALL_HINT}`);
+  const info = probeCache ? await keptJson(probeCache, { probe: 1, files: await probeIdentity(bwrapPath, python) }, PythonInfoSchema, probed) : await probed();
   return { sandbox, python: info };
 }
 
 /**
- * A probe's answer kept in `dir`, valid while bwrap, the interpreter and the system's Python packages are
- * the files they were (their identity and modification times are the key). Unreadable or stale is absent.
+ * What a kept probe's answer depends on: bwrap, the interpreter and the system's Python packages, as the
+ * files they are (their identity and modification times). Any change makes the answer stale.
  */
-async function keptProbe(dir: string, bwrapPath: string, python: string): Promise<{ info: PythonInfo | null; keep(info: PythonInfo): Promise<void> }> {
-  const identity = await Promise.all(
-    [bwrapPath, await realpath(python).catch(() => python), '/usr/lib/python3/dist-packages', dirname(await realpath(python).catch(() => python))].map(async (path) => {
+async function probeIdentity(bwrapPath: string, python: string): Promise<unknown[]> {
+  const real = await realpath(python).catch(() => python);
+  return Promise.all(
+    [bwrapPath, real, '/usr/lib/python3/dist-packages', dirname(real)].map(async (path) => {
       const info = await stat(path).catch(() => null);
       return info ? [path, info.ino, info.size, info.mtimeMs] : [path];
     }),
   );
-  const file = join(dir, `probe-${createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 32)}.json`);
-  const parsed = PythonInfoSchema.safeParse(parseJson(await readFile(file, 'utf8').catch(() => '')));
-  return {
-    info: parsed.success ? parsed.data : null,
-    keep: async (info) => {
-      await mkdir(dir, { recursive: true }).catch(() => undefined);
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(info)).then(() => rename(temporary, file)).catch(() => undefined);
-    },
-  };
 }
 
 async function openDocker(python: string, image: string, searchPath: string | undefined): Promise<ReadySandbox> {
@@ -206,19 +195,11 @@ async function probe(sandbox: Sandbox, failure: (said: string) => string): Promi
       const said = (result.stderr || result.stdout).trim().split('\n').slice(-3).join(' ');
       throw new SandboxUnavailableError(failure(said || `exit ${result.exitCode ?? result.signal}`));
     }
-    const info = PythonInfoSchema.safeParse(parseJson(result.stdout));
+    const info = PythonInfoSchema.safeParse(parseJsonOrNull(result.stdout));
     if (!info.success) throw new SandboxUnavailableError(failure(`its answer could not be read: ${result.stdout.slice(0, 200)}`));
     return info.data;
   } finally {
     await rm(work, { recursive: true, force: true });
-  }
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
   }
 }
 

@@ -84,6 +84,11 @@ export interface Sandbox {
   readonly python: string;
   /** How processes and memory are bounded on this host: 'cgroup' or 'rlimit'. */
   readonly limiter: 'cgroup' | 'rlimit';
+  /**
+   * The host uid and gid the run's processes have, when they are not this process's own (docker, when the
+   * bot is root, runs them as SANDBOX_UID): a file handed in that only its owner may read must be theirs.
+   */
+  readonly runAs?: { readonly uid: number; readonly gid: number };
   run(request: RunRequest): Promise<RunResult>;
 }
 

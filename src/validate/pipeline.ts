@@ -35,6 +35,13 @@ export interface PreparedRuntime {
 
 /** Prepares a workspace's runtime: its declared dependencies and the project itself installed. */
 export interface EnvironmentPort {
+  /**
+   * What, besides the workspace, decides the environments it makes (the package indexes without their
+   * credentials, the hosts installs may reach, the interpreters a repository may choose): part of the key
+   * under which a base's results are kept. Never holds a secret. Left out (a test's stand-in), every such
+   * port counts as the same environment.
+   */
+  readonly identity?: string;
   prepare(workspace: Workspace, config: ValidationConfig, signal?: AbortSignal, hints?: { readonly solutionRequirements?: readonly string[] }): Promise<PreparedRuntime>;
 }
 
@@ -60,6 +67,11 @@ export interface ValidateOptions {
    * change's (the base is run the same way, so their outcomes compare).
    */
   readonly environmentBlocksTests?: (stage: StageOutcome) => boolean;
+  /**
+   * Seconds the mutation run, started beside the tests, may wait for its plan beyond the tests' own
+   * timeout: a change-scoped validation hands it the plan only once the base and evidence runs settle.
+   */
+  readonly mutationWaitSeconds?: number;
 }
 
 /** Validates a folder on disk: copies it, validates the copy, removes the copy. */
@@ -113,59 +125,67 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
   const limits = effectiveLimits(config, options.maxima);
   const notes: Finding[] = [...workspace.notes, ...limits.notes.map((message) => ({ path: '.', line: 0, rule: 'limit-lowered', message, severity: 'info' as const }))];
   const missing = missingTools(sandbox);
-  let prepared: PreparedRuntime | null = null;
-  let mutants: StartedMutants | undefined;
-  const tested = (async (): Promise<TestRun> => {
-    if (missing) return toolsMissing(missing, notes);
-    prepared = options.environment ? await options.environment.prepare(workspace, config, signal, options.solutionRequirements ? { solutionRequirements: options.solutionRequirements } : {}) : null;
-    if (prepared?.stage) record(prepared.stage, t0);
-    // Without its environment the tests would only fail to import what it lacks: Python's parser still runs.
-    const failed = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
-    const blocked = failed && (options.environmentBlocksTests?.(prepared!.stage!) ?? true);
-    const settings: TestRunOptions = blocked ? { analyseOnly: true, coverage: 'off' } : { ...tests, runtime: prepared?.runtime ?? SYSTEM_RUNTIME };
-    // The mutation stage's sandboxed Python starts now and warms up while the tests run; it waits for its plan.
-    if (!blocked && tests.contexts) {
-      mutants = await startMutants(sandbox.sandbox, workspace.root, {
-        runtime: prepared?.runtime ?? SYSTEM_RUNTIME,
-        waitSeconds: limits.timeoutSeconds + 5,
-        budgetSeconds: config.mutation.budget_seconds,
-        ...(signal ? { signal } : {}),
-      });
+  const tested = (async (): Promise<{ run: TestRun; prepared: PreparedRuntime | null; mutants?: StartedMutants }> => {
+    if (missing) return { run: recordRun(toolsMissing(missing, notes), null), prepared: null };
+    const prepared = options.environment ? await options.environment.prepare(workspace, config, signal, options.solutionRequirements ? { solutionRequirements: options.solutionRequirements } : {}) : null;
+    let mutants: StartedMutants | undefined;
+    try {
+      if (prepared?.stage) record(prepared.stage, t0);
+      // Without its environment the tests would only fail to import what it lacks: Python's parser still runs.
+      const failed = prepared?.stage?.status === 'failed' || prepared?.stage?.status === 'error';
+      const blocked = failed && (options.environmentBlocksTests?.(prepared!.stage!) ?? true);
+      const settings: TestRunOptions = blocked ? { analyseOnly: true, coverage: 'off' } : { ...tests, runtime: prepared?.runtime ?? SYSTEM_RUNTIME };
+      // The mutation stage's sandboxed Python starts now and warms up while the tests run; it waits for its plan.
+      if (!blocked && tests.contexts) {
+        mutants = await startMutants(sandbox.sandbox, workspace.root, {
+          runtime: prepared?.runtime ?? SYSTEM_RUNTIME,
+          waitSeconds: limits.timeoutSeconds + 5 + (options.mutationWaitSeconds ?? 0),
+          budgetSeconds: config.mutation.budget_seconds,
+          ...(signal ? { signal } : {}),
+        });
+      }
+      const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run });
+      const run = blocked ? { ...ran, tests: stage('tests', 'skipped', `not run: the environment could not be prepared (${prepared!.stage!.summary})`) } : ran;
+      return { run: recordRun(run, prepared), prepared, ...(mutants ? { mutants } : {}) };
+    } catch (error) {
+      await mutants?.cancel();
+      await prepared?.dispose();
+      throw error;
     }
-    const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run });
-    return blocked ? { ...ran, tests: stage('tests', 'skipped', `not run: the environment could not be prepared (${prepared!.stage!.summary})`) } : ran;
-  })().then((run) => {
+  })();
+  /** Records the stages a test run decides: syntax, dependencies (from its imports) and tests. */
+  function recordRun(run: TestRun, prepared: PreparedRuntime | null): TestRun {
     const { analysis } = run;
     record(analysis.syntax, t0);
     const deps = performance.now();
     record(
       analysis.ran
-        ? runDependencies({ files: workspace.files, imports: analysis.imports, stdlib: new Set(sandbox.python.stdlib), config, installed: (prepared as PreparedRuntime | null)?.installed ?? null })
+        ? runDependencies({ files: workspace.files, imports: analysis.imports, stdlib: new Set(sandbox.python.stdlib), config, installed: prepared?.installed ?? null })
         : stage('dependencies', 'skipped', 'not checked: the imports could not be read'),
       deps,
     );
     record(run.tests, t0);
     return run;
-  });
-  try {
-    const [, run] = await Promise.all([linted, tested]);
-    const ready = prepared as PreparedRuntime | null;
-    const started = mutants as StartedMutants | undefined;
-    return {
-      run,
-      ...(ready?.python ? { python: ready.python } : {}),
-      runtime: ready?.runtime ?? SYSTEM_RUNTIME,
-      ...(started ? { mutants: started } : {}),
-      release: async () => {
-        await started?.cancel();
-        await ready?.dispose();
-      },
-    };
-  } catch (error) {
-    await (mutants as StartedMutants | undefined)?.cancel();
-    await (prepared as PreparedRuntime | null)?.dispose();
-    throw error;
   }
+  // Both settle before anything is let go: a failed lint must not release the runtime the tests still use.
+  const [lintDone, testDone] = await Promise.allSettled([linted, tested]);
+  if (testDone.status === 'rejected') throw testDone.reason;
+  const { run, prepared, mutants } = testDone.value;
+  const release = async (): Promise<void> => {
+    await mutants?.cancel();
+    await prepared?.dispose();
+  };
+  if (lintDone.status === 'rejected') {
+    await release();
+    throw lintDone.reason;
+  }
+  return {
+    run,
+    ...(prepared?.python ? { python: prepared.python } : {}),
+    runtime: prepared?.runtime ?? SYSTEM_RUNTIME,
+    ...(mutants ? { mutants } : {}),
+    release,
+  };
 }
 
 /**

@@ -19,7 +19,7 @@ const scripts = new Map<string, string>();
  * The text of one of the package's Python helpers (python/NAME.py). They are handed to the sandbox as
  * `python -c TEXT`, so nothing of the bot's own folder needs to be mounted.
  */
-export function pythonScript(name: 'validate' | 'repo_map'): string {
+export function pythonScript(name: 'validate' | 'repo_map' | 'environment' | 'mutate'): string {
   let text = scripts.get(name);
   if (text === undefined) {
     text = readFileSync(join(packageRoot(), 'python', `${name}.py`), 'utf8');

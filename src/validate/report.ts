@@ -1,8 +1,9 @@
 import { z } from 'zod';
 
 /**
- * The stages of a validation, in the order they are reported. `environment` (installing the
- * project's dependencies) and `mutation` (whether the tests notice faults) appear in change-scoped runs.
+ * The stages of a validation, in the order they are reported. `environment` (installing the project's
+ * dependencies) appears when the validation is given that stage, and `mutation` (whether the tests notice
+ * faults) when it has a time budget: in whole-folder and change-scoped runs alike.
  */
 export const STAGE_NAMES = ['syntax', 'lint', 'security', 'dependencies', 'environment', 'tests', 'coverage', 'mutation'] as const;
 export type StageName = (typeof STAGE_NAMES)[number];

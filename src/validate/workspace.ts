@@ -48,8 +48,7 @@ export async function readFolder(dir: string, config: ValidationConfig): Promise
   if (!stat.isDirectory()) throw new UsageError(`${dir} is not a folder. Give the folder that holds the Python code and its tests.`);
   const notes: Finding[] = [];
   const inputs: InputFile[] = [];
-  let total = 0;
-  const limits = config.limits;
+  const budget = new FileBudget(dir, config.limits);
   const visit = async (folder: string): Promise<void> => {
     const entries = await readdir(folder, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
       notes.push(note(relative(dir, folder), 'unreadable', `could not be read (${error.code ?? error.message}); it was left out`, 'warning'));
@@ -63,24 +62,15 @@ export async function readFolder(dir: string, config: ValidationConfig): Promise
         if (isSkippedDir(entry.name)) continue;
         await visit(full);
       } else if (entry.isSymbolicLink()) {
-        notes.push(note(path, 'symlink', 'is a symbolic link; links are not followed or copied into the sandbox', 'warning'));
+        notes.push(linkNote(path));
       } else if (entry.isFile()) {
-        if (inputs.length >= limits.max_files) {
-          throw new UsageError(`${dir} holds more than ${limits.max_files} files. Validate a smaller folder, or raise limits.max_files in the config.`);
-        }
-        const content = await readRegular(full, limits.max_file_bytes);
+        const content = await readRegular(full, config.limits.max_file_bytes);
         if (content === 'too-large') {
-          const python = path.endsWith('.py');
-          notes.push(
-            note(path, 'file-too-large', `is larger than ${formatBytes(limits.max_file_bytes)}, so it was not copied into the sandbox${python ? ' and cannot be validated' : ''}; split it or raise limits.max_file_bytes`, python ? 'error' : 'warning'),
-          );
+          notes.push(tooLargeNote(path, config.limits.max_file_bytes));
           continue;
         }
         if (content === null) continue;
-        total += content.length;
-        if (total > limits.max_total_bytes) {
-          throw new UsageError(`${dir} holds more than ${formatBytes(limits.max_total_bytes)} of files. Validate a smaller folder, or raise limits.max_total_bytes in the config.`);
-        }
+        budget.take(content.length);
         inputs.push({ path, content });
       } else if (!entry.name.startsWith('.')) {
         notes.push(note(path, 'special-file', 'is not a regular file (a device, socket or pipe); it was left out', 'info'));
@@ -89,6 +79,33 @@ export async function readFolder(dir: string, config: ValidationConfig): Promise
   };
   await visit(dir);
   return { files: inputs, notes };
+}
+
+/** The totals a tree read into memory may reach (limits.max_files, limits.max_total_bytes), and what to do beyond them. */
+export class FileBudget {
+  private files = 0;
+  private bytes = 0;
+  constructor(
+    private readonly dir: string,
+    private readonly limits: ValidationConfig['limits'],
+  ) {}
+  /** Counts one more file of `size` bytes; throws once a total is passed. */
+  take(size: number): void {
+    if (++this.files > this.limits.max_files) throw new UsageError(`${this.dir} holds more than ${this.limits.max_files} files. Validate a smaller folder, or raise limits.max_files in the config.`);
+    this.bytes += size;
+    if (this.bytes > this.limits.max_total_bytes) throw new UsageError(`${this.dir} holds more than ${formatBytes(this.limits.max_total_bytes)} of files. Validate a smaller folder, or raise limits.max_total_bytes in the config.`);
+  }
+}
+
+/** The note for a symbolic link, which is never followed. */
+export function linkNote(path: string): Finding {
+  return note(path, 'symlink', 'is a symbolic link; links are not followed or copied into the sandbox', 'warning');
+}
+
+/** The note for a file above limits.max_file_bytes: an error for Python (it cannot be validated), else a warning. */
+export function tooLargeNote(path: string, maxBytes: number): Finding {
+  const python = path.endsWith('.py');
+  return note(path, 'file-too-large', `is larger than ${formatBytes(maxBytes)}, so it was not copied into the sandbox${python ? ' and cannot be validated' : ''}; split it or raise limits.max_file_bytes`, python ? 'error' : 'warning');
 }
 
 /** Writes the given files into a fresh temporary folder. Paths must be relative and stay inside it. */

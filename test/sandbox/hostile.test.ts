@@ -145,7 +145,7 @@ except OSError:
     await runPython(cgroupSandbox, code);
     expect(await readFile(join(work, 'made-inside.txt'), 'utf8')).toBe('hello');
     // The links are there on the host too; what matters is that nothing of the host was read through them.
-    const { readOutput } = await import('../../src/validate/stages/tests.js');
+    const { readOutput } = await import('../../src/validate/stages/output.js');
     expect(await readOutput(join(work, 'link-to-secret'), 1024)).toBeNull();
   });
 });

@@ -3,7 +3,8 @@ import { defaultValidationConfig, ValidationConfigSchema, type ValidationConfig 
 import { RuffHost } from '../../src/validate/ruff/ruff-host.js';
 import type { RuffRequest } from '../../src/validate/ruff/ruff-protocol.js';
 import type { SourceFile } from '../../src/validate/source.js';
-import { formatFinding, runRuffStages } from '../../src/validate/stages/lint.js';
+import { formatFinding } from '../../src/validate/ruff/format-finding.js';
+import { runRuffStages } from '../../src/validate/stages/lint.js';
 
 const file = (path: string, text: string): SourceFile => ({ path, text, bytes: Buffer.byteLength(text) });
 const config = (overrides: Record<string, unknown> = {}): ValidationConfig => ValidationConfigSchema.parse(overrides);

@@ -60,12 +60,14 @@ export function baseId(base: BaseTree): string {
 }
 
 /**
- * The cache key: the base, every setting that changes its results, the runtime (Python, environment) and
- * this validator's own version (its driver script included), so an upgrade never reads an old baseline.
+ * The cache key: the base, every setting that changes its results (the repository's settings and the
+ * operator's maxima they are held to), the runtime (the sandbox's backend and Python, the environment
+ * stage's identity) and this validator's own version (its driver script included), so an upgrade never
+ * reads an old baseline.
  */
-export function baselineKey(base: BaseTree, settings: unknown, runtime: string): string {
+export function baselineKey(base: BaseTree, settings: unknown, runtime: unknown): string {
   const validator = `${packageInfo().version}:${createHash('sha256').update(pythonScript('validate')).digest('hex').slice(0, 16)}`;
-  return createHash('sha256').update(stableStringify({ v: 1, base: baseId(base), settings, runtime, validator })).digest('hex');
+  return createHash('sha256').update(stableStringify({ v: 2, base: baseId(base), settings, runtime, validator })).digest('hex');
 }
 
 /** The baseline of a base tree's checks: fingerprint counts of its findings and its tests' outcomes. */

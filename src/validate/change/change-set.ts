@@ -58,7 +58,7 @@ export function changedLinesOf(change: ChangeSet, path: string): ReadonlySet<num
 }
 
 /** The files the change adds or modifies. */
-export function touchedFiles(change: ChangeSet): string[] {
+function touchedFiles(change: ChangeSet): string[] {
   return [...change.added, ...change.modified.keys()].sort();
 }
 

@@ -30,7 +30,7 @@ export class LineIndex {
  * do: the stage, rule, file and the text of its line with whitespace normalised. A finding about a whole
  * file (line 0, or a formatting finding) is identified by its file alone.
  */
-export function fingerprintKey(stage: MatchedStage, finding: Finding, lines: LineIndex): string {
+function fingerprintKey(stage: MatchedStage, finding: Finding, lines: LineIndex): string {
   const wholeFile = finding.line === 0 || finding.rule === 'format';
   return [stage, finding.rule, finding.path, wholeFile ? '' : lines.line(finding.path, finding.line)].join('\u0000');
 }

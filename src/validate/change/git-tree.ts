@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ValidationConfig } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import type { Finding } from '../report.js';
-import { formatBytes, isSkippedDir, note, readRegular, type InputFile } from '../workspace.js';
+import { FileBudget, isSkippedDir, linkNote, readRegular, tooLargeNote, type InputFile } from '../workspace.js';
 
 const run = promisify(execFile);
 
@@ -22,18 +22,6 @@ async function git(dir: string, args: readonly string[], encoding: 'utf8' | 'buf
 /** A path the validator never reads: in a dot-folder, an environment or a cache, as a copied folder would skip. */
 function skipped(path: string): boolean {
   return path.split('/').slice(0, -1).some(isSkippedDir);
-}
-
-/** Keeps the totals a folder copy keeps, with the same messages. */
-class Budget {
-  private files = 0;
-  private bytes = 0;
-  constructor(private readonly dir: string, private readonly limits: ValidationConfig['limits']) {}
-  take(size: number): void {
-    if (++this.files > this.limits.max_files) throw new UsageError(`${this.dir} holds more than ${this.limits.max_files} files. Validate a smaller folder, or raise limits.max_files in the config.`);
-    this.bytes += size;
-    if (this.bytes > this.limits.max_total_bytes) throw new UsageError(`${this.dir} holds more than ${formatBytes(this.limits.max_total_bytes)} of files. Validate a smaller folder, or raise limits.max_total_bytes in the config.`);
-  }
 }
 
 /**
@@ -53,18 +41,18 @@ export async function readGitTree(dir: string, ref: string, config: ValidationCo
     const [mode = '', type = '', object = '', size = ''] = meta.split(/\s+/);
     return { mode, type, object, size: Number(size) || 0, path };
   });
-  const budget = new Budget(dir, config.limits);
+  const budget = new FileBudget(dir, config.limits);
   const notes: Finding[] = [];
   const wanted: typeof entries = [];
   for (const entry of entries) {
     if (skipped(entry.path)) continue;
     if (entry.type !== 'blob') continue; // submodules
     if (entry.mode === '120000') {
-      notes.push(note(entry.path, 'symlink', 'is a symbolic link; links are not followed or copied into the sandbox', 'warning'));
+      notes.push(linkNote(entry.path));
       continue;
     }
     if (entry.size > config.limits.max_file_bytes) {
-      notes.push(note(entry.path, 'file-too-large', `is larger than ${formatBytes(config.limits.max_file_bytes)}, so it was not copied into the sandbox`, entry.path.endsWith('.py') ? 'error' : 'warning'));
+      notes.push(tooLargeNote(entry.path, config.limits.max_file_bytes));
       continue;
     }
     budget.take(entry.size);
@@ -77,7 +65,6 @@ export async function readGitTree(dir: string, ref: string, config: ValidationCo
 /** Reads blobs with one `git cat-file --batch`. */
 async function catFiles(dir: string, objects: readonly string[]): Promise<Buffer[]> {
   if (objects.length === 0) return [];
-  const { spawn } = await import('node:child_process');
   const child = spawn('git', ['cat-file', '--batch'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   const chunks: Buffer[] = [];
   child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -109,7 +96,7 @@ async function catFiles(dir: string, objects: readonly string[]): Promise<Buffer
 export async function readWorkingTree(dir: string, config: ValidationConfig): Promise<{ files: InputFile[]; notes: Finding[] }> {
   const listing = await git(dir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--deduplicate', '.']);
   const paths = [...new Set(listing.split('\0').filter(Boolean))].sort();
-  const budget = new Budget(dir, config.limits);
+  const budget = new FileBudget(dir, config.limits);
   const files: InputFile[] = [];
   const notes: Finding[] = [];
   for (const path of paths) {
@@ -118,13 +105,13 @@ export async function readWorkingTree(dir: string, config: ValidationConfig): Pr
     const stat = await lstat(full).catch(() => null);
     if (!stat) continue; // deleted in the working tree
     if (stat.isSymbolicLink()) {
-      notes.push(note(path, 'symlink', 'is a symbolic link; links are not followed or copied into the sandbox', 'warning'));
+      notes.push(linkNote(path));
       continue;
     }
     if (!stat.isFile()) continue; // a submodule's folder
     const content = await readRegular(full, config.limits.max_file_bytes);
     if (content === 'too-large') {
-      notes.push(note(path, 'file-too-large', `is larger than ${formatBytes(config.limits.max_file_bytes)}, so it was not copied into the sandbox`, path.endsWith('.py') ? 'error' : 'warning'));
+      notes.push(tooLargeNote(path, config.limits.max_file_bytes));
       continue;
     }
     if (content === null) continue;

@@ -27,6 +27,8 @@ export interface TestsVerdict {
   readonly problems: readonly Finding[];
   /** The base's run did not complete: outcomes it did not reach are unknown. */
   readonly baseIncomplete: string | null;
+  /** The ids of the head's tests that failed or errored: the tests stage has a finding for each. */
+  readonly failing: readonly string[];
 }
 
 /**
@@ -36,15 +38,17 @@ export interface TestsVerdict {
 export function rejudgeTests(result: StageResult, counts: Parameters<typeof summarise>[0], verdict: TestsVerdict): StageResult {
   const { comparison, problems } = verdict;
   const blocking = new Set([...comparison.regressed, ...comparison.newFailing]);
+  const regressed = new Set(comparison.regressed);
+  // A finding names its test first; ids may hold spaces (parametrized ones), so the known ids are matched.
+  const failing = [...verdict.failing].sort((a, b) => b.length - a.length);
+  const testOf = (f: Finding): string | undefined =>
+    f.rule === 'test-failed' || f.rule === 'test-error' ? failing.find((id) => f.message.startsWith(`${id} failed`) || f.message.startsWith(`${id} errored`)) : undefined;
   // "No tests were found" is judged below, by what the change touches.
   const findings: Finding[] = result.findings.filter((f) => f.rule !== 'no-tests').map((f) => {
-    const id = /^(\S+) (?:failed|errored)/.exec(f.message)?.[1];
-    return id !== undefined && (f.rule === 'test-failed' || f.rule === 'test-error') ? { ...f, introduced: blocking.has(id) } : { ...f, introduced: true };
+    const id = testOf(f);
+    if (id === undefined) return { ...f, introduced: true };
+    return { ...f, introduced: blocking.has(id), ...(regressed.has(id) ? { message: `regressed (passed on the base commit): ${f.message}` } : {}) };
   });
-  for (const id of comparison.regressed) {
-    const finding = findings.find((f) => f.message.startsWith(`${id} `));
-    if (finding) finding.message = `regressed (passed on the base commit): ${finding.message}`;
-  }
   findings.push(...problems.map((p) => ({ ...p, introduced: true })));
   if (verdict.baseIncomplete) {
     findings.push({ path: '.', line: 0, rule: 'base-incomplete', message: `the base commit's test run ${verdict.baseIncomplete}: tests it did not reach are judged as new`, severity: 'warning', introduced: false });

@@ -1,11 +1,13 @@
 import { assembleReport, mutationAfterTests, mutationWanted, recorder, runChecks, type Checks, type ValidateOptions } from '../pipeline.js';
 import { stage, STAGE_NAMES, type Evidence, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult, type TestCase } from '../report.js';
+import { effectiveLimits } from '../limits.js';
+import { SharedWork } from '../shared-work.js';
 import { isTestFile } from '../source.js';
 import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
 import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
 import { changedLinesOf, changeSet, isChangedLine, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
 import { classifyFindings, LineIndex, MATCHED_STAGES } from './fingerprint.js';
-import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, type Outcome } from './outcomes.js';
+import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, fileOf, type Outcome } from './outcomes.js';
 import { assessPatchCoverage } from './patch-coverage.js';
 import { rejudgeFindings, rejudgeTests } from './rejudge.js';
 
@@ -24,7 +26,7 @@ export interface ChangeOptions extends ValidateOptions {
 }
 
 const processCache = new MemoryBaselineCache();
-const inFlight = new Map<string, Promise<Baseline>>();
+const inFlight = new SharedWork<Baseline>();
 
 /**
  * Change-scoped validation: the head judged as a change on top of the base. Findings are the change's
@@ -45,11 +47,16 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
     // The base and the evidence run their tests whatever their environment; the head stops only when the
     // change made the environment fail (a requirement it wrote).
     const quiet = { ...options, onProgress: undefined, environmentBlocksTests: () => false };
-    const headOptions = { ...quiet, environmentBlocksTests: (stage: StageOutcome) => stage.findings.some((f) => f.severity === 'error' && isChangedLine(change, f.path, f.line)) };
+    const headOptions = {
+      ...quiet,
+      environmentBlocksTests: (stage: StageOutcome) => stage.findings.some((f) => f.severity === 'error' && isChangedLine(change, f.path, f.line)),
+      mutationWaitSeconds: settleSeconds(options),
+    };
     const [base, ran, evidence] = await Promise.allSettled([
       baselineFor(request.base, quiet),
       runChecks(headWorkspace, headOptions, { coverage: code.length > 0 ? { include: code } : 'off', contexts: code.length > 0 && mutationWanted(options.config) }, recorder(results, undefined)),
-      tests.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
+      // Fail-before/pass-after evidence means something only for changed code.
+      tests.length > 0 && code.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
     ]);
     if (ran.status === 'rejected') throw ran.reason;
     const checks = ran.value;
@@ -65,6 +72,15 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
   } finally {
     await head.dispose();
   }
+}
+
+/**
+ * How long the head's mutation run (started beside its tests) may wait, beyond the tests, for its plan: the
+ * plan comes once the base and evidence runs beside it settle, each of which may install its environment
+ * (the project, then its dependencies) and run its tests. Waiting costs the sandbox nothing.
+ */
+function settleSeconds(options: ChangeOptions): number {
+  return 2 * options.config.environment.timeout_seconds + effectiveLimits(options.config, options.maxima).timeoutSeconds + 60;
 }
 
 interface Judging {
@@ -160,7 +176,7 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
   const modifiesExisting = code.some((path) => change.modified.has(path));
   if (modifiesExisting && evidence.length > 0 && !evidence.some(failsBeforePassesAfter) && atBase !== null) {
     problems.push({
-      path: evidence[0]!.test.split('::')[0] ?? '.',
+      path: fileOf(evidence[0]!.test),
       line: 0,
       rule: 'tests-pass-at-base',
       message: `none of the ${evidence.length} tests the change adds or modifies fails on the base commit: they do not exercise what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,
@@ -168,16 +184,20 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
     });
   }
   const baseIncomplete = baseline.ended === 'completed' ? null : { 'timed-out': 'timed out', 'out-of-memory': 'ran out of memory', killed: 'was killed', crashed: 'crashed', cancelled: 'was cancelled', completed: '' }[baseline.ended];
-  return { comparison, changed, problems, baseIncomplete, evidence };
+  const failing = cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => c.id);
+  return { comparison, changed, problems, baseIncomplete, evidence, failing };
 }
 
-/** The base's results: from the cache, or computed once (also when several validations ask at once) and kept. */
-export async function baselineFor(base: BaseTree, options: ChangeOptions): Promise<Baseline> {
+/**
+ * The base's results: from the cache, or computed once (also when several validations ask at once) and
+ * kept. A validation that waited for another's computation, which that one's cancel cut short, computes
+ * them again under its own signal; a cancelled computation is never kept.
+ */
+async function baselineFor(base: BaseTree, options: ChangeOptions): Promise<Baseline> {
   const cache = options.baselines ?? processCache;
-  const key = baselineKey(base, options.config, `${options.sandbox.sandbox.backend}:${options.sandbox.python.version}`);
-  const running = inFlight.get(key);
-  if (running) return running;
-  const work = (async () => {
+  const runtime = { backend: options.sandbox.sandbox.backend, python: options.sandbox.python.version, environment: options.environment?.identity ?? null };
+  const key = baselineKey(base, { config: options.config, maxima: options.maxima ?? null }, runtime);
+  const shared = await inFlight.run(key, options.signal, async () => {
     const cached = parseBaseline(await cache.get(key));
     if (cached) return cached;
     const started = performance.now();
@@ -189,18 +209,13 @@ export async function baselineFor(base: BaseTree, options: ChangeOptions): Promi
       const outcomes = Object.fromEntries(checks.run.cases.map((c) => [c.id, c.outcome]));
       const lines = new LineIndex(new Map(workspace.files.map((f) => [f.path, f.text])));
       const baseline = baselineOf(results, outcomes, checks.run.ended, lines, Math.round(performance.now() - started));
-      if (checks.run.ended !== 'cancelled') await cache.set(key, JSON.stringify(baseline));
+      if (checks.run.ended !== 'cancelled' && options.signal?.aborted !== true) await cache.set(key, JSON.stringify(baseline));
       return baseline;
     } finally {
       await workspace.dispose();
     }
-  })();
-  inFlight.set(key, work);
-  try {
-    return await work;
-  } finally {
-    inFlight.delete(key);
-  }
+  });
+  return shared.value;
 }
 
 /**

@@ -3,6 +3,8 @@ import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } 
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
+import { parseJsonOrNull } from '../json.js';
+import { SharedWork } from '../shared-work.js';
 
 /** What the cache keeps: built environments, and the project layers (editable installs) keyed by their metadata. */
 export type CacheKind = 'envs' | 'layers';
@@ -49,7 +51,7 @@ export function cacheKey(parts: unknown): string {
  * costs a stat and a small read: no process is started on a hit.
  */
 export class EnvironmentCache {
-  private readonly inflight = new Map<string, Promise<unknown>>();
+  private readonly inflight = new SharedWork<unknown>();
   private readonly leases = new Map<string, number>();
   private readonly graceMs: number;
 
@@ -66,7 +68,7 @@ export class EnvironmentCache {
     const dir = join(this.options.root, kind, key);
     const text = await readFile(join(dir, MANIFEST), 'utf8').catch(() => null);
     if (text === null) return null;
-    const manifest = ManifestSchema.safeParse(safeJson(text));
+    const manifest = ManifestSchema.safeParse(parseJsonOrNull(text));
     const data = manifest.success ? schema.safeParse(manifest.data.data) : null;
     if (!manifest.success || !data?.success || manifest.data.key !== key) return null;
     const now = new Date();
@@ -77,28 +79,21 @@ export class EnvironmentCache {
   /**
    * The entry for `key`, built by `build` into a fresh folder when there is none. Concurrent callers with
    * the same key, in this process or another, wait for one build. A failed build leaves nothing behind.
+   * `signal` is the one `build` runs under: a caller whose own signal is live never takes the outcome of
+   * a build that another caller's cancel cut short (it builds again).
    */
   async obtain<M, F>(
     kind: CacheKind,
     key: string,
     schema: z.ZodType<M>,
     build: (content: string) => Promise<BuildOutcome<M, F>>,
+    signal?: AbortSignal,
   ): Promise<Obtained<M, F>> {
     const hit = await this.lookup(kind, key, schema);
     if (hit) return { entry: hit, built: false };
-    const id = `${kind}/${key}`;
-    const running = this.inflight.get(id) as Promise<Obtained<M, F>> | undefined;
-    if (running) {
-      const result = await running;
-      return result.entry ? { entry: result.entry, built: false } : result;
-    }
-    const work = this.buildLocked(kind, key, schema, build);
-    this.inflight.set(id, work);
-    try {
-      return await work;
-    } finally {
-      this.inflight.delete(id);
-    }
+    const shared = await this.inflight.run(`${kind}/${key}`, signal, () => this.buildLocked(kind, key, schema, build));
+    const result = shared.value as Obtained<M, F>;
+    return shared.joined && result.entry ? { entry: result.entry, built: false } : result;
   }
 
   private async buildLocked<M, F>(
@@ -162,7 +157,7 @@ export class EnvironmentCache {
       for (const name of names) {
         const dir = join(this.options.root, kind, name);
         const manifest = await stat(join(dir, MANIFEST)).catch(() => null);
-        const parsed = manifest ? ManifestSchema.safeParse(safeJson(await readFile(join(dir, MANIFEST), 'utf8').catch(() => ''))) : null;
+        const parsed = manifest ? ManifestSchema.safeParse(parseJsonOrNull(await readFile(join(dir, MANIFEST), 'utf8').catch(() => ''))) : null;
         entries.push({ id: `${kind}/${name}`, dir, size: parsed?.success ? parsed.data.sizeBytes : 0, used: manifest?.mtimeMs ?? 0 });
       }
     }
@@ -193,16 +188,8 @@ export class EnvironmentCache {
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
 /** Bytes of the files under `dir` (links counted as themselves, never followed). */
-export async function folderSize(dir: string): Promise<number> {
+async function folderSize(dir: string): Promise<number> {
   let total = 0;
   const visit = async (path: string): Promise<void> => {
     const entries = await readdir(path, { withFileTypes: true }).catch(() => []);

@@ -135,7 +135,7 @@ interface PyprojectFacts {
 }
 
 /** PEP 621 and PEP 735 as far as the environment needs them: the static lists (the backend gives the dynamic ones). */
-export function readPyproject(text: string, extras: readonly string[]): PyprojectFacts {
+function readPyproject(text: string, extras: readonly string[]): PyprojectFacts {
   let parsed: z.infer<typeof PyprojectSchema>;
   try {
     const result = PyprojectSchema.safeParse(parseToml(text));

@@ -123,7 +123,7 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv, options: Setting
 }
 
 /** An index URL split into the part that may be shown and the credentials, which may not. */
-export function packageIndex(raw: string): PackageIndex {
+function packageIndex(raw: string): PackageIndex {
   const url = new URL(raw);
   const credentials = url.username || url.password ? new IndexCredentials(decodeURIComponent(url.username), decodeURIComponent(url.password)) : null;
   url.username = '';

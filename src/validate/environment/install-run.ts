@@ -1,12 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Mount, RunResult, Sandbox } from '../../sandbox/types.js';
-import { packageRoot } from '../python-scripts.js';
+import { pythonScript } from '../python-scripts.js';
 import type { EnvironmentSettings, PackageIndex } from './env.js';
-import { startAllowListProxy, type ProxyAttempt } from './proxy.js';
+import { startAllowListProxy, type AllowListProxy, type ProxyAttempt } from './proxy.js';
 
 /** Where the install run finds what the host hands it. */
 export const SANDBOX_PATHS = {
@@ -18,13 +18,6 @@ export const SANDBOX_PATHS = {
   spec: '/code4py/spec',
   tmp: '/code4py/tmp',
 } as const;
-
-let script: string | undefined;
-/** python/environment.py, handed to the sandbox as `python -c TEXT`. */
-function driverScript(): string {
-  script ??= readFileSync(join(packageRoot(), 'python', 'environment.py'), 'utf8');
-  return script;
-}
 
 const FailureSchema = z.object({
   ok: z.literal(false),
@@ -57,19 +50,22 @@ export interface InstallRunResult<T> {
   readonly attempts: readonly ProxyAttempt[];
 }
 
-/**
- * Runs python/environment.py in the sandbox. With `network`, an allow-listing proxy is started on the host
- * for this run alone, its socket's folder mounted in, and the index credentials (if any) handed over in a
- * netrc file mounted for this run alone; both are gone when the run returns.
- */
 /** The host's certificate authorities, as Debian's ca-certificates package writes them. */
 const CA_CERTIFICATES = '/etc/ssl/certs';
 
+/**
+ * Runs python/environment.py in the sandbox. With `network`, an allow-listing proxy is started on the host
+ * for this run alone, its socket's folder mounted in, and the index credentials (if any) handed over in a
+ * netrc file mounted for this run alone; both are gone when the run returns (or a step before it fails).
+ */
 export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOptions): Promise<InstallRunResult<T>> {
-  const proxy = options.network ? await startAllowListProxy(options.network.allowedHosts) : null;
-  const secret = options.network ? await writeNetrc([options.network.index, ...options.network.extraIndexes]) : null;
-  const scratch = await mkdtemp(join(tmpdir(), 'code4py-install-tmp-'));
+  let proxy: AllowListProxy | null = null;
+  let secret: string | null = null;
+  let scratch: string | null = null;
   try {
+    proxy = options.network ? await startAllowListProxy(options.network.allowedHosts) : null;
+    secret = options.network ? await writeNetrc([options.network.index, ...options.network.extraIndexes], options.sandbox.runAs) : null;
+    scratch = await mkdtemp(join(tmpdir(), 'code4py-install-tmp-'));
     const mounts: Mount[] = [...options.mounts, { host: scratch, sandbox: SANDBOX_PATHS.tmp, writable: true }];
     if (proxy) mounts.push({ host: proxy.dir, sandbox: SANDBOX_PATHS.proxy, writable: false });
     if (secret) mounts.push({ host: secret, sandbox: SANDBOX_PATHS.secret, writable: false });
@@ -83,7 +79,7 @@ export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOpti
       ...(secret ? { netrc: `${SANDBOX_PATHS.secret}/netrc` } : {}),
     };
     const run = await options.sandbox.run({
-      command: [options.python, '-I', '-c', driverScript(), JSON.stringify(spec)],
+      command: [options.python, '-I', '-c', pythonScript('environment'), JSON.stringify(spec)],
       channel: true,
       workDir: options.workDir,
       mounts,
@@ -102,7 +98,7 @@ export async function runDriver<T>(schema: z.ZodType<T>, options: InstallRunOpti
   } finally {
     await proxy?.close();
     if (secret) await rm(secret, { recursive: true, force: true });
-    await rm(scratch, { recursive: true, force: true });
+    if (scratch) await rm(scratch, { recursive: true, force: true });
   }
 }
 
@@ -127,15 +123,28 @@ export function isFailure<T>(answer: T | DriverFailure): answer is DriverFailure
   return typeof answer === 'object' && answer !== null && (answer as { ok?: unknown }).ok === false;
 }
 
-/** A private folder holding a netrc with the indexes' credentials; null when none has any. */
-async function writeNetrc(indexes: readonly PackageIndex[]): Promise<string | null> {
+/**
+ * A private folder holding a netrc with the indexes' credentials; null when none has any. Both belong to
+ * the run's user (`owner`, when the sandbox runs as another), the only one who may read them.
+ */
+async function writeNetrc(indexes: readonly PackageIndex[], owner: Sandbox['runAs']): Promise<string | null> {
   const lines = indexes.flatMap((index) =>
     index.credentials ? [`machine ${index.host} login ${netrcToken(index.credentials.username)} password ${netrcToken(index.credentials.password)}`] : [],
   );
   if (lines.length === 0) return null;
   const dir = await mkdtemp(join(tmpdir(), 'code4py-secret-'));
-  await writeFile(join(dir, 'netrc'), `${lines.join('\n')}\n`, { mode: 0o600 });
-  return dir;
+  try {
+    const file = join(dir, 'netrc');
+    await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+    if (owner) {
+      await chown(file, owner.uid, owner.gid);
+      await chown(dir, owner.uid, owner.gid);
+    }
+    return dir;
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** netrc tokens end at whitespace; Python's netrc reads a double-quoted token with backslash escapes. */

@@ -71,7 +71,7 @@ export async function obtainLayer(root: string, project: ProjectDeclaration, ext
     } finally {
       await rm(copy, { recursive: true, force: true });
     }
-  });
+  }, pip.signal);
   if (obtained.entry) {
     const release = cache.lease('layers', key);
     return { content: obtained.entry.content, data: obtained.entry.data, cached: !obtained.built, fallback: null, release: async () => release() };
@@ -92,7 +92,7 @@ export async function obtainLayer(root: string, project: ProjectDeclaration, ext
  * Minimal metadata for a project whose backend could not install it: a dist-info with its name and
  * version (so importlib.metadata finds it) and a .pth putting the working tree (and src/) on sys.path.
  */
-export async function writeMinimalLayer(dir: string, project: ProjectDeclaration): Promise<LayerData> {
+async function writeMinimalLayer(dir: string, project: ProjectDeclaration): Promise<LayerData> {
   const name = project.name ?? 'project';
   const version = project.version ?? '0+unknown';
   const info = join(dir, `${name.replace(/[-_.]+/g, '_')}-${version.replace(/-/g, '_')}.dist-info`);

@@ -9,6 +9,11 @@ import type { EnvironmentLog } from './prepare.js';
  */
 export function environmentPort(sandbox: ReadySandbox, settings: EnvironmentSettings, log?: EnvironmentLog): EnvironmentPort {
   return {
+    identity: JSON.stringify({
+      indexes: [settings.index, ...settings.extraIndexes].map((index) => index.url),
+      hosts: settings.allowedHosts.map(({ host, port }) => `${host}:${port}`),
+      pythons: settings.pythons,
+    }),
     async prepare(workspace, config, signal, hints): Promise<PreparedRuntime> {
       // Loaded when a validation first needs it: a process that only lints never pays for pip's helpers.
       const { prepareEnvironment } = await import('./prepare.js');

@@ -133,7 +133,7 @@ export async function prepareEnvironment(input: EnvironmentInput, ports: Environ
     }
     const requirements = withLayerAndTools(declared.requirements, layer, declared.project?.path ?? 'pyproject.toml', interpreter.facts);
     const envKey = cacheKey({ env: 1, python: pip.interpreterKey, indexes: pip.indexUrls, onlyBinary: pip.onlyBinary, requirements: requirements.map((r) => r.spec).sort(), constraints: declared.constraints.map((r) => r.spec).sort(), setup: options.setup });
-    const obtained = await cache.obtain('envs', envKey, EnvDataSchema, (content) => buildEnvironment(content, requirements, declared.constraints, options.setup, input.root, pip));
+    const obtained = await cache.obtain('envs', envKey, EnvDataSchema, (content) => buildEnvironment(content, requirements, declared.constraints, options.setup, input.root, pip), pip.signal);
     if (!obtained.entry) {
       const failed = notInstallable(obtained.failure, requirements, input.solutionRequirements ?? [], pip.onlyBinary);
       findings.push(...failureFindings(obtained.failure, failed, requirements));
@@ -283,7 +283,7 @@ function failureFindings(failure: DriverFailure, failed: readonly NotInstallable
 }
 
 /** Whether `version` satisfies a `requires-python` specifier; true when the specifier cannot be read. */
-export function pythonSatisfies(version: string, specifier: string): boolean {
+function pythonSatisfies(version: string, specifier: string): boolean {
   try {
     return satisfies(version, specifier.replace(/\s+/g, ''));
   } catch {

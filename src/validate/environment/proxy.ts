@@ -28,7 +28,7 @@ export interface AllowListProxy {
   close(): Promise<void>;
 }
 
-export const PROXY_SOCKET = 'proxy.sock';
+const PROXY_SOCKET = 'proxy.sock';
 const MAX_ATTEMPTS_KEPT = 500;
 /** A connection that carries nothing for this long is cut: a stuck install must not hold the proxy open. */
 const IDLE_MS = 120_000;

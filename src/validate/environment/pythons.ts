@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { ReadySandbox } from '../../sandbox/select.js';
 import type { Mount, Sandbox } from '../../sandbox/types.js';
-import { cacheKey } from './cache.js';
+import { keptJson } from '../json.js';
 import { isFailure, runDriver } from './install-run.js';
 
 /** What an interpreter is, as it says itself inside the sandbox (part of every cache key). */
@@ -92,7 +92,7 @@ function minorOf(version: string): string {
  * the interpreter is the host's own file, so the answer is also kept in `cacheDir`, keyed by that file's
  * identity (a new process, such as the CLI's, then starts no sandbox run for it).
  */
-export function probeInterpreter(sandbox: Sandbox, path: string, cacheDir?: string): Promise<Interpreter> {
+function probeInterpreter(sandbox: Sandbox, path: string, cacheDir?: string): Promise<Interpreter> {
   let known = probes.get(sandbox);
   if (!known) probes.set(sandbox, (known = new Map()));
   let probe = known.get(path);
@@ -106,19 +106,13 @@ export function probeInterpreter(sandbox: Sandbox, path: string, cacheDir?: stri
 
 const RememberedSchema = z.object({ path: z.string(), facts: InterpreterSchema, mounts: z.array(z.object({ host: z.string(), sandbox: z.string(), writable: z.boolean() })) });
 
+/** The probe of an interpreter, kept in the cache folder while its file is the same (and the sandbox's Python too). */
 async function rememberedProbe(sandbox: Sandbox, path: string, cacheDir: string): Promise<Interpreter> {
   const real = await realpath(path).catch(() => null);
   const info = real ? await stat(real).catch(() => null) : null;
   if (!real || !info) return runProbe(sandbox, path);
-  const file = join(cacheDir, 'pythons', `${cacheKey({ probe: 1, path, real, size: info.size, mtime: info.mtimeMs, ino: info.ino, sandboxPython: sandbox.python })}.json`);
-  const known = RememberedSchema.safeParse(await readFile(file, 'utf8').then(JSON.parse, () => null));
-  if (known.success) return known.data;
-  const probed = await runProbe(sandbox, path);
-  await mkdir(dirname(file), { recursive: true });
-  const staging = `${file}.${process.pid}.tmp`;
-  await writeFile(staging, JSON.stringify(probed));
-  await rename(staging, file);
-  return probed;
+  const identity = { probe: 1, path, real, size: info.size, mtime: info.mtimeMs, ino: info.ino, sandboxPython: sandbox.python };
+  return keptJson(join(cacheDir, 'pythons'), identity, RememberedSchema, () => runProbe(sandbox, path));
 }
 
 async function runProbe(sandbox: Sandbox, path: string): Promise<Interpreter> {

@@ -18,7 +18,7 @@ export const MadeMutantSchema = z.object({
 });
 export type MadeMutant = z.infer<typeof MadeMutantSchema>;
 
-export const RUN_STATUSES = ['killed', 'survived', 'timedOut', 'error'] as const;
+const RUN_STATUSES = ['killed', 'survived', 'timedOut', 'error'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 const RecordSchema = z.discriminatedUnion('kind', [

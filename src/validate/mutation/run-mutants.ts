@@ -1,18 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult, Sandbox } from '../../sandbox/types.js';
-import { packageRoot } from '../python-scripts.js';
+import { pythonScript } from '../python-scripts.js';
 import { SYSTEM_RUNTIME, type TestRuntime } from '../runtime.js';
-import { readOutput } from '../stages/tests.js';
+import { readOutput } from '../stages/output.js';
 import type { MutationPlan } from './plan.js';
 import { readRecords, type MutationRecords } from './records.js';
 
 /** Seconds beyond the budget the sandbox run is given: starting Python, making the mutants, stopping the last. */
 const GRACE_SECONDS = 15;
 /** The seed of the sample taken when the budget is short: fixed, so the same change is sampled the same way. */
-export const DEFAULT_SEED = 13;
+const DEFAULT_SEED = 13;
 const OUTPUT_LIMIT = 64 * 1024 * 1024;
 
 export interface MutantRunOptions {
@@ -37,14 +36,6 @@ export interface MutantRun {
   readonly failure: string | null;
   readonly aborted: boolean;
   readonly sandbox: Pick<RunResult, 'exitCode' | 'signal' | 'timedOut' | 'outOfMemory' | 'durationMs'>;
-}
-
-let script: string | undefined;
-
-/** python/mutate.py, handed to the sandbox as `python -c TEXT` like the other helpers. */
-export function mutateScript(): string {
-  script ??= readFileSync(join(packageRoot(), 'python', 'mutate.py'), 'utf8');
-  return script;
 }
 
 /**
@@ -96,7 +87,7 @@ export async function startMutants(
   const budget = known?.options.budgetSeconds ?? start.budgetSeconds ?? 30;
   const seconds = start.waitSeconds + budget + GRACE_SECONDS;
   const running = sandbox.run({
-    command: [runtime.python, '-I', '-B', '-c', mutateScript(), '/mutation/plan.json', '/mutation-out'],
+    command: [runtime.python, '-I', '-B', '-c', pythonScript('mutate'), '/mutation/plan.json', '/mutation-out'],
     workDir,
     mounts: [...runtime.mounts, { host: input, sandbox: '/mutation', writable: false }, { host: output, sandbox: '/mutation-out', writable: true }],
     env: { ...(runtime.pluginAutoload ? {} : { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }), PYTHONHASHSEED: '0', COLUMNS: '120', ...runtime.env },

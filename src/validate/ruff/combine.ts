@@ -124,7 +124,8 @@ function mergeOptions(base: Record<string, unknown>, child: Record<string, unkno
   return merged;
 }
 
-function isTable(value: unknown): value is Record<string, unknown> {
+/** A TOML table (a plain object), as opposed to a value or an array. */
+export function isTable(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

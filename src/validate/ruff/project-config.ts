@@ -81,6 +81,29 @@ export type LoadedConfig = { readonly ok: true; readonly config: RuffConfig } | 
 /** Files by repository path; null for a file that is not UTF-8 text. */
 export type TextLookup = (path: string) => string | null | undefined;
 
+/**
+ * Parsed TOML documents by file, per lookup (one validation's files): a pyproject.toml asked whether it
+ * has a [tool.ruff] table, loaded as a configuration and read for requires-python is parsed once.
+ */
+const parsedByLookup = new WeakMap<TextLookup, Map<string, { ok: true; document: unknown } | { ok: false; error: unknown }>>();
+
+/** `content` (the text of `file` in `text`) parsed as TOML, or its parse error thrown, as smol-toml's parse would. */
+function parsedToml(text: TextLookup, file: string, content: string): unknown {
+  let parsed = parsedByLookup.get(text);
+  if (!parsed) parsedByLookup.set(text, (parsed = new Map()));
+  let entry = parsed.get(file);
+  if (!entry) {
+    try {
+      entry = { ok: true, document: parseToml(content) };
+    } catch (error) {
+      entry = { ok: false, error };
+    }
+    parsed.set(file, entry);
+  }
+  if (!entry.ok) throw entry.error;
+  return entry.document;
+}
+
 /** The configuration file Ruff would use for the files of `dir` itself, or null. */
 export function configFileIn(dir: string, text: TextLookup): string | null {
   for (const name of CONFIG_NAMES) {
@@ -88,15 +111,15 @@ export function configFileIn(dir: string, text: TextLookup): string | null {
     const content = text(file);
     if (content === undefined) continue;
     // A pyproject.toml counts only with a [tool.ruff] table (one that cannot mention ruff has none).
-    if (name === 'pyproject.toml' && (content === null || !/ruff/.test(content) || !hasRuffTable(content))) continue;
+    if (name === 'pyproject.toml' && (content === null || !/ruff/.test(content) || !hasRuffTable(text, file, content))) continue;
     return file;
   }
   return null;
 }
 
-function hasRuffTable(content: string): boolean {
+function hasRuffTable(text: TextLookup, file: string, content: string): boolean {
   try {
-    return PyprojectSchema.parse(parseToml(content)).tool?.ruff !== undefined;
+    return PyprojectSchema.parse(parsedToml(text, file, content)).tool?.ruff !== undefined;
   } catch {
     // A pyproject.toml that mentions ruff but does not parse is reported by loadConfig.
     return true;
@@ -134,7 +157,7 @@ function readLayer(file: string, text: TextLookup): { ok: true; layer: ConfigLay
   if (content === null) return { ok: false, message: `${file} is not UTF-8 text` };
   let document: unknown;
   try {
-    document = parseToml(content);
+    document = parsedToml(text, file, content);
   } catch (error) {
     const where = error instanceof TomlError ? ` at line ${error.line}, column ${error.column}` : '';
     const why = error instanceof Error ? (error.message.split('\n')[0] ?? '').replace(/^Invalid TOML document: /, '') : String(error);
@@ -183,7 +206,7 @@ function resolveExtend(layer: ConfigLayer, extend: string): { ok: true; path: st
 const KNOWN_MINORS = new Set([7, 8, 9, 10, 11, 12, 13, 14, 15]);
 
 /** Ruff's reading of `requires-python`: the lowest major.minor any lower bound allows, e.g. `>=3.9,<4` → py39. */
-export function targetFromRequiresPython(specifiers: string): string | null {
+function targetFromRequiresPython(specifiers: string): string | null {
   let lowest: [number, number] | null = null;
   for (const specifier of specifiers.split(',')) {
     const match = /^\s*(===|==|~=|>=|>)\s*(\d+)\.(\d+)/.exec(specifier);
@@ -198,10 +221,11 @@ export function targetFromRequiresPython(specifiers: string): string | null {
 /** The target version from the nearest pyproject.toml's requires-python at or above `dir` (Ruff's fallback). */
 export function requiresPythonTarget(dir: string, text: TextLookup): string | null {
   for (let at: string | null = dir; at !== null; at = at === '' ? null : posix.dirname(at) === '.' ? '' : posix.dirname(at)) {
-    const content = text(at ? `${at}/pyproject.toml` : 'pyproject.toml');
+    const file = at ? `${at}/pyproject.toml` : 'pyproject.toml';
+    const content = text(file);
     if (typeof content !== 'string' || !content.includes('requires-python')) continue;
     try {
-      const requires = PyprojectSchema.parse(parseToml(content)).project?.['requires-python'];
+      const requires = PyprojectSchema.parse(parsedToml(text, file, content)).project?.['requires-python'];
       const target = requires ? targetFromRequiresPython(requires) : null;
       if (target) return target;
     } catch {

@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { ValidationConfig } from '../../config/schema.js';
 import type { SourceFile } from '../source.js';
 import { localModules } from '../stages/import-names.js';
-import { combineLayers, foldSelections, type CombinedConfig, type Selection } from './combine.js';
+import { combineLayers, foldSelections, isTable, type CombinedConfig, type Selection } from './combine.js';
 import { DEFAULT_LINT, RUFF_DEFAULT_TARGET } from './defaults.js';
 import { configFileIn, loadConfig, requiresPythonTarget, type TextLookup } from './project-config.js';
 import type { RuffOptions } from './ruff-protocol.js';
@@ -219,10 +219,6 @@ function ruffOptions(
       ...(knownFirstParty.length > 0 ? { isort: { ...isort, 'known-first-party': knownFirstParty } } : {}),
     },
   };
-}
-
-function isTable(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function parentOf(path: string): string {

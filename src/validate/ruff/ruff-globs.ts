@@ -77,7 +77,7 @@ export function perFileMatcher(entry: RootedPattern): PathMatcher {
  * The pattern joined to its folder and normalised (`..` resolved), as Ruff's `normalize_path_to`; null for a
  * pattern that names an absolute path on some machine, which no repository path can match.
  */
-export function absolutePattern(root: string, pattern: string): string | null {
+function absolutePattern(root: string, pattern: string): string | null {
   if (pattern.startsWith('/') || pattern.startsWith('~')) return null;
   const joined = posix.normalize(`/${escapeGlob(root)}${root ? '/' : ''}${pattern}`);
   return joined.length > 1 && joined.endsWith('/') ? joined.slice(0, -1) : joined;

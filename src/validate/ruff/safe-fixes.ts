@@ -34,7 +34,7 @@ export interface FixContext {
 }
 
 /** Whether Ruff would apply this diagnostic's fix with `ruff check --fix` (no `--unsafe-fixes`). */
-export function isSafeFix(diagnostic: RuffDiagnostic, text: string, context: FixContext, index = lineIndex(text)): boolean {
+function isSafeFix(diagnostic: RuffDiagnostic, text: string, context: FixContext, index = lineIndex(text)): boolean {
   const code = diagnostic.code;
   const edits = diagnostic.fix?.edits;
   if (!code || !edits || edits.length === 0) return false;

@@ -46,7 +46,13 @@ export function runDependencies(input: DependenciesInput): StageOutcome {
   const failed = new Set((installed?.failed ?? []).flatMap((f) => (f.name ? [f.name] : [])));
   // The environment knows which distribution provides a module even where the table of odd names does not.
   const providers = new Map<string, string[]>();
-  for (const dist of installed?.distributions ?? []) for (const top of dist.top) providers.set(top, [...(providers.get(top) ?? []), normalizeName(dist.name)]);
+  for (const dist of installed?.distributions ?? []) {
+    for (const top of dist.top) {
+      const names = providers.get(top);
+      if (names) names.push(normalizeName(dist.name));
+      else providers.set(top, [normalizeName(dist.name)]);
+    }
+  }
   const installedNames = new Set((installed?.distributions ?? []).map((d) => normalizeName(d.name)));
   const declaredKind = (module: string): Kind | null => {
     const top = module.split('.')[0] ?? module;

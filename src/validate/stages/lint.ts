@@ -8,8 +8,6 @@ import { isSyntaxDiagnostic, type RuffFileResult, type RuffOptions, type RuffPas
 import { isPythonFile, isTestFile, type SourceFile } from '../source.js';
 import { securityOutcome, securityPasses } from './security.js';
 
-export { formatFinding } from '../ruff/format-finding.js';
-
 /** What the stages need of Ruff; RuffHost is one. */
 export interface RuffRunner {
   lint(request: RuffRequest): Promise<RuffResponse>;

@@ -116,7 +116,7 @@ export function parseRequirementsTxt(path: string, text: string): ParsedRequirem
   return result;
 }
 
-export function logicalLines(text: string): { line: number; content: string }[] {
+function logicalLines(text: string): { line: number; content: string }[] {
   const out: { line: number; content: string }[] = [];
   let pending = '';
   let start = 0;

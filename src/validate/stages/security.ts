@@ -26,7 +26,9 @@ function byTarget(paths: readonly string[], targetOf: (path: string) => string, 
   const groups = new Map<string, string[]>();
   for (const path of paths) {
     const target = targetOf(path);
-    groups.set(target, [...(groups.get(target) ?? []), path]);
+    const group = groups.get(target);
+    if (group) group.push(path);
+    else groups.set(target, [path]);
   }
   return [...groups].map(([target, group]) => ({
     options: { ...(target ? { 'target-version': target } : {}), 'output-prefer-rule-codes': true, lint: { select: SECURITY_RULES, ignore } },

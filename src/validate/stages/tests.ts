@@ -168,7 +168,7 @@ function howItEnded(result: RunResult): TestRun['ended'] {
   return 'completed';
 }
 
-export function countCases(cases: readonly TestCase[], timedOut: boolean): TestCounts {
+function countCases(cases: readonly TestCase[], timedOut: boolean): TestCounts {
   const count = (outcome: TestCase['outcome']): number => cases.filter((c) => c.outcome === outcome).length;
   return { passed: count('passed'), failed: count('failed'), errors: count('error'), skipped: count('skipped'), timedOut };
 }
@@ -190,8 +190,6 @@ export function summarise(counts: TestCounts): string {
   if (counts.skipped) parts.push(`${counts.skipped} skipped`);
   return parts.join(', ');
 }
-
-export { readOutput };
 
 function lastLines(text: string, n: number): string {
   return text.trim().split('\n').slice(-n).join('\n');

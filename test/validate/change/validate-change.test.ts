@@ -5,7 +5,10 @@ import type { RunRequest } from '../../../src/sandbox/types.js';
 import { MemoryBaselineCache, type BaselineCache } from '../../../src/validate/change/baseline.js';
 import { readGitTree, readWorkingTree } from '../../../src/validate/change/git-tree.js';
 import { validateChange } from '../../../src/validate/change/validate-change.js';
+import { DEFAULT_OPERATOR_LIMITS } from '../../../src/validate/limits.js';
+import type { EnvironmentPort } from '../../../src/validate/pipeline.js';
 import type { Finding, Report } from '../../../src/validate/report.js';
+import { SYSTEM_RUNTIME } from '../../../src/validate/runtime.js';
 import { ADD_MEAN, DEBT_LIBRARY } from '../../helpers/debt-library.js';
 import { fixtureRepo, type CommitFiles, type FixtureRepo } from '../../helpers/fixture-repo.js';
 import { useValidation } from '../../helpers/validation-ports.js';
@@ -119,6 +122,71 @@ describe('a change on a repository with pre-existing debt', () => {
     expect(runsFirst).toBe(4); // the base, the change, the change's tests at the base, and its mutants
     expect(runs - runsFirst).toBe(3); // no base run the second time
     expect(second.tests.stillFailing).toEqual(first.tests.stillFailing);
+  });
+
+  it("keeps the base apart per operator maxima and per environment (indexes, interpreters), which change the base's results", async () => {
+    const cache = new MemoryBaselineCache();
+    const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
+    repos.push(repo);
+    const config = defaultValidationConfig();
+    const base = await readGitTree(repo.dir, 'HEAD', config);
+    const head = await readWorkingTree(repo.dir, config);
+    const environment = (identity: string): EnvironmentPort => ({ identity, prepare: async () => ({ stage: null, runtime: SYSTEM_RUNTIME, dispose: async () => undefined }) });
+    const options = { config, sandbox: sandbox(), linter: linter(), baselines: cache };
+    await validateChange({ base, head: head.files }, { ...options, environment: environment('index A') });
+    await validateChange({ base, head: head.files }, { ...options, environment: environment('index A') });
+    expect(cache.size).toBe(1);
+    await validateChange({ base, head: head.files }, { ...options, environment: environment('index B') });
+    expect(cache.size).toBe(2);
+    await validateChange({ base, head: head.files }, { ...options, environment: environment('index B'), maxima: { ...DEFAULT_OPERATOR_LIMITS, timeoutSeconds: 60 } });
+    expect(cache.size).toBe(3);
+  });
+
+  it('runs no evidence run for a change that touches only tests (fail-before/pass-after means something only for changed code)', async () => {
+    const commands: string[][] = [];
+    const real = sandbox();
+    const watched: ReadySandbox = { ...real, sandbox: { ...real.sandbox, run: (request: RunRequest) => (commands.push([...request.command]), real.sandbox.run(request)) } };
+    const report = await validate([DEBT_LIBRARY], { 'tests/test_more.py': 'from mathlib.core import add\n\n\ndef test_add_zero():\n    assert add(4, 0) == 4\n' }, { ready: watched });
+    expect(report.passed).toBe(true);
+    expect(report.evidence).toEqual([]);
+    expect(commands).toHaveLength(2); // the base and the head; no mutants either, as no code changed
+  });
+
+  it('lets the mutation run started beside the head wait for the base and evidence runs (each may install its environment, then run its tests)', async () => {
+    const wallTimes: number[] = [];
+    const real = sandbox();
+    const watched: ReadySandbox = {
+      ...real,
+      sandbox: { ...real.sandbox, run: (request: RunRequest) => (request.mounts?.some((m) => m.sandbox === '/mutation') && wallTimes.push(request.limits?.wallTimeMs ?? 0), real.sandbox.run(request)) },
+    };
+    const config = defaultValidationConfig();
+    const report = await validate([DEBT_LIBRARY], ADD_MEAN, { config, ready: watched });
+    expect(report.mutation).toBeDefined();
+    expect(wallTimes).toHaveLength(1);
+    const settle = 2 * config.environment.timeout_seconds + config.tests.timeout_seconds;
+    expect(wallTimes[0]).toBeGreaterThanOrEqual((config.tests.timeout_seconds + settle + config.mutation.budget_seconds) * 1000);
+  });
+
+  it("computes the base again for a validation that waited for another's base run, which that one's cancel cut short", async () => {
+    const cache = new MemoryBaselineCache();
+    const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
+    repos.push(repo);
+    const config = defaultValidationConfig();
+    const base = await readGitTree(repo.dir, 'HEAD', config);
+    const head = await readWorkingTree(repo.dir, config);
+    const cancel = new AbortController();
+    let firstRan: () => void = () => undefined;
+    const firstRunning = new Promise<void>((resolve) => (firstRan = resolve));
+    const watched = (onRun: () => void): ReadySandbox => ({ ...sandbox(), sandbox: { ...sandbox().sandbox, run: (request: RunRequest) => (onRun(), sandbox().sandbox.run(request)) } });
+    // The first validation starts the base run; the second joins it; the first is cancelled once the second runs.
+    const first = validateChange({ base, head: head.files }, { config, sandbox: watched(firstRan), linter: linter(), baselines: cache, signal: cancel.signal }).catch((error: unknown) => error);
+    await firstRunning;
+    const second = await validateChange({ base, head: head.files }, { config, sandbox: watched(() => cancel.abort()), linter: linter(), baselines: cache });
+    expect(await first).toBeInstanceOf(Error);
+    expect(second.tests.stillFailing).toEqual(['tests/test_core.py::test_evaluate_is_known_broken']);
+    expect(second.evidence).toHaveLength(2);
+    expect(second.passed).toBe(true);
+    expect(cache.size).toBe(1);
   });
 });
 

@@ -37,6 +37,31 @@ describe('environment cache', () => {
     expect(results.filter((r) => r.entry && r.built)).toHaveLength(1);
   });
 
+  it("builds again for a live caller when the build it waited for was cut short by another caller's cancel", async () => {
+    const cache = new EnvironmentCache({ root, maxBytes: 1e9 });
+    const first = new AbortController();
+    let runs = 0;
+    // The build honours the signal of the caller that started it, as pip's run does.
+    const build = (signal: AbortSignal | undefined) => async (content: string) => {
+      runs++;
+      await new Promise((r) => setTimeout(r, 200));
+      if (signal?.aborted) return { ok: false as const, failure: 'cancelled' };
+      await writeFile(join(content, 'payload'), 'x');
+      return { ok: true as const, data: { label: `built ${runs}` } };
+    };
+    const cancelled = cache.obtain('envs', 'k', Data, build(first.signal), first.signal);
+    await new Promise((r) => setTimeout(r, 20));
+    const live = new AbortController();
+    const waiting = cache.obtain('envs', 'k', Data, build(live.signal), live.signal);
+    first.abort();
+    expect(await cancelled).toEqual({ entry: null, failure: 'cancelled' });
+    const result = await waiting;
+    expect(result.entry?.data).toEqual({ label: 'built 2' });
+    expect(result).toMatchObject({ built: true });
+    expect(runs).toBe(2);
+    expect(await readFile(join(result.entry!.content, 'payload'), 'utf8')).toBe('x');
+  });
+
   it('publishes whole or not at all: a failed build leaves no entry and no staging folder', async () => {
     const cache = new EnvironmentCache({ root, maxBytes: 1e9 });
     const result = await cache.obtain('envs', 'bad', Data, async (content) => {

@@ -67,4 +67,33 @@ describe('the environment stage on the docker backend (live)', () => {
       await ws.dispose();
     }
   });
+
+  live("hands the index's credentials to the run's user (not root's) when the index asks for Basic auth", async () => {
+    const secret = 'docker-index-token';
+    const privateIndex = await servePackageIndex(await buildWheels([GREET]), { user: 'bot', password: secret });
+    const ws = await writeWorkspace(
+      Object.entries({
+        'requirements.txt': 'greet\n',
+        'test_app.py': 'from greet import hello\n\n\ndef test_hello():\n    assert hello("bo") == "hello bo"\n',
+      }).map(([path, text]) => ({ path, content: Buffer.from(text) })),
+    );
+    try {
+      const settings = readEnvironmentSettings({ CODE4PY_PIP_INDEX_URL: privateIndex.url.replace('http://', `http://bot:${secret}@`), CODE4PY_ENV_CACHE_DIR: cache });
+      const env = await prepareEnvironment({ root: ws.root, files: ws.files, config: ValidationConfigSchema.parse({}) }, { sandbox: docker, settings });
+      try {
+        expect(env.stage, JSON.stringify(env.stage, null, 1)).toMatchObject({ name: 'environment', status: 'passed' });
+        // pip asked without credentials first, then with them, and got the files.
+        expect(privateIndex.requests).toContain('GET /simple/greet/');
+        expect(privateIndex.requests.some((r) => r.startsWith('GET /files/greet-1.2.0'))).toBe(true);
+        expect(JSON.stringify(env.stage)).not.toContain(secret);
+        const run = await runTests(docker.sandbox, ws.root, [], 120, undefined, { runtime: env.runtime });
+        expect(run.tests).toMatchObject({ status: 'passed', summary: '1 passed, 0 failed' });
+      } finally {
+        await env.dispose();
+      }
+    } finally {
+      await ws.dispose();
+      await privateIndex.close();
+    }
+  });
 });

@@ -2,7 +2,12 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../../src/errors.js';
 import { botCacheDir, cliCacheDir, readEnvironmentSettings } from '../../../src/validate/environment/env.js';
+import { environmentPort } from '../../../src/validate/environment/port.js';
 import { nearest } from '../../../src/validate/environment/pythons.js';
+import type { ReadySandbox } from '../../../src/sandbox/select.js';
+
+/** The port's identity is its settings': no sandbox is reached for it. */
+const unusedSandbox = new Proxy({}, { get: () => { throw new Error('the sandbox was used'); } }) as ReadySandbox;
 
 describe('environment settings (operator variables)', () => {
   it('defaults to PyPI and its file host, the CLI cache folder and 5 GiB', () => {
@@ -43,6 +48,16 @@ describe('environment settings (operator variables)', () => {
     expect(settings.index.credentials).toMatchObject({ username: 'bot', password: 's3cr@t' });
     expect(JSON.stringify(settings)).not.toContain('s3cr');
     expect(inspect(settings, { depth: 10 })).not.toContain('s3cr');
+  });
+
+  it("names the environment port by its indexes, hosts and interpreters, never by the indexes' credentials", () => {
+    const identity = (env: NodeJS.ProcessEnv) => environmentPort(unusedSandbox, readEnvironmentSettings(env)).identity;
+    const withSecret = identity({ CODE4PY_PIP_INDEX_URL: 'https://bot:s3cr%40t@pkgs.example.com/simple' });
+    expect(withSecret).toContain('https://pkgs.example.com/simple');
+    expect(withSecret).not.toContain('s3cr');
+    expect(withSecret).toBe(identity({ CODE4PY_PIP_INDEX_URL: 'https://bot:other@pkgs.example.com/simple' }));
+    expect(withSecret).not.toBe(identity({ CODE4PY_PIP_INDEX_URL: 'https://pkgs.example.com/simple', CODE4PY_PIP_EXTRA_INDEX_URL: 'https://more.example.com/simple' }));
+    expect(identity({})).not.toBe(identity({ CODE4PY_PYTHONS: '/usr/bin/python3.12' }));
   });
 
   it('says which variable is wrong without repeating its value', () => {
