@@ -1,6 +1,5 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import { DEFAULT_PRICES, estimateCostUsd } from '../eval/prices.js';
-import { readRepoTarball } from '../github/tarball.js';
 import { TokenLedger, type Analysis, type RepoFile, type ReviewFeedback } from '../llm/index.js';
 import { refreshPullRequestBody } from '../publish/pull-request-body.js';
 import { renderRefineReply } from '../render/comments.js';
@@ -16,6 +15,7 @@ import { resultOf } from './strengthen.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { buildContext } from './context/pick-context.js';
 import type { TaskPorts } from './ports.js';
+import { snapshotAt } from './snapshot.js';
 
 export interface RefineTask {
   readonly taskId: string;
@@ -50,10 +50,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
   }
   const head = (await github.branchSha(pull.headRef)) ?? pull.headSha;
   const base = await github.defaultBranch();
-  const [headSnapshot, baseSnapshot] = await Promise.all([
-    readRepoTarball(await github.downloadTarball(head), config.limits),
-    readRepoTarball(await github.downloadTarball(pull.baseRef === base.name ? base.sha : pull.baseRef), config.limits),
-  ]);
+  const [headSnapshot, baseSnapshot] = await Promise.all([snapshotAt(github, head, config.limits), snapshotAt(github, pull.baseRef === base.name ? base.sha : pull.baseRef, config.limits)]);
   const baseFiles = new Map(baseSnapshot.files.map((f) => [f.path, f.content]));
   // "The current code": every text file the branch adds or changes against its base.
   const current: RepoFile[] = headSnapshot.files.flatMap((f) => {

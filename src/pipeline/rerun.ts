@@ -1,6 +1,5 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
-import { readRepoTarball } from '../github/tarball.js';
 import { refreshPullRequestBody } from '../publish/pull-request-body.js';
 import { renderValidationSection } from '../render/pull-request.js';
 import { validateChange } from '../validate/change/validate-change.js';
@@ -10,6 +9,7 @@ import { checkRunExternalId } from '../webhooks/requests.js';
 import { validationOptions } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun, type CheckRunRef } from './check-run.js';
 import type { TaskPorts } from './ports.js';
+import { snapshotAt } from './snapshot.js';
 import { branchOf } from './run-task.js';
 
 export interface RerunTask {
@@ -30,10 +30,7 @@ export async function runRerun(task: RerunTask, ports: Omit<TaskPorts, 'model' |
   if (!(await senderMayTrigger(github, task.sender, task.issueNumber, config, checkpoints))) return { kind: 'unauthorized' };
   const checkRun = await startCheckRun(github, task.headSha, checkRunExternalId(task.issueNumber, task.taskId), checkpoints);
   const base = await github.defaultBranch();
-  const [head, baseSnapshot] = await Promise.all([
-    readRepoTarball(await github.downloadTarball(task.headSha), config.limits),
-    readRepoTarball(await github.downloadTarball(base.sha), config.limits),
-  ]);
+  const [head, baseSnapshot] = await Promise.all([snapshotAt(github, task.headSha, config.limits), snapshotAt(github, base.sha, config.limits)]);
   const report = await validateChange({ base: { sha: base.sha, files: baseSnapshot.files }, head: head.files }, validationOptions(config, ports));
   await completeCheckRun(github, checkRun, report, checkpoints);
   await showOnPullRequest(github, task, checkRun, report, checkpoints);

@@ -1,7 +1,6 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
 import { DEFAULT_PRICES, estimateCostUsd, type PriceTable } from '../eval/prices.js';
-import { readRepoTarball } from '../github/tarball.js';
 import { TokenLedger } from '../llm/index.js';
 import { CLARIFICATION_MARK, renderClarification } from '../render/comments.js';
 import { testsFigure } from '../render/figures.js';
@@ -12,6 +11,7 @@ import { pushCommit } from '../publish/commit.js';
 import { attemptProblems, type Attempt } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import type { TaskPorts } from './ports.js';
+import { snapshotAt } from './snapshot.js';
 import { pullRequestBody, solveTask } from './solve.js';
 
 export interface GenerateTask {
@@ -89,8 +89,8 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       repository: async () => {
         const defaultBranch = await github.defaultBranch();
         const branchHead = await github.branchSha(branch);
-        const snapshot = await readRepoTarball(await github.downloadTarball(branchHead ?? defaultBranch.sha), config.limits);
-        const base = branchHead ? { sha: defaultBranch.sha, files: (await readRepoTarball(await github.downloadTarball(defaultBranch.sha), config.limits)).files } : undefined;
+        const [snapshot, baseSnapshot] = await Promise.all([snapshotAt(github, branchHead ?? defaultBranch.sha, config.limits), branchHead ? snapshotAt(github, defaultBranch.sha, config.limits) : undefined]);
+        const base = baseSnapshot ? { sha: defaultBranch.sha, files: baseSnapshot.files } : undefined;
         return { files: snapshot.files, sha: branchHead ?? defaultBranch.sha, ...(base ? { base } : {}), blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]), defaultBranch, branchHead };
       },
       onProgress: (event) => {
