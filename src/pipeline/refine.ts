@@ -49,8 +49,9 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     return { kind: 'not-ours' };
   }
   const head = (await github.branchSha(pull.headRef)) ?? pull.headSha;
-  const base = await github.defaultBranch();
-  const [headSnapshot, baseSnapshot] = await Promise.all([snapshotAt(github, head, config.limits), snapshotAt(github, pull.baseRef === base.name ? base.sha : pull.baseRef, config.limits)]);
+  // The branch's change is what it adds since it forked from the pull request's base (GitHub's own diff), not since that branch's tip.
+  const base = await github.mergeBase(pull.baseRef, head);
+  const [headSnapshot, baseSnapshot] = await Promise.all([snapshotAt(github, head, config.limits), snapshotAt(github, base, config.limits)]);
   const baseFiles = new Map(baseSnapshot.files.map((f) => [f.path, f.content]));
   // "The current code": every text file the branch adds or changes against its base.
   const current: RepoFile[] = headSnapshot.files.flatMap((f) => {
@@ -76,7 +77,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     context: context.files,
     refinement: { current, feedback: task.feedback },
     repoFiles,
-    base: { sha: pull.baseRef === base.name ? base.sha : null, files: baseSnapshot.files },
+    base: { sha: base, files: baseSnapshot.files },
     blocked: new Set([...headSnapshot.symlinks, ...headSnapshot.submodules]),
     config,
     ports,

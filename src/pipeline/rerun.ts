@@ -29,9 +29,10 @@ export async function runRerun(task: RerunTask, ports: Omit<TaskPorts, 'model' |
   const { github, checkpoints, config } = { ...ports, config: task.config };
   if (!(await senderMayTrigger(github, task.sender, task.issueNumber, config, checkpoints))) return { kind: 'unauthorized' };
   const checkRun = await startCheckRun(github, task.headSha, checkRunExternalId(task.issueNumber, task.taskId), checkpoints);
-  const base = await github.defaultBranch();
-  const [head, baseSnapshot] = await Promise.all([snapshotAt(github, task.headSha, config.limits), snapshotAt(github, base.sha, config.limits)]);
-  const report = await validateChange({ base: { sha: base.sha, files: baseSnapshot.files }, head: head.files }, validationOptions(config, ports));
+  // Judged against where the commit forked from the default branch: the branch's newer commits there are not its change.
+  const base = await github.mergeBase((await github.defaultBranch()).sha, task.headSha);
+  const [head, baseSnapshot] = await Promise.all([snapshotAt(github, task.headSha, config.limits), snapshotAt(github, base, config.limits)]);
+  const report = await validateChange({ base: { sha: base, files: baseSnapshot.files }, head: head.files }, validationOptions(config, ports));
   await completeCheckRun(github, checkRun, report, checkpoints);
   await showOnPullRequest(github, task, checkRun, report, checkpoints);
   return { kind: 'rerun', passed: report.passed };

@@ -85,12 +85,14 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       usage,
       mayAsk: !task.instructions && !askedBefore,
       // The tarball at the branch head when a refinement or an earlier run made the branch, else at the base;
-      // the change is always validated against the base commit.
+      // the change is always validated against the commit the branch started from.
       repository: async () => {
         const defaultBranch = await github.defaultBranch();
         const branchHead = await github.branchSha(branch);
-        const [snapshot, baseSnapshot] = await Promise.all([snapshotAt(github, branchHead ?? defaultBranch.sha, config.limits), branchHead ? snapshotAt(github, defaultBranch.sha, config.limits) : undefined]);
-        const base = baseSnapshot ? { sha: defaultBranch.sha, files: baseSnapshot.files } : undefined;
+        // The branch is judged against where it forked: the default branch's newer commits are not its change.
+        const baseSha = branchHead ? await github.mergeBase(defaultBranch.sha, branchHead) : defaultBranch.sha;
+        const [snapshot, baseSnapshot] = await Promise.all([snapshotAt(github, branchHead ?? defaultBranch.sha, config.limits), branchHead ? snapshotAt(github, baseSha, config.limits) : undefined]);
+        const base = baseSnapshot ? { sha: baseSha, files: baseSnapshot.files } : undefined;
         return { files: snapshot.files, sha: branchHead ?? defaultBranch.sha, ...(base ? { base } : {}), blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]), defaultBranch, branchHead };
       },
       onProgress: (event) => {
