@@ -11,15 +11,16 @@ export interface Attempt {
   readonly accepted: readonly SolutionFile[];
   readonly rejected: ReadonlyArray<{ path: string; reason: string }>;
   readonly report: Report;
-  /** Milliseconds waiting for the model's answer (corrective rounds and retries included). */
+  /** Milliseconds waiting for the model's answer (corrective rounds, retries and test-strengthening rounds included). */
   readonly modelMs: number;
-  /** Milliseconds validating in the sandbox. */
+  /** Milliseconds validating in the sandbox (test-strengthening rounds included). */
   readonly validationMs: number;
   /**
-   * Set on a test-strengthening round: the mutation report it started from, and whether its tests were kept
-   * (they passed and killed more mutants). A round whose tests were not kept is not the result.
+   * Set when a test-strengthening round's tests were kept (they passed and killed more mutants): the
+   * attempt's mutation report before the first round. The attempt keeps its number: it is the same
+   * attempt, with stronger tests.
    */
-  readonly strengthened?: { readonly before: MutationReport; readonly kept: boolean };
+  readonly strengthened?: { readonly before: MutationReport };
 }
 
 /** How a pipeline validates: the ports' sandbox, Ruff, store of baselines, environment and limits. */
@@ -82,4 +83,6 @@ export interface AttemptsInput {
   readonly onAttempt: (n: number) => Promise<void>;
   /** Each attempt once it is validated (the last one included). */
   readonly onValidated?: (attempt: Attempt) => Promise<void> | void;
+  /** The passing attempt after its test-strengthening rounds (stronger tests when `strengthened` is set), which takes its place. */
+  readonly onStrengthened?: (attempt: Attempt) => Promise<void> | void;
 }

@@ -64,7 +64,11 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
   }
   const last = attempts.at(-1)!;
   // Stronger tests are asked for a new solution only: a refinement answers its reviewers, nothing more.
-  if (attemptPassed(last) && last.report.mutation && !input.refinement) attempts.push(...(await strengthenTests(input, last)));
+  if (attemptPassed(last) && last.report.mutation && !input.refinement && config.mutation.rounds > 0) {
+    const strengthened = await strengthenTests(input, last);
+    attempts[attempts.length - 1] = strengthened;
+    await input.onStrengthened?.(strengthened);
+  }
   return attempts;
 }
 

@@ -11,7 +11,6 @@ import { checkRunExternalId, issueOfBranch } from '../webhooks/requests.js';
 import { pushCommit } from '../publish/commit.js';
 import { materialise } from './attempt.js';
 import { generateAndValidate } from './attempts.js';
-import { resultOf } from './strengthen.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { buildContext } from './context/pick-context.js';
 import type { TaskPorts } from './ports.js';
@@ -85,7 +84,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     model,
     onAttempt: async () => undefined,
   });
-  const last = resultOf(attempts);
+  const last = attempts.at(-1)!;
   if (!(last.report.passed && last.accepted.length > 0)) {
     await github.createComment(
       task.pullNumber,

@@ -129,7 +129,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
 
   await status.finish(
     passed
-      ? `✅ Code4Py opened #${pull.number}: ${testsFigure(last.report.tests)} (attempt ${last.number} of ${config.max_attempts}).`
+      ? `✅ Code4Py opened #${pull.number}: ${testsFigure(last.report.tests)} (attempt ${last.number} of ${config.max_attempts}${last.strengthened ? ', tests strengthened' : ''}).`
       : `${failureText(attempts, config.command)}\n\nThe last attempt is in the draft pull request #${pull.number}, with its failing check.`,
   );
   return { kind: 'pull-request', number: pull.number, url: pull.url, passed };
