@@ -47,19 +47,28 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
   const reader = new EntryReader(limits);
   const unpackedCap = limits.max_unpacked_bytes ?? 4 * limits.max_total_bytes;
   let unpacked = 0;
+  /** The unpacked stream's first bytes, gathered until there are enough to judge: chunks may be as short as one byte. */
+  let head: Buffer | undefined = Buffer.alloc(0);
   let parserError: Error | undefined;
   // Brotli and zstd sniffing off (the parser would unpack what starts like either); gzip inside the gzip is
   // refused below, so every byte is counted here.
   const parser = new Parser({ strict: true, zstd: false, brotli: false, onReadEntry: (entry) => reader.read(entry) });
   parser.on('ignoredEntry', (entry: ReadEntry) => reader.ignore(entry));
   parser.on('error', (error: Error) => (parserError ??= error));
+  parser.on('abort', (error: Error) => (parserError ??= error));
   const failure = () => reader.failure ?? (parserError && corrupt(parserError));
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      // The parser unzips what starts with gzip's magic bytes, judging by the first chunk alone, and those
-      // bytes would escape the count: refuse that, judging the same way.
-      if (unpacked === 0 && chunk.subarray(0, 2).equals(GZIP_MAGIC)) {
-        return callback(new TarballError('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.'));
+      // The parser unzips what starts with gzip's magic bytes — judging by the stream's first bytes, however
+      // they are split into chunks (it holds back a short first one) — and those bytes would escape the count:
+      // refuse that, judging by the same bytes.
+      if (head) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length >= GZIP_MAGIC.length) {
+          const gzip = head.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC);
+          head = undefined;
+          if (gzip) return callback(new TarballError('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.'));
+        }
       }
       unpacked += chunk.length;
       if (unpacked > unpackedCap) {
@@ -69,9 +78,15 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
       callback(failure() ?? null);
     },
     final(callback) {
-      // The parser ends after its last entry, also a truncated one (an error first); it aborts without ending
-      // only when it unzips, which is refused above.
-      parser.once('end', () => callback(failure() ?? null));
+      // The parser ends after its last entry, also a truncated one (an error first); an abort never ends it,
+      // so whichever of the three comes first settles, once.
+      let settled = false;
+      const settle = () => {
+        if (settled) return;
+        settled = true;
+        callback(failure() ?? null);
+      };
+      for (const event of ['end', 'error', 'abort']) parser.once(event, settle);
       parser.end();
     },
   });
