@@ -1,5 +1,5 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import { DEFAULT_PRICES, estimateCostUsd } from '../eval/prices.js';
+import { estimateCostUsd } from '../eval/prices.js';
 import { TokenLedger, type Analysis, type RepoFile, type ReviewFeedback } from '../llm/index.js';
 import { refreshPullRequestBody } from '../publish/pull-request-body.js';
 import { renderRefineReply } from '../render/comments.js';
@@ -105,7 +105,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
   // The description follows the branch: every file it changes against its base, and this commit's validation.
   const onBranch = new Set([...current.map((f) => f.path), ...changed.map((f) => f.path)]);
   const files = [...onBranch].sort().map((path) => ({ path, kind: baseFiles.has(path) ? ('changed' as const) : ('added' as const) }));
-  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices ?? DEFAULT_PRICES);
+  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices);
   await refreshPullRequestBody(
     github,
     pull,

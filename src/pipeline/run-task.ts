@@ -1,6 +1,6 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
-import { DEFAULT_PRICES, estimateCostUsd, type PriceTable } from '../eval/prices.js';
+import { estimateCostUsd, type PriceTable } from '../eval/prices.js';
 import { TokenLedger } from '../llm/index.js';
 import { CLARIFICATION_MARK, renderClarification } from '../render/comments.js';
 import { testsFigure } from '../render/figures.js';
@@ -120,7 +120,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   const checkRun = await startCheckRun(github, commit, checkRunExternalId(task.issueNumber, task.taskId), checkpoints);
   await completeCheckRun(github, checkRun, last.report, checkpoints);
 
-  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices ?? DEFAULT_PRICES);
+  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices);
   const body = pullRequestBody(result, { issue: task.issueNumber, model, command: config.command, usage, checkRunUrl: checkRun.url, costUsd });
   const existing = await github.findPullRequest(branch);
   const pull = existing ?? (await github.createPullRequest({ title: analysis.title, body, head: branch, base: base.name, draft: !passed }));
