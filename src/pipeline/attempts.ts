@@ -79,7 +79,7 @@ const MAX_FEEDBACK_FINDINGS = 40;
  * What the next attempt is told: only what this change introduced — tests it broke or added failing,
  * then its findings, blocking ones first — never what was wrong on the base branch already.
  */
-export function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
+function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
   const blocking = report.base === undefined ? null : new Set([...(report.tests.regressed ?? []), ...(report.tests.newFailing ?? [])]);
   const failing = report.tests.cases.filter((c) => (c.outcome === 'failed' || c.outcome === 'error') && (blocking === null || blocking.has(c.id)));
   const regressed = new Set(report.tests.regressed ?? []);

@@ -14,7 +14,7 @@ const Repository = z.object({ name: z.string().min(1), full_name: z.string().reg
 const Sender = z.object({ login: z.string().min(1) });
 
 /** The fields of `installation.created` the bot uses: the repositories the app was installed on. */
-export const InstallationCreatedSchema = z.object({
+const InstallationCreatedSchema = z.object({
   action: z.literal('created'),
   installation: Installation,
   repositories: z.array(Repository).optional().default([]),
@@ -22,7 +22,7 @@ export const InstallationCreatedSchema = z.object({
 });
 
 /** The fields of `installation_repositories.added` the bot uses. */
-export const RepositoriesAddedSchema = z.object({
+const RepositoriesAddedSchema = z.object({
   action: z.literal('added'),
   installation: Installation,
   repositories_added: z.array(Repository),
@@ -33,7 +33,7 @@ export const RepositoriesAddedSchema = z.object({
  * One label task per repository the app was installed on, up to LABEL_REPOSITORIES_PER_EVENT. Each has a
  * delivery id of its own (the delivery's, then the repository), so a redelivered event queues nothing twice.
  */
-export function labelRequests(deliveryId: string, installationId: number, sender: string, repositories: ReadonlyArray<{ full_name: string }>): TaskRequest[] {
+function labelRequests(deliveryId: string, installationId: number, sender: string, repositories: ReadonlyArray<{ full_name: string }>): TaskRequest[] {
   return repositories.slice(0, LABEL_REPOSITORIES_PER_EVENT).map(({ full_name }) => {
     const [owner = '', repo = ''] = full_name.split('/');
     return { deliveryId: `${deliveryId}:${full_name}`, installationId, owner, repo, issueNumber: REPOSITORY_TASK, sender, trigger: { kind: 'installed' } };
