@@ -5,12 +5,11 @@ import { renderValidationSection } from '../render/pull-request.js';
 import { validateChange } from '../validate/change/validate-change.js';
 import type { Report } from '../validate/report.js';
 import { packageInfo } from '../version.js';
-import { checkRunExternalId } from '../webhooks/requests.js';
+import { branchOf, checkRunExternalId } from '../webhooks/requests.js';
 import { validationOptions } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun, type CheckRunRef } from './check-run.js';
 import type { TaskPorts } from './ports.js';
 import { snapshotAt } from './snapshot.js';
-import { branchOf } from './run-task.js';
 
 export interface RerunTask {
   readonly taskId: string;

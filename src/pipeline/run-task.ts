@@ -6,7 +6,7 @@ import { CLARIFICATION_MARK, renderClarification } from '../render/comments.js';
 import { testsFigure } from '../render/figures.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { StatusComment } from '../publish/status-comment.js';
-import { checkRunExternalId } from '../webhooks/requests.js';
+import { branchOf, checkRunExternalId } from '../webhooks/requests.js';
 import { pushCommit } from '../publish/commit.js';
 import { attemptProblems, type Attempt } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
@@ -32,9 +32,6 @@ export type TaskOutcome =
   | { readonly kind: 'clarification'; readonly questions: readonly string[] }
   | { readonly kind: 'pull-request'; readonly number: number; readonly url: string; readonly passed: boolean }
   | { readonly kind: 'failed'; readonly attempts: number };
-
-/** The bot's branch for an issue, one per issue (issueOfBranch in webhooks/requests.ts reads it back). */
-export const branchOf = (issue: number) => `code4py/issue-${issue}`;
 
 /**
  * The bot's main loop for one issue: check the sender, then the shared pipeline (src/pipeline/solve.ts:

@@ -91,7 +91,13 @@ export const CheckSuitePayloadSchema = z.object({
   installation: Installation,
 });
 
-/** The issue a branch of the bot's belongs to (`code4py/issue-<n>`), or null for any other branch. */
+// The bot's branch names, one per issue: made by branchOf, read back by issueOfBranch, and the first part of
+// a check run's external id. The format is spelled out here only.
+
+/** The bot's branch for an issue: `code4py/issue-<n>`. */
+export const branchOf = (issue: number) => `code4py/issue-${issue}`;
+
+/** The issue a branch of the bot's belongs to (see branchOf), or null for any other branch. */
 export function issueOfBranch(branch: string | null): number | null {
   const match = /^code4py\/issue-(\d+)$/.exec(branch ?? '');
   return match ? Number(match[1]) : null;
@@ -102,13 +108,14 @@ export function issueOfBranch(branch: string | null): number | null {
  * "Re-run", which is how the bot finds the issue when the event names no branch.
  */
 export function checkRunExternalId(issue: number, taskId: string): string {
-  return `code4py/issue-${issue}@${taskId}`;
+  return `${branchOf(issue)}@${taskId}`;
 }
 
-/** The issue a check run's external id names (see checkRunExternalId), or null for any other id. */
+/** The issue a check run's external id names (see checkRunExternalId; a bare branch too), or null for any other id. */
 export function issueOfExternalId(externalId: string | null | undefined): number | null {
-  const match = /^code4py\/issue-(\d+)(?:@|$)/.exec(externalId ?? '');
-  return match ? Number(match[1]) : null;
+  const id = externalId ?? '';
+  const at = id.indexOf('@');
+  return issueOfBranch(at === -1 ? id : id.slice(0, at));
 }
 
 /**
