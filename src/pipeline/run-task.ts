@@ -3,7 +3,7 @@ import type { GitHubApi } from '../github/api.js';
 import { estimateCostUsd, type PriceTable } from '../eval/prices.js';
 import { TokenLedger } from '../llm/index.js';
 import { CLARIFICATION_MARK, renderClarification } from '../render/comments.js';
-import { testsFigure } from '../render/figures.js';
+import { formatTestCounts } from '../render/common.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { StatusComment } from '../publish/status-comment.js';
 import { branchOf, checkRunExternalId } from '../webhooks/requests.js';
@@ -126,7 +126,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
 
   await status.finish(
     passed
-      ? `✅ Code4Py opened #${pull.number}: ${testsFigure(last.report.tests)} (attempt ${last.number} of ${config.max_attempts}${last.strengthened ? ', tests strengthened' : ''}).`
+      ? `✅ Code4Py opened #${pull.number}: ${formatTestCounts(last.report.tests, 'headline')} (attempt ${last.number} of ${config.max_attempts}${last.strengthened ? ', tests strengthened' : ''}).`
       : `${failureText(attempts, config.command)}\n\nThe last attempt is in the draft pull request #${pull.number}, with its failing check.`,
   );
   return { kind: 'pull-request', number: pull.number, url: pull.url, passed };
