@@ -2,7 +2,9 @@ import type { RepoConfig } from '../config/repo-config.js';
 import type { Analysis, RepoFile, ReviewFeedback, Solution, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
 import type { BaseTree } from '../validate/change/baseline.js';
 import type { MutationReport, Report } from '../validate/report.js';
+import { validateChange } from '../validate/change/validate-change.js';
 import type { InputFile } from '../validate/workspace.js';
+import { formatGenerated } from './generate/format.js';
 import type { SolvePorts } from './ports.js';
 
 export interface Attempt {
@@ -34,6 +36,28 @@ export function validationOptions(config: RepoConfig, ports: Omit<SolvePorts, 'm
     ...(ports.maxima ? { maxima: ports.maxima } : {}),
     ...(ports.environment ? { environment: ports.environment } : {}),
   };
+}
+
+/**
+ * What every round of generation shares once its files are through the path policy: the files as Ruff
+ * would leave them (written over `kept`, files an earlier round had accepted and formatted, where a path is
+ * in both), over the repository's files, validated in the sandbox against the base, and timed.
+ */
+export async function validateAttempt(
+  input: AttemptsInput,
+  attempt: Pick<Attempt, 'number' | 'solution' | 'rejected' | 'modelMs'>,
+  files: readonly SolutionFile[],
+  kept: readonly SolutionFile[] = [],
+): Promise<Attempt> {
+  const { config, ports } = input;
+  const byPath = new Map(kept.map((f) => [f.path, f]));
+  for (const file of await formatGenerated(files, input.repoFiles, config, ports.linter)) byPath.set(file.path, file);
+  const accepted = [...byPath.values()];
+  const validating = performance.now();
+  const report = await validateChange({ base: input.base, head: materialise(input.repoFiles, accepted).all }, { ...validationOptions(config, ports), solutionRequirements: attempt.solution.dependencies });
+  // A cancelled task stops here: its last validation was cut short and proves nothing.
+  ports.signal?.throwIfAborted();
+  return { ...attempt, accepted, report, validationMs: performance.now() - validating };
 }
 
 /** The repository's files with the accepted ones written over them; `changed` holds only the new contents. */

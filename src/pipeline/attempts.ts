@@ -1,12 +1,10 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { Analysis, FailureFeedback, RepoFile, ReviewFeedback, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
 import type { BaseTree } from '../validate/change/baseline.js';
-import { validateChange } from '../validate/change/validate-change.js';
 import type { Report } from '../validate/report.js';
 import { decodeText } from '../validate/workspace.js';
-import { attemptPassed, failedStages, materialise, validationOptions, type Attempt, type AttemptsInput } from './attempt.js';
+import { attemptPassed, failedStages, validateAttempt, type Attempt, type AttemptsInput } from './attempt.js';
 import { applyModelPatch } from './generate/apply-patch.js';
-import { formatGenerated } from './generate/format.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 import { mergeRequirements, REQUIREMENTS_PATH } from './requirements.js';
 import { strengthenTests } from './strengthen.js';
@@ -45,22 +43,16 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     const checked = applyPathPolicy(solution.files, config.paths, input.blocked);
     const patched = applyPatches(checked.accepted, checked.rejected, input.repoFiles);
     const declared = declareDependencies(solution.dependencies, patched, input);
-    const policy = { ...declared, accepted: await formatGenerated(declared.accepted, input.repoFiles, config, ports.linter), failedPatches: patched.failedPatches };
-    const files = materialise(input.repoFiles, policy.accepted);
-    const validating = performance.now();
-    const report = await validateChange({ base: input.base, head: files.all }, { ...validationOptions(config, ports), solutionRequirements: solution.dependencies });
-    // A cancelled task stops here: its last validation was cut short and proves nothing.
-    ports.signal?.throwIfAborted();
-    const attempt: Attempt = { number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report, modelMs, validationMs: performance.now() - validating };
+    const attempt = await validateAttempt(input, { number: n, solution, rejected: declared.rejected, modelMs }, declared.accepted);
     attempts.push(attempt);
     await input.onValidated?.(attempt);
-    const patchFailed = policy.failedPatches > 0 && !corrected;
+    const patchFailed = patched.failedPatches > 0 && !corrected;
     if (attemptPassed(attempt) && !patchFailed) break;
     if (patchFailed) {
       corrected = true;
       if (n === rounds) rounds++;
     }
-    feedback = feedbackFrom(report, policy.rejected);
+    feedback = feedbackFrom(attempt.report, attempt.rejected);
   }
   const last = attempts.at(-1)!;
   // Stronger tests are asked for a new solution only: a refinement answers its reviewers, nothing more.

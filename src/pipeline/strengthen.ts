@@ -1,10 +1,8 @@
-import type { Solution, SolutionFile } from '../llm/index.js';
+import type { Solution } from '../llm/index.js';
 import { survivorsForModel } from '../validate/mutation/feedback.js';
 import type { MutationReport } from '../validate/report.js';
 import { isTestFile } from '../validate/source.js';
-import { validateChange } from '../validate/change/validate-change.js';
-import { materialise, validationOptions, type Attempt, type AttemptsInput } from './attempt.js';
-import { formatGenerated } from './generate/format.js';
+import { validateAttempt, type Attempt, type AttemptsInput } from './attempt.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 
 /** Why a file of a strengthening answer was not taken. */
@@ -48,32 +46,19 @@ export async function strengthenTests(input: AttemptsInput, passed: Attempt): Pr
     // No test file offered (the model had nothing to add): nothing to try.
     if (wholeTests.length === 0) break;
     const checked = applyPathPolicy(wholeTests, config.paths, input.blocked);
-    const tests = await formatGenerated(checked.accepted, input.repoFiles, config, ports.linter);
-    const accepted = mergeFiles(current.accepted, tests);
-    const validating = performance.now();
-    const report = await validateChange({ base: input.base, head: materialise(input.repoFiles, accepted).all }, validationOptions(config, ports));
-    ports.signal?.throwIfAborted();
-    validationMs += performance.now() - validating;
-    if (!(report.passed && killsMore(report.mutation, before))) break;
-    current = {
-      ...current,
-      solution: { ...solution, summary: passed.solution.summary, dependencies: passed.solution.dependencies },
-      accepted,
-      rejected: [...current.rejected, ...checked.rejected, ...rejected],
-      report,
-      strengthened: { before: start },
-    };
+    const strengthened = await validateAttempt(
+      input,
+      { number: passed.number, solution: { ...solution, summary: passed.solution.summary, dependencies: passed.solution.dependencies }, rejected: [...current.rejected, ...checked.rejected, ...rejected], modelMs: 0 },
+      checked.accepted,
+      current.accepted,
+    );
+    validationMs += strengthened.validationMs;
+    if (!(strengthened.report.passed && killsMore(strengthened.report.mutation, before))) break;
+    current = { ...strengthened, strengthened: { before: start } };
   }
   return { ...current, modelMs, validationMs };
 }
 
 function killsMore(after: MutationReport | undefined, before: MutationReport): boolean {
   return after !== undefined && after.killed + after.timedOut > before.killed + before.timedOut;
-}
-
-/** The attempt's files with the round's test files written over them (same path) or added. */
-function mergeFiles(files: readonly SolutionFile[], tests: readonly SolutionFile[]): SolutionFile[] {
-  const byPath = new Map(files.map((f) => [f.path, f]));
-  for (const test of tests) byPath.set(test.path, test);
-  return [...byPath.values()];
 }
