@@ -1,6 +1,4 @@
-import type { RepoConfig } from '../config/repo-config.js';
-import type { Analysis, FailureFeedback, RepoFile, ReviewFeedback, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
-import type { BaseTree } from '../validate/change/baseline.js';
+import type { FailureFeedback, SolutionFile } from '../llm/index.js';
 import type { Report } from '../validate/report.js';
 import { decodeText } from '../validate/workspace.js';
 import { attemptPassed, failedStages, validateAttempt, type Attempt, type AttemptsInput } from './attempt.js';
@@ -8,8 +6,6 @@ import { applyModelPatch } from './generate/apply-patch.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 import { mergeRequirements, REQUIREMENTS_PATH } from './requirements.js';
 import { strengthenTests } from './strengthen.js';
-import type { SolvePorts } from './ports.js';
-
 
 /**
  * Generation and repair: ask for a solution, hold it to the path policy, validate it in the sandbox over

@@ -1,6 +1,5 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import type { GitHubApi } from '../github/api.js';
-import { estimateCostUsd, type PriceTable } from '../eval/prices.js';
+import { estimateCostUsd } from '../eval/prices.js';
 import { TokenLedger } from '../llm/index.js';
 import { CLARIFICATION_MARK, renderClarification } from '../render/comments.js';
 import { formatTestCounts } from '../render/common.js';

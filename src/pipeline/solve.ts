@@ -1,10 +1,6 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import type { Analysis, ModelClient, TaskText, TokenLedger } from '../llm/index.js';
+import type { Analysis, TaskText, TokenLedger } from '../llm/index.js';
 import { renderPullRequestBody } from '../render/pull-request.js';
-import type { ReadySandbox } from '../sandbox/select.js';
-import type { BaselineCache, BaseTree } from '../validate/change/baseline.js';
-import type { OperatorLimits } from '../validate/limits.js';
-import type { EnvironmentPort, Linter } from '../validate/pipeline.js';
 import type { InputFile } from '../validate/workspace.js';
 import { packageInfo } from '../version.js';
 import { attemptPassed, materialise, type Attempt } from './attempt.js';
