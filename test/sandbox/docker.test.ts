@@ -1,19 +1,15 @@
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Parser, type ReadEntry } from 'tar';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SandboxUnavailableError, UsageError } from '../../src/errors.js';
-import { buildRunArgs, DEFAULT_DOCKER_IMAGE, DockerSandbox, readDockerImage, SANDBOX_LABEL, SANDBOX_UID, type DockerRunSpec } from '../../src/sandbox/docker.js';
+import { buildRunArgs, DEFAULT_DOCKER_IMAGE, DockerSandbox, readDockerImage, SANDBOX_UID, type DockerRunSpec } from '../../src/sandbox/docker.js';
 import { DEFAULT_PYTHON, findDockerClient, getSandbox } from '../../src/sandbox/select.js';
-import { DEFAULT_LIMITS, type RunLimits, type RunResult, type Sandbox } from '../../src/sandbox/types.js';
-import { runTests } from '../../src/validate/stages/tests.js';
-import { peakWhile, processesWith, residentBytesOf } from '../helpers/host.js';
-import { escapeTargets, hostAddresses, HOSTILE, useHostListener } from '../helpers/hostile.js';
+import { DEFAULT_LIMITS, type RunLimits } from '../../src/sandbox/types.js';
 
 /**
  * The docker backend without an engine: the argument vector checked as data, and the process handling
