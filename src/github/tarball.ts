@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -55,7 +56,6 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
   const parser = new Parser({ strict: true, zstd: false, brotli: false, onReadEntry: (entry) => reader.read(entry) });
   parser.on('ignoredEntry', (entry: ReadEntry) => reader.ignore(entry));
   parser.on('error', (error: Error) => (parserError ??= error));
-  parser.on('abort', (error: Error) => (parserError ??= error));
   const failure = () => reader.failure ?? (parserError && corrupt(parserError));
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -78,15 +78,10 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
       callback(failure() ?? null);
     },
     final(callback) {
-      // The parser ends after its last entry, also a truncated one (an error first); an abort never ends it,
-      // so whichever of the three comes first settles, once.
-      let settled = false;
-      const settle = () => {
-        if (settled) return;
-        settled = true;
-        callback(failure() ?? null);
-      };
-      for (const event of ['end', 'error', 'abort']) parser.once(event, settle);
+      // The parser ends after its last entry; it errors first on a truncated one, and an abort (always
+      // followed by an error) never ends it: the end or the first error settles, once.
+      const settle = () => callback(failure() ?? null);
+      once(parser, 'end').then(settle, settle);
       parser.end();
     },
   });
