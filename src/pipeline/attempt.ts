@@ -25,17 +25,10 @@ export interface Attempt {
   readonly strengthened?: { readonly before: MutationReport };
 }
 
-/** How a pipeline validates: the ports' sandbox, Ruff, store of baselines, environment and limits. */
+/** How a pipeline validates: the ports' sandbox, Ruff, store of baselines, environment and limits (each optional one undefined when not given). */
 export function validationOptions(config: RepoConfig, ports: Omit<SolvePorts, 'model'>) {
-  return {
-    config,
-    sandbox: ports.sandbox,
-    linter: ports.linter,
-    ...(ports.signal ? { signal: ports.signal } : {}),
-    ...(ports.baselines ? { baselines: ports.baselines } : {}),
-    ...(ports.maxima ? { maxima: ports.maxima } : {}),
-    ...(ports.environment ? { environment: ports.environment } : {}),
-  };
+  const { sandbox, linter, signal, baselines, maxima, environment } = ports;
+  return { config, sandbox, linter, signal, baselines, maxima, environment };
 }
 
 /**
