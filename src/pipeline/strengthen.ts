@@ -46,15 +46,15 @@ export async function strengthenTests(input: AttemptsInput, passed: Attempt): Pr
     // No test file offered (the model had nothing to add): nothing to try.
     if (wholeTests.length === 0) break;
     const checked = applyPathPolicy(wholeTests, config.paths, input.blocked);
-    const strengthened = await validateAttempt(
+    const tried = await validateAttempt(
       input,
       { number: passed.number, solution: { ...solution, summary: passed.solution.summary, dependencies: passed.solution.dependencies }, rejected: [...current.rejected, ...checked.rejected, ...rejected], modelMs: 0 },
       checked.accepted,
       current.accepted,
     );
-    validationMs += strengthened.validationMs;
-    if (!(strengthened.report.passed && killsMore(strengthened.report.mutation, before))) break;
-    current = { ...strengthened, strengthened: { before: start } };
+    validationMs += tried.validationMs;
+    if (!(tried.report.passed && killsMore(tried.report.mutation, before))) break;
+    current = { ...tried, strengthened: { before: start } };
   }
   return { ...current, modelMs, validationMs };
 }
