@@ -127,8 +127,8 @@ export async function benchEnvironment(options: { rounds?: number; log?: (line: 
       coldProcessHitMs: coldHit.ms,
       skippedMedianMs: median(skipped),
       sandboxRunMedianMs: sandboxRun,
-      pipFromWheelMs: fromWheel.length ? median(fromWheel) : NaN,
-      pipUnpackedMs: fromFolder.length ? median(fromFolder) : NaN,
+      pipFromWheelMs: median(fromWheel),
+      pipUnpackedMs: median(fromFolder),
     };
   } finally {
     await index.close();

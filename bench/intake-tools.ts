@@ -197,7 +197,4 @@ export class PeakMemory {
   }
 }
 
-// ---- figures ----
-
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -15,6 +15,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { getSandbox } from '../src/sandbox/select.js';
 import { mutationReport } from '../src/validate/mutation/assess.js';
 import { planMutations, type MutationPlan } from '../src/validate/mutation/plan.js';
+import type { MutationRecords } from '../src/validate/mutation/records.js';
 import { runMutants } from '../src/validate/mutation/run-mutants.js';
 import type { Sandbox } from '../src/sandbox/types.js';
 import { runTests } from '../src/validate/stages/tests.js';
@@ -114,13 +115,13 @@ def test_running_total():
 
 
 /** All mutants in one sandbox run. */
-async function forkServer(sandbox: Sandbox, workDir: string, plan: MutationPlan): Promise<{ ms: number; ran: number; cpu: number; statuses: Map<number, string> }> {
+async function forkServer(sandbox: Sandbox, workDir: string, plan: MutationPlan): Promise<{ ms: number; ran: number; cpu: number; statuses: Map<number, string>; records: MutationRecords }> {
   const started = performance.now();
   const run = await runMutants(sandbox, workDir, plan, { budgetSeconds: 600, workers });
   const ms = performance.now() - started;
   if (run.failure) throw new Error(run.failure);
   const statuses = new Map([...run.records.results].map(([id, r]) => [id, r.status as string]));
-  return { ms, ran: run.records.results.size, cpu: run.records.done?.cpuSeconds ?? NaN, statuses };
+  return { ms, ran: run.records.results.size, cpu: run.records.done?.cpuSeconds ?? NaN, statuses, records: run.records };
 }
 
 /** The same mutants, one sandbox run (one new Python, one pytest import) each, `workers` at a time. */
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
 
     const first = await forkServer(sandbox, ws.root, plan);
     const ids = [...first.statuses.keys()].sort((a, b) => a - b);
-    const score = mutationReport((await runMutants(sandbox, ws.root, plan, { budgetSeconds: 600, workers })).records).score;
+    const score = mutationReport(first.records).score;
     console.log(
       `code4py bench:mutation — ${workers} cores (load ${loadavg()[0]!.toFixed(1)}), Node ${process.version}, sandbox ${sandbox.backend} (${sandbox.limiter} limits), Python ${ready.python.version}, pytest ${ready.python.pytest}`,
     );

@@ -4,6 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Stryker } from '@stryker-mutator/core';
 
 const MIN_SCORE = 90;
@@ -15,7 +16,8 @@ const MODULES = [
   { name: 'tarball', what: 'tarball extraction', file: 'src/github/tarball.ts' },
 ];
 
-const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
+// fileURLToPath, not the URL's pathname: that keeps %20 and friends escaped.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Test files with a relative import that resolves to `module` (`../../src/llm/secrets.js` → src/llm/secrets.ts). */
 async function testFilesImporting(module) {

@@ -146,11 +146,11 @@ async function portsFor(app: Probot, deps: TaskDeps, request: TaskRequest, check
     checkpoints,
     signal,
     defaultModel: deps.defaultModel,
-    ...(deps.statusIntervalMs !== undefined ? { statusIntervalMs: deps.statusIntervalMs } : {}),
-    ...(deps.baselines ? { baselines: deps.baselines } : {}),
-    ...(deps.maxima ? { maxima: deps.maxima } : {}),
-    ...(deps.environment ? { environment: deps.environment } : {}),
-    ...(deps.prices ? { prices: deps.prices } : {}),
+    statusIntervalMs: deps.statusIntervalMs,
+    baselines: deps.baselines,
+    maxima: deps.maxima,
+    environment: deps.environment,
+    prices: deps.prices,
     // Probot's config plugin: reads .github/code4py.yml, following `_extends` and the organisation's .github repository.
     loadConfig: async () => {
       const { config } = await octokit.config.get({ owner: request.owner, repo: request.repo, path: CONFIG_PATH });

@@ -5,9 +5,9 @@ import { OpenAIModelClient } from './llm/index.js';
 import { getSandbox, type ReadySandbox } from './sandbox/select.js';
 import type { RuffLinter } from './validate/ruff/ruff-linter.js';
 import { createRuffLinter } from './validate/ruff/ruff-linter.js';
-import { botCacheDir, readEnvironmentSettings } from './validate/environment/env.js';
+import { botCacheDir, environmentSettingsOf } from './validate/environment/env.js';
 import { environmentPort } from './validate/environment/port.js';
-import { readOperatorLimits, type OperatorLimits } from './validate/limits.js';
+import { operatorLimitsOf, type OperatorLimits } from './validate/limits.js';
 import type { EnvironmentPort } from './validate/pipeline.js';
 
 /** What a process that works on tasks needs beside GitHub: the model, the sandbox and Ruff. */
@@ -27,7 +27,7 @@ export interface WorkerTools {
  * the bot never runs generated code unsandboxed. Called when the worker starts, not before: Probot's setup
  * mode and an intake process need neither. The error says what to set.
  */
-export async function openWorkerTools(env: Env, raw: NodeJS.ProcessEnv = process.env): Promise<WorkerTools> {
+export async function openWorkerTools(env: Env): Promise<WorkerTools> {
   const problems: string[] = [];
   let endpoint: ReturnType<typeof modelEndpoint> | undefined;
   try {
@@ -43,6 +43,7 @@ export async function openWorkerTools(env: Env, raw: NodeJS.ProcessEnv = process
     throw new UsageError(`the worker cannot start; it needs a model and a sandbox:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
   const model = new OpenAIModelClient({ ...endpoint, model: env.CODE4PY_MODEL, secrets: [env.WEBHOOK_SECRET, env.PRIVATE_KEY] });
-  const settings = readEnvironmentSettings(raw, { defaultCacheDir: botCacheDir(env.CODE4PY_DB_PATH) });
-  return { model, sandbox, linter: createRuffLinter(), environment: environmentPort(sandbox, settings), maxima: readOperatorLimits(raw) };
+  // Limits and pip settings from the environment readEnv parsed as a whole, not from process.env again.
+  const settings = environmentSettingsOf(env, botCacheDir(env.CODE4PY_DB_PATH));
+  return { model, sandbox, linter: createRuffLinter(), environment: environmentPort(sandbox, settings), maxima: operatorLimitsOf(env) };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readEnv } from '../src/env.js';
+import { environmentSettingsOf, readEnvironmentSettings } from '../src/validate/environment/env.js';
+import { operatorLimitsOf, readOperatorLimits } from '../src/validate/limits.js';
 
 describe('the environment', () => {
   it('gives the defaults, with nothing set at all (setup mode needs nothing)', () => {
@@ -17,6 +19,15 @@ describe('the environment', () => {
     expect(() => readEnv({ OPENAI_BASE_URL: 'localhost:11434', CODE4PY_SANDBOX: 'chroot', CODE4PY_CONCURRENCY: 'many' })).toThrow(
       /OPENAI_BASE_URL: must be an http\(s\) URL[\s\S]*CODE4PY_SANDBOX: [\s\S]*CODE4PY_CONCURRENCY: /,
     );
+  });
+
+  it("gives the worker the same limits and pip settings as the validator's own readers, parsed once", () => {
+    const raw = { CODE4PY_MAX_MEMORY_MB: '512', CODE4PY_MAX_PROCESSES: '', CODE4PY_PIP_INDEX_URL: 'https://user:secret@pypi.example.com/simple', CODE4PY_PIP_EXTRA_INDEX_URL: 'https://more.example.com/simple', CODE4PY_ALLOWED_HOSTS: 'files.example.com', CODE4PY_ENV_CACHE_MAX_MB: '64' };
+    const env = readEnv(raw);
+    expect(operatorLimitsOf(env)).toEqual(readOperatorLimits(raw));
+    expect(operatorLimitsOf(env)).toMatchObject({ memoryMb: 512 });
+    expect(environmentSettingsOf(env, '/srv/code4py/envs')).toEqual(readEnvironmentSettings(raw, { defaultCacheDir: '/srv/code4py/envs' }));
+    expect(environmentSettingsOf(env, '/srv/code4py/envs')).toMatchObject({ cacheDir: '/srv/code4py/envs', cacheMaxBytes: 64 * 1024 * 1024 });
   });
 
   it('treats an empty variable as unset', () => {

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.js';
 import { cacheKey, ResultCache } from '../eval/cache.js';
 import { readProblemFile } from '../eval/humaneval.js';
 import { renderComparison, renderReport } from '../eval/markdown.js';
-import { DEFAULT_PRICES, loadPrices, priceOf, PriceSchema } from '../eval/prices.js';
+import { loadPrices, priceOf, PriceSchema, withDefaultPrices } from '../eval/prices.js';
 import { EvalReportSchema, summarise, type EvalReport, type ProblemResult, type ReportMeta } from '../eval/report.js';
 import { runEval } from '../eval/run-eval.js';
 import { PROMPT_VERSION } from '../llm/index.js';
@@ -61,7 +61,7 @@ export async function evalCommand(options: EvalCliOptions, io: CliIo): Promise<n
   let bar: SingleBar | undefined;
   try {
     setup = await openModel(io.env, { model: options.model, record: options.record, replay: options.replay });
-    const table = { ...DEFAULT_PRICES, ...(options.prices ? await loadPrices(options.prices) : {}) };
+    const table = withDefaultPrices(options.prices ? await loadPrices(options.prices) : {});
     const listed = priceOf(setup.model, table);
     const price = options.price ? { ...options.price, listedAs: `${setup.model} (--price)` } : listed ? { ...listed.price, listedAs: listed.listedAs } : null;
     const out = resolve(options.out ?? `eval-${setup.model.replace(/[^A-Za-z0-9._-]+/g, '-')}.json`);

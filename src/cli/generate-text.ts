@@ -1,7 +1,7 @@
 import type { TokenUsage } from '../llm/index.js';
 import type { RepoSource } from '../pipeline/ports.js';
 import type { Attempted } from '../pipeline/solve.js';
-import { plural, stripControl } from '../render/common.js';
+import { firstParagraph, plural, stripControl } from '../render/common.js';
 import { renderText } from '../render/text.js';
 
 /** What `code4py generate` wrote, or why it wrote nothing. */
@@ -82,10 +82,6 @@ export function questionsText(questions: readonly string[], assumptions: readonl
   ].join('\n');
 }
 
-/** A reason's first paragraph: a failed patch's reason goes on with the whole current file, for the model only. */
-function firstParagraph(reason: string): string {
-  return reason.split(/\n\s*\n/)[0]!.trim();
-}
 
 function oneLine(text: string): string {
   return stripControl(text).replace(/\s*\n\s*/g, ' ').trim();

@@ -11,6 +11,7 @@ import { solveTask, type Attempted, type SolveProgress } from '../pipeline/solve
 import { formatTestCounts } from '../render/common.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
+import type { MutationReport } from '../validate/report.js';
 import { decodeText, type InputFile } from '../validate/workspace.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
 import { cliValidationPorts } from './validation-ports.js';
@@ -208,6 +209,13 @@ function describe(event: SolveProgress): string {
       const { attempt } = event;
       const verdict = attemptPassed(attempt) ? 'passed' : `failed (${attemptProblems(attempt).join('; ')})`;
       return `attempt ${attempt.number}: validation ${verdict}; tests ${formatTestCounts(attempt.report.tests)}`;
+    }
+    case 'strengthened': {
+      const { attempt } = event;
+      const score = (m: MutationReport | undefined) => (m?.score === null || m?.score === undefined ? 'n/a' : `${m.score}%`);
+      return attempt.strengthened
+        ? `attempt ${attempt.number}: tests strengthened; mutation score ${score(attempt.strengthened.before)} → ${score(attempt.report.mutation)}; tests ${formatTestCounts(attempt.report.tests)}`
+        : `attempt ${attempt.number}: tests not strengthened (no stronger tests passed and killed more mutants); mutation score ${score(attempt.report.mutation)}`;
     }
   }
 }

@@ -45,19 +45,20 @@ export async function openModel(env: NodeJS.ProcessEnv, choice: ModelChoice): Pr
   const { OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: baseURL, CODE4PY_MODEL } = parsed.data;
   const model = choice.model ?? CODE4PY_MODEL;
   if (choice.record && choice.replay) throw new UsageError('give --record FILE or --replay FILE, not both: a replay sends nothing to record.');
-  const root = baseURL ?? DEFAULT_BASE_URL;
-  const common = { model, baseURL: root, secrets: [env.GITHUB_TOKEN, env.GH_TOKEN] };
+  const common = { model, secrets: [env.GITHUB_TOKEN, env.GH_TOKEN] };
 
   if (choice.replay) {
-    const replay = await loadTranscript(choice.replay, root);
+    // A replay sends nothing, so it needs no key: the base URL only names the transcript's server.
+    const baseURLOrDefault = baseURL ?? DEFAULT_BASE_URL;
+    const replay = await loadTranscript(choice.replay, baseURLOrDefault);
     // Recorded answers need no waiting: a recorded 429 or 500 is followed at once by its recorded retry.
-    const client = new OpenAIModelClient({ ...common, apiKey: apiKey ?? '', fetch: replay.fetch, sleep: async () => undefined });
+    const client = new OpenAIModelClient({ ...common, baseURL: baseURLOrDefault, apiKey: apiKey ?? '', fetch: replay.fetch, sleep: async () => undefined });
     return { client, model, endpoint: `replay of ${basename(choice.replay)}`, identity: `replay:${replay.sha256}`, replay };
   }
-  modelEndpoint({ OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: baseURL }, '; or answer from a transcript with --replay FILE');
-  const recorder = choice.record ? recordTranscript(choice.record, { baseURL: root }) : undefined;
-  const client = new OpenAIModelClient({ ...common, apiKey: apiKey ?? '', ...(recorder ? { fetch: recorder.fetch } : {}) });
-  return { client, model, endpoint: client.host, identity: root, ...(recorder ? { recorder } : {}) };
+  const endpoint = modelEndpoint({ OPENAI_API_KEY: apiKey, OPENAI_BASE_URL: baseURL }, '; or answer from a transcript with --replay FILE');
+  const recorder = choice.record ? recordTranscript(choice.record, { baseURL: endpoint.baseURL }) : undefined;
+  const client = new OpenAIModelClient({ ...common, ...endpoint, ...(recorder ? { fetch: recorder.fetch } : {}) });
+  return { client, model, endpoint: client.host, identity: endpoint.baseURL, ...(recorder ? { recorder } : {}) };
 }
 
 /** The error to report: a replay miss explains itself better than the client's wrapping of it. */

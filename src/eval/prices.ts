@@ -80,13 +80,21 @@ export async function loadPriceTable(path: string | undefined): Promise<PriceTab
       throw error;
     }
   }
+  return withDefaultPrices(own);
+}
+
+/**
+ * The built-in table with `own` over it — the one merge the bot (CODE4PY_PRICES) and `--prices` share:
+ * names compared without case, so a `GPT-4o` of the operator's replaces the built-in `gpt-4o`.
+ */
+export function withDefaultPrices(own: Readonly<Record<string, Price>>): PriceTable {
   const merged: Record<string, Price> = {};
   for (const [name, price] of [...Object.entries(DEFAULT_PRICES), ...Object.entries(own)]) merged[name.trim().toLowerCase()] = price;
   return Object.freeze(merged);
 }
 
-/** What `tokens` of `model` cost in USD, or null when the table does not know the model. */
-export function estimateCostUsd(model: string, tokens: { prompt: number; completion: number }, table: PriceTable): number | null {
+/** What `tokens` of `model` cost in USD (by the built-in table unless one is given), or null when the table does not know the model. */
+export function estimateCostUsd(model: string, tokens: { prompt: number; completion: number }, table: PriceTable = DEFAULT_PRICES): number | null {
   const found = priceOf(model, table);
   return found ? costUsd(tokens, found.price) : null;
 }

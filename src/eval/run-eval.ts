@@ -3,7 +3,6 @@ import { ModelOutputError, TokenBudgetExceededError, TokenLedger } from '../llm/
 import type { Attempt } from '../pipeline/attempt.js';
 import type { SolvePorts } from '../pipeline/ports.js';
 import { solveTask } from '../pipeline/solve.js';
-import { resultOf } from '../pipeline/strengthen.js';
 import { problemTask, type Problem } from './humaneval.js';
 import type { FailureClass, ProblemResult } from './report.js';
 import { scoreAnswer, type Score } from './score.js';
@@ -93,6 +92,8 @@ async function evaluateProblem(problem: Problem, run: Omit<EvalRun, 'problems'>,
             askedQuestions = event.analysis.needs_clarification;
           } else if (event.stage === 'context') contextAt = performance.now();
           else if (event.stage === 'validated') attempts.push(event.attempt);
+          // The same attempt with stronger tests: it takes the place of the one it started from.
+          else if (event.stage === 'strengthened') attempts[attempts.length - 1] = event.attempt;
         },
       },
       ports,
@@ -106,7 +107,7 @@ async function evaluateProblem(problem: Problem, run: Omit<EvalRun, 'problems'>,
   }
   const scoringStarted = performance.now();
   const first = attempts[0];
-  const last = attempts.length > 0 ? resultOf(attempts) : undefined;
+  const last = attempts.at(-1);
   const firstScore: Score | null = first ? await scoreAnswer(problem, first.accepted, config, ports) : null;
   // An answer that could not be had ends the task: the pipeline has nothing to deliver.
   const finalScore: Score | null = modelFailure || !last ? null : last === first ? firstScore : await scoreAnswer(problem, last.accepted, config, ports);
@@ -140,11 +141,10 @@ async function evaluateProblem(problem: Problem, run: Omit<EvalRun, 'problems'>,
   };
 }
 
-/** The mutation score of the passing answer before its strengthening round, and of the answer kept after it. */
+/** The mutation score of the passing answer before its strengthening rounds, and after them (the same when none was kept). */
 function mutationOf(attempts: readonly Attempt[]): ProblemResult['mutation'] {
-  const rounds = attempts.filter((a) => a.strengthened !== undefined);
-  const kept = rounds.filter((a) => a.strengthened!.kept).at(-1);
-  const before = rounds[0]?.strengthened?.before.score ?? attempts.filter((a) => a.report.passed).at(-1)?.report.mutation?.score ?? null;
-  const after = kept?.report.mutation?.score ?? before;
-  return { before, after, strengthened: kept !== undefined };
+  const passed = attempts.filter((a) => a.report.passed).at(-1);
+  const after = passed?.report.mutation?.score ?? null;
+  const before = passed?.strengthened ? passed.strengthened.before.score : after;
+  return { before, after, strengthened: passed?.strengthened !== undefined };
 }

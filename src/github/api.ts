@@ -62,6 +62,11 @@ export interface GitHubApi {
   defaultBranch(): Promise<{ name: string; sha: string }>;
   /** The head commit of a branch, or null when there is no such branch. */
   branchSha(branch: string): Promise<string | null>;
+  /**
+   * Where `head` forked from `base` (branch names or shas): their best common ancestor, the commit a branch's
+   * change is judged against — `base`'s tip once it has moved on would make its newer commits look reverted.
+   */
+  mergeBase(base: string, head: string): Promise<string>;
   /** The repository at `ref` as GitHub's gzipped tarball. */
   downloadTarball(ref: string): Promise<Buffer>;
   /** The tree of a commit. */

@@ -91,6 +91,12 @@ export class OctokitGitHub implements GitHubApi {
     return data === null ? null : z.object({ object: Sha }).parse(data).object.sha;
   }
 
+  async mergeBase(base: string, head: string): Promise<string> {
+    // One commit per page: only merge_base_commit is read, not the commits between.
+    const { data } = await this.call(`comparing ${head} with ${base}`, () => this.octokit.rest.repos.compareCommitsWithBasehead({ ...this.ref, basehead: `${base}...${head}`, per_page: 1 }));
+    return z.object({ merge_base_commit: Sha }).parse(data).merge_base_commit.sha;
+  }
+
   async downloadTarball(ref: string): Promise<Buffer> {
     const { data } = await this.call(`downloading the repository at ${ref}`, () => this.octokit.rest.repos.downloadTarballArchive({ ...this.ref, ref }));
     if (data instanceof ArrayBuffer) return Buffer.from(data);

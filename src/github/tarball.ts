@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -47,6 +48,8 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
   const reader = new EntryReader(limits);
   const unpackedCap = limits.max_unpacked_bytes ?? 4 * limits.max_total_bytes;
   let unpacked = 0;
+  /** The unpacked stream's first bytes, gathered until there are enough to judge: chunks may be as short as one byte. */
+  let head: Buffer | undefined = Buffer.alloc(0);
   let parserError: Error | undefined;
   // Brotli and zstd sniffing off (the parser would unpack what starts like either); gzip inside the gzip is
   // refused below, so every byte is counted here.
@@ -56,10 +59,16 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
   const failure = () => reader.failure ?? (parserError && corrupt(parserError));
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      // The parser unzips what starts with gzip's magic bytes, judging by the first chunk alone, and those
-      // bytes would escape the count: refuse that, judging the same way.
-      if (unpacked === 0 && chunk.subarray(0, 2).equals(GZIP_MAGIC)) {
-        return callback(new TarballError('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.'));
+      // The parser unzips what starts with gzip's magic bytes — judging by the stream's first bytes, however
+      // they are split into chunks (it holds back a short first one) — and those bytes would escape the count:
+      // refuse that, judging by the same bytes.
+      if (head) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length >= GZIP_MAGIC.length) {
+          const gzip = head.subarray(0, GZIP_MAGIC.length).equals(GZIP_MAGIC);
+          head = undefined;
+          if (gzip) return callback(new TarballError('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.'));
+        }
       }
       unpacked += chunk.length;
       if (unpacked > unpackedCap) {
@@ -69,9 +78,10 @@ export async function readRepoTarball(input: Readable | Uint8Array, limits: Tarb
       callback(failure() ?? null);
     },
     final(callback) {
-      // The parser ends after its last entry, also a truncated one (an error first); it aborts without ending
-      // only when it unzips, which is refused above.
-      parser.once('end', () => callback(failure() ?? null));
+      // The parser ends after its last entry; it errors first on a truncated one, and an abort (always
+      // followed by an error) never ends it: the end or the first error settles, once.
+      const settle = () => callback(failure() ?? null);
+      once(parser, 'end').then(settle, settle);
       parser.end();
     },
   });

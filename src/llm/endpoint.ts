@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { DEFAULT_BASE_URL } from './transport.js';
 
-export interface ModelEndpoint {
+interface ModelEndpoint {
   /** Empty for a server that needs no key: the openai SDK is then given a placeholder (transport.ts). */
   readonly apiKey: string;
   readonly baseURL: string;

@@ -2,7 +2,9 @@ import type { RepoConfig } from '../config/repo-config.js';
 import type { Analysis, RepoFile, ReviewFeedback, Solution, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
 import type { BaseTree } from '../validate/change/baseline.js';
 import type { MutationReport, Report } from '../validate/report.js';
+import { validateChange } from '../validate/change/validate-change.js';
 import type { InputFile } from '../validate/workspace.js';
+import { formatGenerated } from './generate/format.js';
 import type { SolvePorts } from './ports.js';
 
 export interface Attempt {
@@ -11,28 +13,44 @@ export interface Attempt {
   readonly accepted: readonly SolutionFile[];
   readonly rejected: ReadonlyArray<{ path: string; reason: string }>;
   readonly report: Report;
-  /** Milliseconds waiting for the model's answer (corrective rounds and retries included). */
+  /** Milliseconds waiting for the model's answer (corrective rounds, retries and test-strengthening rounds included). */
   readonly modelMs: number;
-  /** Milliseconds validating in the sandbox. */
+  /** Milliseconds validating in the sandbox (test-strengthening rounds included). */
   readonly validationMs: number;
   /**
-   * Set on a test-strengthening round: the mutation report it started from, and whether its tests were kept
-   * (they passed and killed more mutants). A round whose tests were not kept is not the result.
+   * Set when a test-strengthening round's tests were kept (they passed and killed more mutants): the
+   * attempt's mutation report before the first round. The attempt keeps its number: it is the same
+   * attempt, with stronger tests.
    */
-  readonly strengthened?: { readonly before: MutationReport; readonly kept: boolean };
+  readonly strengthened?: { readonly before: MutationReport };
 }
 
-/** How a pipeline validates: the ports' sandbox, Ruff, store of baselines, environment and limits. */
+/** How a pipeline validates: the ports' sandbox, Ruff, store of baselines, environment and limits (each optional one undefined when not given). */
 export function validationOptions(config: RepoConfig, ports: Omit<SolvePorts, 'model'>) {
-  return {
-    config,
-    sandbox: ports.sandbox,
-    linter: ports.linter,
-    ...(ports.signal ? { signal: ports.signal } : {}),
-    ...(ports.baselines ? { baselines: ports.baselines } : {}),
-    ...(ports.maxima ? { maxima: ports.maxima } : {}),
-    ...(ports.environment ? { environment: ports.environment } : {}),
-  };
+  const { sandbox, linter, signal, baselines, maxima, environment } = ports;
+  return { config, sandbox, linter, signal, baselines, maxima, environment };
+}
+
+/**
+ * What every round of generation shares once its files are through the path policy: the files as Ruff
+ * would leave them (written over `kept`, files an earlier round had accepted and formatted, where a path is
+ * in both), over the repository's files, validated in the sandbox against the base, and timed.
+ */
+export async function validateAttempt(
+  input: AttemptsInput,
+  attempt: Pick<Attempt, 'number' | 'solution' | 'rejected' | 'modelMs'>,
+  files: readonly SolutionFile[],
+  kept: readonly SolutionFile[] = [],
+): Promise<Attempt> {
+  const { config, ports } = input;
+  const byPath = new Map(kept.map((f) => [f.path, f]));
+  for (const file of await formatGenerated(files, input.repoFiles, config, ports.linter)) byPath.set(file.path, file);
+  const accepted = [...byPath.values()];
+  const validating = performance.now();
+  const report = await validateChange({ base: input.base, head: materialise(input.repoFiles, accepted).all }, { ...validationOptions(config, ports), solutionRequirements: attempt.solution.dependencies });
+  // A cancelled task stops here: its last validation was cut short and proves nothing.
+  ports.signal?.throwIfAborted();
+  return { ...attempt, accepted, report, validationMs: performance.now() - validating };
 }
 
 /** The repository's files with the accepted ones written over them; `changed` holds only the new contents. */
@@ -82,4 +100,6 @@ export interface AttemptsInput {
   readonly onAttempt: (n: number) => Promise<void>;
   /** Each attempt once it is validated (the last one included). */
   readonly onValidated?: (attempt: Attempt) => Promise<void> | void;
+  /** The passing attempt after its test-strengthening rounds (stronger tests when `strengthened` is set), which takes its place. */
+  readonly onStrengthened?: (attempt: Attempt) => Promise<void> | void;
 }

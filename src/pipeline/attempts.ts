@@ -1,17 +1,11 @@
-import type { RepoConfig } from '../config/repo-config.js';
-import type { Analysis, FailureFeedback, RepoFile, ReviewFeedback, SolutionFile, TaskText, TokenLedger } from '../llm/index.js';
-import type { BaseTree } from '../validate/change/baseline.js';
-import { validateChange } from '../validate/change/validate-change.js';
+import type { FailureFeedback, SolutionFile } from '../llm/index.js';
 import type { Report } from '../validate/report.js';
 import { decodeText } from '../validate/workspace.js';
-import { attemptPassed, failedStages, materialise, validationOptions, type Attempt, type AttemptsInput } from './attempt.js';
+import { attemptPassed, failedStages, validateAttempt, type Attempt, type AttemptsInput } from './attempt.js';
 import { applyModelPatch } from './generate/apply-patch.js';
-import { formatGenerated } from './generate/format.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 import { mergeRequirements, REQUIREMENTS_PATH } from './requirements.js';
 import { strengthenTests } from './strengthen.js';
-import type { SolvePorts } from './ports.js';
-
 
 /**
  * Generation and repair: ask for a solution, hold it to the path policy, validate it in the sandbox over
@@ -45,26 +39,24 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
     const checked = applyPathPolicy(solution.files, config.paths, input.blocked);
     const patched = applyPatches(checked.accepted, checked.rejected, input.repoFiles);
     const declared = declareDependencies(solution.dependencies, patched, input);
-    const policy = { ...declared, accepted: await formatGenerated(declared.accepted, input.repoFiles, config, ports.linter), failedPatches: patched.failedPatches };
-    const files = materialise(input.repoFiles, policy.accepted);
-    const validating = performance.now();
-    const report = await validateChange({ base: input.base, head: files.all }, { ...validationOptions(config, ports), solutionRequirements: solution.dependencies });
-    // A cancelled task stops here: its last validation was cut short and proves nothing.
-    ports.signal?.throwIfAborted();
-    const attempt: Attempt = { number: n, solution, accepted: policy.accepted, rejected: policy.rejected, report, modelMs, validationMs: performance.now() - validating };
+    const attempt = await validateAttempt(input, { number: n, solution, rejected: declared.rejected, modelMs }, declared.accepted);
     attempts.push(attempt);
     await input.onValidated?.(attempt);
-    const patchFailed = policy.failedPatches > 0 && !corrected;
+    const patchFailed = patched.failedPatches > 0 && !corrected;
     if (attemptPassed(attempt) && !patchFailed) break;
     if (patchFailed) {
       corrected = true;
       if (n === rounds) rounds++;
     }
-    feedback = feedbackFrom(report, policy.rejected);
+    feedback = feedbackFrom(attempt.report, attempt.rejected);
   }
   const last = attempts.at(-1)!;
   // Stronger tests are asked for a new solution only: a refinement answers its reviewers, nothing more.
-  if (attemptPassed(last) && last.report.mutation && !input.refinement) attempts.push(...(await strengthenTests(input, last)));
+  if (attemptPassed(last) && last.report.mutation && !input.refinement && config.mutation.rounds > 0) {
+    const strengthened = await strengthenTests(input, last);
+    attempts[attempts.length - 1] = strengthened;
+    await input.onStrengthened?.(strengthened);
+  }
   return attempts;
 }
 
@@ -75,7 +67,7 @@ const MAX_FEEDBACK_FINDINGS = 40;
  * What the next attempt is told: only what this change introduced — tests it broke or added failing,
  * then its findings, blocking ones first — never what was wrong on the base branch already.
  */
-export function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
+function feedbackFrom(report: Report, rejected: ReadonlyArray<{ path: string; reason: string }>): FailureFeedback {
   const blocking = report.base === undefined ? null : new Set([...(report.tests.regressed ?? []), ...(report.tests.newFailing ?? [])]);
   const failing = report.tests.cases.filter((c) => (c.outcome === 'failed' || c.outcome === 'error') && (blocking === null || blocking.has(c.id)));
   const regressed = new Set(report.tests.regressed ?? []);

@@ -1,6 +1,5 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import { DEFAULT_PRICES, estimateCostUsd } from '../eval/prices.js';
-import { readRepoTarball } from '../github/tarball.js';
+import { estimateCostUsd } from '../eval/prices.js';
 import { TokenLedger, type Analysis, type RepoFile, type ReviewFeedback } from '../llm/index.js';
 import { refreshPullRequestBody } from '../publish/pull-request-body.js';
 import { renderRefineReply } from '../render/comments.js';
@@ -12,10 +11,10 @@ import { checkRunExternalId, issueOfBranch } from '../webhooks/requests.js';
 import { pushCommit } from '../publish/commit.js';
 import { materialise } from './attempt.js';
 import { generateAndValidate } from './attempts.js';
-import { resultOf } from './strengthen.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { buildContext } from './context/pick-context.js';
 import type { TaskPorts } from './ports.js';
+import { snapshotAt } from './snapshot.js';
 
 export interface RefineTask {
   readonly taskId: string;
@@ -49,11 +48,9 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     return { kind: 'not-ours' };
   }
   const head = (await github.branchSha(pull.headRef)) ?? pull.headSha;
-  const base = await github.defaultBranch();
-  const [headSnapshot, baseSnapshot] = await Promise.all([
-    readRepoTarball(await github.downloadTarball(head), config.limits),
-    readRepoTarball(await github.downloadTarball(pull.baseRef === base.name ? base.sha : pull.baseRef), config.limits),
-  ]);
+  // The branch's change is what it adds since it forked from the pull request's base (GitHub's own diff), not since that branch's tip.
+  const base = await github.mergeBase(pull.baseRef, head);
+  const [headSnapshot, baseSnapshot] = await Promise.all([snapshotAt(github, head, config.limits), snapshotAt(github, base, config.limits)]);
   const baseFiles = new Map(baseSnapshot.files.map((f) => [f.path, f.content]));
   // "The current code": every text file the branch adds or changes against its base.
   const current: RepoFile[] = headSnapshot.files.flatMap((f) => {
@@ -79,7 +76,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     context: context.files,
     refinement: { current, feedback: task.feedback },
     repoFiles,
-    base: { sha: pull.baseRef === base.name ? base.sha : null, files: baseSnapshot.files },
+    base: { sha: base, files: baseSnapshot.files },
     blocked: new Set([...headSnapshot.symlinks, ...headSnapshot.submodules]),
     config,
     ports,
@@ -87,7 +84,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
     model,
     onAttempt: async () => undefined,
   });
-  const last = resultOf(attempts);
+  const last = attempts.at(-1)!;
   if (!(last.report.passed && last.accepted.length > 0)) {
     await github.createComment(
       task.pullNumber,
@@ -108,7 +105,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
   // The description follows the branch: every file it changes against its base, and this commit's validation.
   const onBranch = new Set([...current.map((f) => f.path), ...changed.map((f) => f.path)]);
   const files = [...onBranch].sort().map((path) => ({ path, kind: baseFiles.has(path) ? ('changed' as const) : ('added' as const) }));
-  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices ?? DEFAULT_PRICES);
+  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices);
   await refreshPullRequestBody(
     github,
     pull,

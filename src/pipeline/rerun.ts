@@ -1,16 +1,15 @@
 import type { RepoConfig } from '../config/repo-config.js';
 import type { GitHubApi } from '../github/api.js';
-import { readRepoTarball } from '../github/tarball.js';
 import { refreshPullRequestBody } from '../publish/pull-request-body.js';
 import { renderValidationSection } from '../render/pull-request.js';
 import { validateChange } from '../validate/change/validate-change.js';
 import type { Report } from '../validate/report.js';
 import { packageInfo } from '../version.js';
-import { checkRunExternalId } from '../webhooks/requests.js';
+import { branchOf, checkRunExternalId } from '../webhooks/requests.js';
 import { validationOptions } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun, type CheckRunRef } from './check-run.js';
 import type { TaskPorts } from './ports.js';
-import { branchOf } from './run-task.js';
+import { snapshotAt } from './snapshot.js';
 
 export interface RerunTask {
   readonly taskId: string;
@@ -29,12 +28,10 @@ export async function runRerun(task: RerunTask, ports: Omit<TaskPorts, 'model' |
   const { github, checkpoints, config } = { ...ports, config: task.config };
   if (!(await senderMayTrigger(github, task.sender, task.issueNumber, config, checkpoints))) return { kind: 'unauthorized' };
   const checkRun = await startCheckRun(github, task.headSha, checkRunExternalId(task.issueNumber, task.taskId), checkpoints);
-  const base = await github.defaultBranch();
-  const [head, baseSnapshot] = await Promise.all([
-    readRepoTarball(await github.downloadTarball(task.headSha), config.limits),
-    readRepoTarball(await github.downloadTarball(base.sha), config.limits),
-  ]);
-  const report = await validateChange({ base: { sha: base.sha, files: baseSnapshot.files }, head: head.files }, validationOptions(config, ports));
+  // Judged against where the commit forked from the default branch: the branch's newer commits there are not its change.
+  const base = await github.mergeBase((await github.defaultBranch()).sha, task.headSha);
+  const [head, baseSnapshot] = await Promise.all([snapshotAt(github, task.headSha, config.limits), snapshotAt(github, base, config.limits)]);
+  const report = await validateChange({ base: { sha: base, files: baseSnapshot.files }, head: head.files }, validationOptions(config, ports));
   await completeCheckRun(github, checkRun, report, checkpoints);
   await showOnPullRequest(github, task, checkRun, report, checkpoints);
   return { kind: 'rerun', passed: report.passed };

@@ -1,17 +1,16 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import type { GitHubApi } from '../github/api.js';
-import { DEFAULT_PRICES, estimateCostUsd, type PriceTable } from '../eval/prices.js';
-import { readRepoTarball } from '../github/tarball.js';
+import { estimateCostUsd } from '../eval/prices.js';
 import { TokenLedger } from '../llm/index.js';
 import { CLARIFICATION_MARK, renderClarification } from '../render/comments.js';
-import { testsFigure } from '../render/figures.js';
+import { formatTestCounts } from '../render/common.js';
 import { renderMarkdown } from '../render/markdown.js';
 import { StatusComment } from '../publish/status-comment.js';
-import { checkRunExternalId } from '../webhooks/requests.js';
+import { branchOf, checkRunExternalId } from '../webhooks/requests.js';
 import { pushCommit } from '../publish/commit.js';
 import { attemptProblems, type Attempt } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import type { TaskPorts } from './ports.js';
+import { snapshotAt } from './snapshot.js';
 import { pullRequestBody, solveTask } from './solve.js';
 
 export interface GenerateTask {
@@ -32,9 +31,6 @@ export type TaskOutcome =
   | { readonly kind: 'clarification'; readonly questions: readonly string[] }
   | { readonly kind: 'pull-request'; readonly number: number; readonly url: string; readonly passed: boolean }
   | { readonly kind: 'failed'; readonly attempts: number };
-
-/** The bot's branch for an issue, one per issue (issueOfBranch in webhooks/requests.ts reads it back). */
-export const branchOf = (issue: number) => `code4py/issue-${issue}`;
 
 /**
  * The bot's main loop for one issue: check the sender, then the shared pipeline (src/pipeline/solve.ts:
@@ -85,12 +81,14 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       usage,
       mayAsk: !task.instructions && !askedBefore,
       // The tarball at the branch head when a refinement or an earlier run made the branch, else at the base;
-      // the change is always validated against the base commit.
+      // the change is always validated against the commit the branch started from.
       repository: async () => {
         const defaultBranch = await github.defaultBranch();
         const branchHead = await github.branchSha(branch);
-        const snapshot = await readRepoTarball(await github.downloadTarball(branchHead ?? defaultBranch.sha), config.limits);
-        const base = branchHead ? { sha: defaultBranch.sha, files: (await readRepoTarball(await github.downloadTarball(defaultBranch.sha), config.limits)).files } : undefined;
+        // The branch is judged against where it forked: the default branch's newer commits are not its change.
+        const baseSha = branchHead ? await github.mergeBase(defaultBranch.sha, branchHead) : defaultBranch.sha;
+        const [snapshot, baseSnapshot] = await Promise.all([snapshotAt(github, branchHead ?? defaultBranch.sha, config.limits), branchHead ? snapshotAt(github, baseSha, config.limits) : undefined]);
+        const base = baseSnapshot ? { sha: baseSha, files: baseSnapshot.files } : undefined;
         return { files: snapshot.files, sha: branchHead ?? defaultBranch.sha, ...(base ? { base } : {}), blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]), defaultBranch, branchHead };
       },
       onProgress: (event) => {
@@ -118,7 +116,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
   const checkRun = await startCheckRun(github, commit, checkRunExternalId(task.issueNumber, task.taskId), checkpoints);
   await completeCheckRun(github, checkRun, last.report, checkpoints);
 
-  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices ?? DEFAULT_PRICES);
+  const costUsd = estimateCostUsd(model, usage.snapshot, ports.prices);
   const body = pullRequestBody(result, { issue: task.issueNumber, model, command: config.command, usage, checkRunUrl: checkRun.url, costUsd });
   const existing = await github.findPullRequest(branch);
   const pull = existing ?? (await github.createPullRequest({ title: analysis.title, body, head: branch, base: base.name, draft: !passed }));
@@ -127,7 +125,7 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
 
   await status.finish(
     passed
-      ? `✅ Code4Py opened #${pull.number}: ${testsFigure(last.report.tests)} (attempt ${last.number} of ${config.max_attempts}).`
+      ? `✅ Code4Py opened #${pull.number}: ${formatTestCounts(last.report.tests, 'headline')} (attempt ${last.number} of ${config.max_attempts}${last.strengthened ? ', tests strengthened' : ''}).`
       : `${failureText(attempts, config.command)}\n\nThe last attempt is in the draft pull request #${pull.number}, with its failing check.`,
   );
   return { kind: 'pull-request', number: pull.number, url: pull.url, passed };

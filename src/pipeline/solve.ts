@@ -1,23 +1,20 @@
 import type { RepoConfig } from '../config/repo-config.js';
-import type { Analysis, ModelClient, TaskText, TokenLedger } from '../llm/index.js';
+import type { Analysis, TaskText, TokenLedger } from '../llm/index.js';
 import { renderPullRequestBody } from '../render/pull-request.js';
-import type { ReadySandbox } from '../sandbox/select.js';
-import type { BaselineCache, BaseTree } from '../validate/change/baseline.js';
-import type { OperatorLimits } from '../validate/limits.js';
-import type { EnvironmentPort, Linter } from '../validate/pipeline.js';
 import type { InputFile } from '../validate/workspace.js';
 import { packageInfo } from '../version.js';
 import { attemptPassed, materialise, type Attempt } from './attempt.js';
 import { generateAndValidate } from './attempts.js';
 import type { RepoSource, SolvePorts } from './ports.js';
-import { resultOf } from './strengthen.js';
 import { buildContext, type RepoContext } from './context/pick-context.js';
 
 export type SolveProgress =
   | { readonly stage: 'understood'; readonly analysis: Analysis }
   | { readonly stage: 'context'; readonly context: RepoContext }
   | { readonly stage: 'attempt'; readonly number: number; readonly of: number }
-  | { readonly stage: 'validated'; readonly attempt: Attempt };
+  | { readonly stage: 'validated'; readonly attempt: Attempt }
+  /** The passing attempt after its test-strengthening rounds, in its place: stronger tests when `strengthened` is set. */
+  | { readonly stage: 'strengthened'; readonly attempt: Attempt };
 
 export interface SolveRequest<R extends RepoSource> {
   readonly task: TaskText;
@@ -113,8 +110,9 @@ export async function solveTask<R extends RepoSource>(request: SolveRequest<R>, 
     model,
     onAttempt: async (number) => void (await request.onProgress?.({ stage: 'attempt', number, of: config.max_attempts })),
     onValidated: (attempt) => request.onProgress?.({ stage: 'validated', attempt }),
+    onStrengthened: (attempt) => request.onProgress?.({ stage: 'strengthened', attempt }),
   });
-  const last = resultOf(attempts);
+  const last = attempts.at(-1)!;
   return {
     kind: 'attempted',
     analysis,

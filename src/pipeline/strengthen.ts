@@ -1,10 +1,8 @@
-import type { Solution, SolutionFile } from '../llm/index.js';
+import type { Solution } from '../llm/index.js';
 import { survivorsForModel } from '../validate/mutation/feedback.js';
 import type { MutationReport } from '../validate/report.js';
 import { isTestFile } from '../validate/source.js';
-import { validateChange } from '../validate/change/validate-change.js';
-import { materialise, validationOptions, type Attempt, type AttemptsInput } from './attempt.js';
-import { formatGenerated } from './generate/format.js';
+import { validateAttempt, type Attempt, type AttemptsInput } from './attempt.js';
 import { applyPathPolicy } from './generate/path-policy.js';
 
 /** Why a file of a strengthening answer was not taken. */
@@ -14,17 +12,19 @@ const TESTS_ONLY = 'a test-strengthening round changes tests only: the code unde
  * Test-strengthening rounds (`mutation.rounds`): the mutants of a passing attempt that no test noticed go
  * back to the model, which answers with stronger tests. Only test files are taken from it, so the code
  * under test never changes; the round's tests are kept only when everything still passes and they kill
- * more mutants. Returns the rounds tried, each an attempt marked `strengthened`; the result is the last
- * one kept, or the attempt it started from.
+ * more mutants. Returns the same attempt (its number kept), strengthened when a round was kept — with the
+ * mutation report it started from in `strengthened.before` — and with the rounds' time added either way.
+ * A round not kept is no attempt of its own.
  */
-export async function strengthenTests(input: AttemptsInput, passed: Attempt): Promise<Attempt[]> {
+export async function strengthenTests(input: AttemptsInput, passed: Attempt): Promise<Attempt> {
   const { config, ports } = input;
-  const rounds: Attempt[] = [];
+  const start = passed.report.mutation;
   let current = passed;
+  let [modelMs, validationMs] = [passed.modelMs, passed.validationMs];
   for (let round = 1; round <= config.mutation.rounds; round++) {
     const before = current.report.mutation;
     const survivors = before ? survivorsForModel(before) : '';
-    if (!before || survivors === '') break;
+    if (!start || !before || survivors === '') break;
     const asked = performance.now();
     let solution: Solution;
     try {
@@ -38,50 +38,27 @@ export async function strengthenTests(input: AttemptsInput, passed: Attempt): Pr
       // tokens, an unusable answer) leaves that attempt as the result. A cancelled task still stops.
       if (ports.signal?.aborted) throw error;
       break;
+    } finally {
+      modelMs += performance.now() - asked;
     }
-    const modelMs = performance.now() - asked;
     const wholeTests = solution.files.filter((f) => isTestFile(f.path) && f.content !== null);
     const rejected = solution.files.filter((f) => !wholeTests.includes(f)).map((f) => ({ path: f.path, reason: isTestFile(f.path) ? 'a strengthening round writes whole test files, not patches' : TESTS_ONLY }));
     // No test file offered (the model had nothing to add): nothing to try.
     if (wholeTests.length === 0) break;
     const checked = applyPathPolicy(wholeTests, config.paths, input.blocked);
-    const tests = await formatGenerated(checked.accepted, input.repoFiles, config, ports.linter);
-    const accepted = mergeFiles(current.accepted, tests);
-    const validating = performance.now();
-    const report = await validateChange({ base: input.base, head: materialise(input.repoFiles, accepted).all }, validationOptions(config, ports));
-    ports.signal?.throwIfAborted();
-    const kept = report.passed && killsMore(report.mutation, before);
-    const attempt: Attempt = {
-      number: current.number + 1,
-      solution: { ...solution, summary: current.solution.summary, dependencies: current.solution.dependencies },
-      accepted,
-      rejected: [...current.rejected, ...checked.rejected, ...rejected],
-      report,
-      modelMs,
-      validationMs: performance.now() - validating,
-      strengthened: { before, kept },
-    };
-    rounds.push(attempt);
-    await input.onValidated?.(attempt);
-    if (!kept) break;
-    current = attempt;
+    const tried = await validateAttempt(
+      input,
+      { number: passed.number, solution: { ...solution, summary: passed.solution.summary, dependencies: passed.solution.dependencies }, rejected: [...current.rejected, ...checked.rejected, ...rejected], modelMs: 0 },
+      checked.accepted,
+      current.accepted,
+    );
+    validationMs += tried.validationMs;
+    if (!(tried.report.passed && killsMore(tried.report.mutation, before))) break;
+    current = { ...tried, strengthened: { before: start } };
   }
-  return rounds;
-}
-
-/** The attempt a run of attempts ends with: the last one, unless it is a strengthening round that was not kept. */
-export function resultOf(attempts: readonly Attempt[]): Attempt {
-  const kept = attempts.filter((a) => a.strengthened === undefined || a.strengthened.kept);
-  return kept.at(-1) ?? attempts.at(-1)!;
+  return { ...current, modelMs, validationMs };
 }
 
 function killsMore(after: MutationReport | undefined, before: MutationReport): boolean {
   return after !== undefined && after.killed + after.timedOut > before.killed + before.timedOut;
-}
-
-/** The attempt's files with the round's test files written over them (same path) or added. */
-function mergeFiles(files: readonly SolutionFile[], tests: readonly SolutionFile[]): SolutionFile[] {
-  const byPath = new Map(files.map((f) => [f.path, f]));
-  for (const test of tests) byPath.set(test.path, test);
-  return [...byPath.values()];
 }

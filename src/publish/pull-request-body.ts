@@ -1,10 +1,6 @@
 import type { GitHubApi } from '../github/api.js';
+import type { Checkpoints } from '../pipeline/ports.js';
 import { replaceBodySection, type BodySection } from '../render/pull-request.js';
-
-interface Checkpoints {
-  get(): Record<string, unknown>;
-  set(key: string, value: unknown): void;
-}
 
 /**
  * Brings the pull request's description up to date with a new commit (a refinement, a re-run): only the

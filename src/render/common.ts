@@ -1,10 +1,16 @@
 import type { Finding, Report, StageName, TestCase } from '../validate/report.js';
 
-/** `3 passed, 1 failed` plus errors, skipped and a time-out when there are any. */
-export function formatTestCounts(tests: Report['tests']): string {
-  const parts = [`${tests.passed} passed`, `${tests.failed} failed`];
-  if (tests.errors > 0) parts.push(`${tests.errors} ${tests.errors === 1 ? 'error' : 'errors'}`);
-  if (tests.skipped > 0) parts.push(`${tests.skipped} skipped`);
+/**
+ * The tests' outcome. `counts` (reports, the terminal): `3 passed, 1 failed`, plus errors, skipped and a
+ * time-out when there are any. `headline` (titles, the status comment): `5 tests passed`, followed only by
+ * what went wrong — `3 tests passed, 2 failed, 1 error, timed out`.
+ */
+export function formatTestCounts(tests: Report['tests'], style: 'counts' | 'headline' = 'counts'): string {
+  const headline = style === 'headline';
+  const parts = [headline ? `${plural(tests.passed, 'test')} passed` : `${tests.passed} passed`];
+  if (!headline || tests.failed > 0) parts.push(`${tests.failed} failed`);
+  if (tests.errors > 0) parts.push(plural(tests.errors, 'error'));
+  if (!headline && tests.skipped > 0) parts.push(`${tests.skipped} skipped`);
   if (tests.timedOut) parts.push('timed out');
   return parts.join(', ');
 }
@@ -16,9 +22,19 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
 }
 
+/** `87.5%`: one decimal at most. */
+export function formatPercent(value: number): string {
+  return `${Number(value.toFixed(1))}%`;
+}
+
 /** `87.5%`; null when coverage could not be measured. */
 export function formatCoverage(coverage: Report['coverage']): string | null {
-  return coverage.percent === null ? null : `${Number(coverage.percent.toFixed(1))}%`;
+  return coverage.percent === null ? null : formatPercent(coverage.percent);
+}
+
+/** A reason's first paragraph: a failed patch's reason goes on with the whole current file, for the model only. */
+export function firstParagraph(reason: string): string {
+  return reason.split(/\n\s*\n/)[0]!.trim();
 }
 
 export function plural(count: number, one: string, many = `${one}s`): string {

@@ -1,5 +1,5 @@
 import { SEVERITIES, type Finding, type Report, type Severity, type StageName } from '../validate/report.js';
-import { formatCoverage, plural } from './common.js';
+import { formatCoverage, formatPercent, formatTestCounts, plural } from './common.js';
 
 /**
  * The few figures a maintainer reads first — tests, coverage, findings, and for a change-scoped
@@ -10,17 +10,6 @@ import { formatCoverage, plural } from './common.js';
 // Failed tests have their own figure, coverage and mutation theirs; every other stage's findings are counted.
 const NOT_COUNTED: ReadonlySet<StageName> = new Set(['tests', 'coverage', 'mutation']);
 const LISTED_TESTS = 5;
-
-/** `5 tests passed`; with failures `3 tests passed, 2 failed, 1 error, timed out`. */
-export function testsFigure(tests: Report['tests']): string {
-  const passed = `${plural(tests.passed, 'test')} passed`;
-  const problems = [
-    ...(tests.failed > 0 ? [`${tests.failed} failed`] : []),
-    ...(tests.errors > 0 ? [plural(tests.errors, 'error')] : []),
-    ...(tests.timedOut ? ['timed out'] : []),
-  ];
-  return [passed, ...problems].join(', ');
-}
 
 /** `coverage 100%`; null when coverage could not be measured. */
 export function coverageFigure(report: Report): string | null {
@@ -72,7 +61,7 @@ export function findingsFigure(counts: FindingCounts, options: { withInfo?: bool
 export function checkRunTitle(report: Report): string {
   const changed = report.coverage.changedLines;
   const coverage = (changed && patchCoveragePercent(changed)) ?? coverageFigure(report);
-  return [testsFigure(report.tests), coverage, findingsFigure(countFindings(report))].filter((p) => p !== null).join(' · ');
+  return [formatTestCounts(report.tests, 'headline'), coverage, findingsFigure(countFindings(report))].filter((p) => p !== null).join(' · ');
 }
 
 /**
@@ -100,7 +89,7 @@ export function changeFigures(report: Report, code: (text: string) => string = (
     const sample = mutation.sampled > 0 && mutation.sampled < mutation.total ? `, a sample of ${mutation.sampled} of ${mutation.total}` : '';
     lines.push(mutation.score === null
       ? 'mutation: no mutant ran'
-      : `mutation score ${percent(mutation.score)} (${mutation.killed + mutation.timedOut} of ${plural(ran, 'mutant')} killed${sample})`);
+      : `mutation score ${formatPercent(mutation.score)} (${mutation.killed + mutation.timedOut} of ${plural(ran, 'mutant')} killed${sample})`);
   }
   const tests = report.tests;
   const list = (label: string, ids: readonly string[] | undefined) => {
@@ -116,9 +105,6 @@ export function changeFigures(report: Report, code: (text: string) => string = (
 }
 
 function patchCoveragePercent(changed: NonNullable<Report['coverage']['changedLines']>): string | null {
-  return changed.percent === null ? null : `patch coverage ${percent(changed.percent)}`;
+  return changed.percent === null ? null : `patch coverage ${formatPercent(changed.percent)}`;
 }
 
-function percent(value: number): string {
-  return `${Number(value.toFixed(1))}%`;
-}

@@ -1,6 +1,6 @@
 import type { Report } from '../validate/report.js';
-import { formatDuration, plural, truncateChars } from './common.js';
-import { changeFigures, countFindings, coverageFigure, findingsFigure, testsFigure } from './figures.js';
+import { firstParagraph, formatDuration, formatTestCounts, plural, truncateChars } from './common.js';
+import { changeFigures, countFindings, coverageFigure, findingsFigure } from './figures.js';
 import { codeSpan, escapeInline } from './markdown.js';
 
 /** Which package validated, for the command that reproduces it (`npx code4py@0.1.0 validate .`). */
@@ -106,7 +106,7 @@ export function renderValidationSection(input: ValidationSectionInput): string {
   const outcome = report.passed ? '✅ passed' : '❌ failed';
   const heading = `## Validation${input.attempt !== undefined ? ` (attempt ${input.attempt})` : ''}: ${outcome}`;
   const counts = countFindings(report);
-  const figures = [`**${testsFigure(report.tests)}**`, coverageFigure(report), `validated in ${formatDuration(report.durationMs)}`].filter((f) => f !== null);
+  const figures = [`**${formatTestCounts(report.tests, 'headline')}**`, coverageFigure(report), `validated in ${formatDuration(report.durationMs)}`].filter((f) => f !== null);
   const lines = [
     figures.join(' · '),
     `findings: ${findingsFigure(counts, { withInfo: true }) ?? 'none'}${counts.preExisting > 0 ? ` (and ${plural(counts.preExisting, 'pre-existing finding')} from the base branch, not counted)` : ''}`,
@@ -175,7 +175,3 @@ function marked(name: BodySection, text: string): string {
   return `${startMarker(name)}\n\n${text}\n\n${endMarker(name)}`;
 }
 
-/** A reason's first paragraph: a failed patch's reason goes on with the whole current file, for the model only. */
-function firstParagraph(reason: string): string {
-  return reason.split(/\n\s*\n/)[0]!.trim();
-}

@@ -16,7 +16,7 @@ const CHECKPOINT_TTL_MS = 30 * DAY_MS;
 const MAX_STALLS = 2;
 const LIVE_STATES = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
 
-const BASELINE_TTL_MS = 14 * 24 * 60 * 60 * 1000;
+const BASELINE_TTL_MS = 14 * DAY_MS;
 
 export interface RedisQueueOptions {
   /** `redis://host:port/db` (REDIS_URL). */

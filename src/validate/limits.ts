@@ -37,7 +37,11 @@ export function readOperatorLimits(env: NodeJS.ProcessEnv): OperatorLimits {
     const issue = parsed.error.issues[0];
     throw new UsageError(`${issue?.path.join('.')}: ${issue?.message}`);
   }
-  const d = parsed.data;
+  return operatorLimitsOf(parsed.data);
+}
+
+/** The maxima from variables already parsed with OperatorLimitsEnvSchema (the bot's environment is, as a whole). */
+export function operatorLimitsOf(d: z.infer<typeof OperatorLimitsEnvSchema>): OperatorLimits {
   return { memoryMb: d.CODE4PY_MAX_MEMORY_MB, processes: d.CODE4PY_MAX_PROCESSES, timeoutSeconds: d.CODE4PY_MAX_TIMEOUT_SECONDS, outputMb: d.CODE4PY_MAX_OUTPUT_MB };
 }
 

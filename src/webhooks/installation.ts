@@ -1,7 +1,7 @@
 import type { Probot } from 'probot';
 import { z } from 'zod';
 import type { Intake } from '../app.js';
-import { REPOSITORY_TASK, type TaskRequest } from './requests.js';
+import { Installation, REPOSITORY_TASK, type TaskRequest } from './requests.js';
 
 /**
  * At most this many repositories of one installation event get a label task; the rest get none (the
@@ -11,11 +11,10 @@ import { REPOSITORY_TASK, type TaskRequest } from './requests.js';
 export const LABEL_REPOSITORIES_PER_EVENT = 100;
 
 const Repository = z.object({ name: z.string().min(1), full_name: z.string().regex(/^[^/]+\/[^/]+$/) });
-const Installation = z.object({ id: z.number().int() });
 const Sender = z.object({ login: z.string().min(1) });
 
 /** The fields of `installation.created` the bot uses: the repositories the app was installed on. */
-export const InstallationCreatedSchema = z.object({
+const InstallationCreatedSchema = z.object({
   action: z.literal('created'),
   installation: Installation,
   repositories: z.array(Repository).optional().default([]),
@@ -23,7 +22,7 @@ export const InstallationCreatedSchema = z.object({
 });
 
 /** The fields of `installation_repositories.added` the bot uses. */
-export const RepositoriesAddedSchema = z.object({
+const RepositoriesAddedSchema = z.object({
   action: z.literal('added'),
   installation: Installation,
   repositories_added: z.array(Repository),
@@ -34,7 +33,7 @@ export const RepositoriesAddedSchema = z.object({
  * One label task per repository the app was installed on, up to LABEL_REPOSITORIES_PER_EVENT. Each has a
  * delivery id of its own (the delivery's, then the repository), so a redelivered event queues nothing twice.
  */
-export function labelRequests(deliveryId: string, installationId: number, sender: string, repositories: ReadonlyArray<{ full_name: string }>): TaskRequest[] {
+function labelRequests(deliveryId: string, installationId: number, sender: string, repositories: ReadonlyArray<{ full_name: string }>): TaskRequest[] {
   return repositories.slice(0, LABEL_REPOSITORIES_PER_EVENT).map(({ full_name }) => {
     const [owner = '', repo = ''] = full_name.split('/');
     return { deliveryId: `${deliveryId}:${full_name}`, installationId, owner, repo, issueNumber: REPOSITORY_TASK, sender, trigger: { kind: 'installed' } };
@@ -56,22 +55,19 @@ export function installationHandlers(intake: Intake) {
       else context.log.info(meta, 'installed: label tasks queued');
     };
 
-    app.on('installation.created', async (context) => {
-      const parsed = InstallationCreatedSchema.safeParse(context.payload);
-      if (!parsed.success) {
-        context.log.warn({ deliveryId: context.id, issues: parsed.error.issues.length }, 'ignored an installation payload that does not have the fields the bot uses');
-        return;
-      }
-      await take(context, parsed.data.installation.id, parsed.data.sender.login, parsed.data.repositories);
-    });
+    /** Parses the payload, then queues the label tasks for the repositories `repositoriesOf` reads from it. */
+    const handle =
+      <T extends z.ZodType<{ installation: { id: number }; sender: { login: string } }>>(schema: T, ignored: string, repositoriesOf: (payload: z.infer<T>) => ReadonlyArray<{ full_name: string }>) =>
+      async (context: { id: string; log: Probot['log']; payload: unknown }) => {
+        const parsed = schema.safeParse(context.payload);
+        if (!parsed.success) {
+          context.log.warn({ deliveryId: context.id, issues: parsed.error.issues.length }, ignored);
+          return;
+        }
+        await take(context, parsed.data.installation.id, parsed.data.sender.login, repositoriesOf(parsed.data));
+      };
 
-    app.on('installation_repositories.added', async (context) => {
-      const parsed = RepositoriesAddedSchema.safeParse(context.payload);
-      if (!parsed.success) {
-        context.log.warn({ deliveryId: context.id, issues: parsed.error.issues.length }, 'ignored an installation_repositories payload that does not have the fields the bot uses');
-        return;
-      }
-      await take(context, parsed.data.installation.id, parsed.data.sender.login, parsed.data.repositories_added);
-    });
+    app.on('installation.created', handle(InstallationCreatedSchema, 'ignored an installation payload that does not have the fields the bot uses', (p) => p.repositories));
+    app.on('installation_repositories.added', handle(RepositoriesAddedSchema, 'ignored an installation_repositories payload that does not have the fields the bot uses', (p) => p.repositories_added));
   };
 }

@@ -36,7 +36,10 @@ export const REPOSITORY_TASK = 0;
 
 const User = z.object({ login: z.string(), type: z.string() });
 const Repository = z.object({ name: z.string(), owner: z.object({ login: z.string() }) });
-const Installation = z.object({ id: z.number().int() });
+/** The installation an event came through: every event payload the bot reads has it. */
+export const Installation = z.object({ id: z.number().int() });
+/** A pull request as the events list it: its number and head branch (check events: those whose head is the checked commit). */
+const PullRequest = z.object({ number: z.number().int(), head: z.object({ ref: z.string() }) });
 
 /** The fields of `issues.labeled` / `issues.opened` the bot uses. */
 export const IssuesPayloadSchema = z.object({
@@ -61,9 +64,6 @@ export const IssueCommentPayloadSchema = z.object({
 /** A line that starts with a slash command; the worker reads it with the repository's command word. */
 export const MAYBE_COMMAND = /^[ \t]*\/[a-z0-9_-]+/im;
 
-/** A pull request as check events list them: the ones whose head is the checked commit. */
-const CheckPullRequest = z.object({ number: z.number().int(), head: z.object({ ref: z.string() }) });
-
 /**
  * The fields of `check_run.rerequested` the bot uses. `check_suite.head_branch` is null when GitHub cannot
  * name one branch (a fork, a commit on several branches); the pull requests and the external id remain.
@@ -74,7 +74,7 @@ export const CheckRunPayloadSchema = z.object({
     name: z.string(),
     head_sha: z.string(),
     external_id: z.string().nullable().optional(),
-    pull_requests: z.array(CheckPullRequest).optional().default([]),
+    pull_requests: z.array(PullRequest).optional().default([]),
     check_suite: z.object({ head_branch: z.string().nullable() }),
   }),
   repository: Repository,
@@ -85,13 +85,19 @@ export const CheckRunPayloadSchema = z.object({
 /** The fields of `check_suite.rerequested` ("Re-run all checks"), which GitHub sends only to the suite's app. */
 export const CheckSuitePayloadSchema = z.object({
   action: z.literal('rerequested'),
-  check_suite: z.object({ head_sha: z.string(), head_branch: z.string().nullable(), pull_requests: z.array(CheckPullRequest).optional().default([]) }),
+  check_suite: z.object({ head_sha: z.string(), head_branch: z.string().nullable(), pull_requests: z.array(PullRequest).optional().default([]) }),
   repository: Repository,
   sender: User,
   installation: Installation,
 });
 
-/** The issue a branch of the bot's belongs to (`code4py/issue-<n>`), or null for any other branch. */
+// The bot's branch names, one per issue: made by branchOf, read back by issueOfBranch, and the first part of
+// a check run's external id. The format is spelled out here only.
+
+/** The bot's branch for an issue: `code4py/issue-<n>`. */
+export const branchOf = (issue: number) => `code4py/issue-${issue}`;
+
+/** The issue a branch of the bot's belongs to (see branchOf), or null for any other branch. */
 export function issueOfBranch(branch: string | null): number | null {
   const match = /^code4py\/issue-(\d+)$/.exec(branch ?? '');
   return match ? Number(match[1]) : null;
@@ -102,13 +108,14 @@ export function issueOfBranch(branch: string | null): number | null {
  * "Re-run", which is how the bot finds the issue when the event names no branch.
  */
 export function checkRunExternalId(issue: number, taskId: string): string {
-  return `code4py/issue-${issue}@${taskId}`;
+  return `${branchOf(issue)}@${taskId}`;
 }
 
-/** The issue a check run's external id names (see checkRunExternalId), or null for any other id. */
+/** The issue a check run's external id names (see checkRunExternalId; a bare branch too), or null for any other id. */
 export function issueOfExternalId(externalId: string | null | undefined): number | null {
-  const match = /^code4py\/issue-(\d+)(?:@|$)/.exec(externalId ?? '');
-  return match ? Number(match[1]) : null;
+  const id = externalId ?? '';
+  const at = id.indexOf('@');
+  return issueOfBranch(at === -1 ? id : id.slice(0, at));
 }
 
 /**
@@ -124,8 +131,6 @@ export function issueOfRerun(check: { headBranch: string | null; pullRequests: R
   }
   return issueOfExternalId(check.externalId);
 }
-
-const PullRequest = z.object({ number: z.number().int(), head: z.object({ ref: z.string() }) });
 
 /** The fields of `pull_request_review.submitted` the bot uses. */
 export const ReviewPayloadSchema = z.object({

@@ -100,6 +100,24 @@ describe('code4py generate on a local checkout', () => {
     expect(await readFile(join(out, 'stats.py'), 'utf8')).toBe('# mine\n');
   });
 
+  it('says the passing attempt had its tests strengthened, and prints no strengthening round as an attempt of its own', async () => {
+    const ages = 'def is_adult(age: int) -> bool:\n    """Whether a person of this age is an adult (18 or older)."""\n    return age >= 18\n';
+    const weak = 'from ages import is_adult\n\n\ndef test_grown_up():\n    assert is_adult(40)\n\n\ndef test_child():\n    assert not is_adult(7)\n';
+    const strong = `${weak}\n\ndef test_the_day_one_turns_18():\n    assert is_adult(18)\n    assert not is_adult(17)\n`;
+    server
+      .script('code4py_analysis', { ...MEDIAN_ANALYSIS, title: 'Add is_adult()', module: 'ages', requirements: ['is_adult(age) is true from 18 on'] })
+      .script('code4py_solution', { summary: 'is_adult()', files: [{ path: 'ages.py', content: ages, patch: null }, { path: 'test_ages.py', content: weak, patch: null }], dependencies: [] })
+      .script('code4py_strengthen', { summary: 'boundary tests', files: [{ path: 'test_ages.py', content: strong, patch: null }], dependencies: [] });
+    const run = await code4py(['generate', 'Add is_adult(age): true from 18 on', '--repo', await repo()]);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('code4py: attempt 1: validation passed; tests 3 passed, 0 failed');
+    expect(run.stderr).toMatch(/code4py: attempt 1: tests strengthened; mutation score [\d.]+% → 100%; tests 4 passed, 0 failed/);
+    expect(run.stderr).not.toMatch(/attempt 2/);
+    expect(run.stdout).toMatch(/; 1 attempt$/m);
+    expect(await readFile(join(writtenTo(run.stdout), 'test_ages.py'), 'utf8')).toContain('def test_the_day_one_turns_18');
+  });
+
   it('applies the change to the checkout itself with --write', async () => {
     server.script('code4py_analysis', MEDIAN_ANALYSIS).script('code4py_solution', GOOD);
     const checkout = await repo();

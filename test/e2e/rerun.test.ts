@@ -87,6 +87,23 @@ describe('re-running the Code4Py check', () => {
     expect(runs.slice(1)).toEqual([expect.objectContaining({ headSha: head, conclusion: 'success' }), expect.objectContaining({ headSha: head, conclusion: 'success' })]);
   });
 
+  it("judges the branch only on its own change after the default branch moved on (main's newer commits are not reverted by it)", async () => {
+    // A file with a lint finding is on main when the branch is made; main fixes it afterwards.
+    rig.github.push(REPO, 'main', { 'legacy.py': 'import os\n' }, 'Legacy module');
+    const { branch, head } = await openPullRequest();
+    rig.github.push(REPO, 'main', { 'legacy.py': '"""Legacy module."""\n' }, 'Fix the unused import');
+
+    await rig.deliver('check_run', checkRunRerequestedPayload({ owner: OWNER, repo: NAME, sender: 'alice', headSha: head, headBranch: branch }));
+    await rig.settle();
+
+    // Against main's tip the branch would bring the unused import back; against where it forked, legacy.py is untouched.
+    const rerun = checkRuns()[1]!;
+    expect(rerun).toMatchObject({ headSha: head, status: 'completed', conclusion: 'success' });
+    expect(rerun.output.title).toBe('2 tests passed · patch coverage 100%');
+    expect(rerun.output.summary).toContain('`legacy.py:1` `F401` — \\`os\\` imported but unused (pre-existing)');
+    expect(rig.github.requests.some((r) => r.operationId?.startsWith('repos/compare-commits'))).toBe(true);
+  });
+
   it("ignores a re-run of another app's check or of a branch that is not the bot's, and answers one asked by someone without write access without validating", async () => {
     const { issue, branch, head } = await openPullRequest();
     await rig.deliver('check_run', checkRunRerequestedPayload({ owner: OWNER, repo: NAME, sender: 'alice', headSha: head, headBranch: branch, name: 'CI' }));

@@ -49,5 +49,20 @@ describe('tests that miss a boundary', () => {
     expect(files['test_ages.py']).toContain('def test_the_day_one_turns_18');
     expect(files['ages.py']).toContain('return age >= 18');
     expect(rig.model.remaining('code4py_strengthen')).toBe(0);
+    // The same attempt, strengthened: not a second attempt (nor "attempt 2 of 1").
+    expect(rig.botComments(issue).at(-1)?.body).toMatch(/^✅ Code4Py opened #\d+: 3 tests passed \(attempt 1 of 3, tests strengthened\)\.\n/);
+    expect(pull?.body).toContain('## Validation (attempt 1)');
+  });
+
+  it('keep the attempt as it was when the stronger tests do not kill more mutants, and do not count the round as an attempt', async () => {
+    const noBetter: Solution = { summary: 'more tests', files: [{ path: 'test_ages.py', content: `${WEAK_TESTS}\n\ndef test_old():\n    assert is_adult(90)\n`, patch: null }], dependencies: [] };
+    rig.model.script('code4py_analysis', ANALYSIS).script('code4py_solution', WEAK).script('code4py_strengthen', noBetter);
+    const issue = rig.addIssue({ title: 'is_adult()', body: 'Add is_adult(age): true from 18 on.' });
+    await rig.label(issue);
+    await rig.settle();
+
+    expect(rig.model.remaining('code4py_strengthen')).toBe(0);
+    expect(rig.github.filesAt(REPO, `code4py/issue-${issue}`)['test_ages.py']).toBe(WEAK_TESTS);
+    expect(rig.botComments(issue).at(-1)?.body).toMatch(/^✅ Code4Py opened #\d+: 2 tests passed \(attempt 1 of 3\)\.\n/);
   });
 });

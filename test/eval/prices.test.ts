@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PRICES, estimateCostUsd, loadPriceTable, PRICES_ENV } from '../../src/eval/prices.js';
+import { DEFAULT_PRICES, estimateCostUsd, loadPriceTable, priceOf, PRICES_ENV, withDefaultPrices } from '../../src/eval/prices.js';
 
 /** The bot's price table: built in, overridden by the file the operator names in CODE4PY_PRICES. */
 
@@ -28,6 +28,18 @@ describe("the bot's price table", () => {
     expect(estimateCostUsd('gpt-4o-mini-2024-07-18', { prompt: 1_000_000, completion: 500_000 }, table)).toBe(2);
     expect(estimateCostUsd('qwen2.5-coder:7b', { prompt: 2_000_000, completion: 0 }, table)).toBeCloseTo(0.1);
     expect(estimateCostUsd('gpt-4o', { prompt: 1_000_000, completion: 0 }, table)).toBe(2.5);
+  });
+
+  it("is the same merge as `--prices`: an operator's `GPT-4o` replaces the built-in `gpt-4o`, which stays otherwise", () => {
+    const table = withDefaultPrices({ 'GPT-4o': { input: 1, output: 1 } });
+    expect(priceOf('gpt-4o', table)).toEqual({ price: { input: 1, output: 1 }, listedAs: 'gpt-4o' });
+    expect(priceOf('gpt-4o-mini', table)?.price).toEqual(DEFAULT_PRICES['gpt-4o-mini']);
+    expect(Object.isFrozen(table)).toBe(true);
+  });
+
+  it('prices by the built-in table when no table is given', () => {
+    expect(estimateCostUsd('gpt-4o', { prompt: 1_000_000, completion: 0 })).toBe(2.5);
+    expect(estimateCostUsd('llama3.1:8b', { prompt: 1000, completion: 1000 })).toBeNull();
   });
 
   it('knows no price for a model it does not list, rather than a wrong one', async () => {

@@ -70,6 +70,21 @@ describe('OctokitGitHub against the fake GitHub', () => {
       await expect(github.branchSha('code4py/issue-1')).resolves.toBeNull();
     });
 
+    it('finds where a branch forked from main after both moved on, by sha or by branch name (a slash in it too)', async () => {
+      const fork = fake.branchSha(REPO, 'main')!;
+      const branchHead = fake.push(REPO, 'code4py/issue-1', { 'calc/one.py': 'ONE = 1\n' });
+      fake.push(REPO, 'code4py/issue-1', { 'calc/two.py': 'TWO = 2\n' });
+      const mainHead = fake.push(REPO, 'main', { 'README.md': '# calc\n' });
+      fake.push(REPO, 'main', { 'README.md': '# calc, again\n' });
+      const head = fake.branchSha(REPO, 'code4py/issue-1')!;
+      await expect(github.mergeBase(fake.branchSha(REPO, 'main')!, head)).resolves.toBe(fork);
+      await expect(github.mergeBase('main', 'code4py/issue-1')).resolves.toBe(fork);
+      // An ancestor of the other side is the merge base itself.
+      await expect(github.mergeBase(mainHead, branchHead)).resolves.toBe(fork);
+      await expect(github.mergeBase(branchHead, head)).resolves.toBe(branchHead);
+      await expect(github.mergeBase('main', 'no-such-branch')).rejects.toBeInstanceOf(GitHubApiError);
+    });
+
     it('downloads the tarball of a commit', async () => {
       const { sha } = await github.defaultBranch();
       const snapshot = await readRepoTarball(await github.downloadTarball(sha));

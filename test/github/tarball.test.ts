@@ -344,6 +344,29 @@ describe('reading the repository tarball', () => {
       await expect(readRepoTarball(gzipSync(good))).rejects.toThrow('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.');
     });
 
+    it('refuses a gzip inside the gzip whose magic bytes come unpacked one chunk at a time (the parser gathers them before judging)', async () => {
+      const inner = gzipSync(good);
+      // The outer gzip flushed after each of the inner stream's first two bytes: gunzip hands them out one per chunk.
+      const outer = createGzip();
+      const pieces: Buffer[] = [];
+      outer.on('data', (piece: Buffer) => pieces.push(piece));
+      const flushed = () => new Promise<void>((settle) => outer.flush(() => settle()));
+      outer.write(inner.subarray(0, 1));
+      await flushed();
+      const afterFirst = pieces.length;
+      outer.write(inner.subarray(1, 2));
+      await flushed();
+      const afterSecond = pieces.length;
+      outer.end(inner.subarray(2));
+      await new Promise((settle) => outer.on('end', settle));
+      const source = [Buffer.concat(pieces.slice(0, afterFirst)), Buffer.concat(pieces.slice(afterFirst, afterSecond)), Buffer.concat(pieces.slice(afterSecond))];
+      await expect(readRepoTarball(Readable.from(source))).rejects.toThrow('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.');
+    });
+
+    it('takes a stream of just the two gzip magic bytes for a gzip inside the gzip', async () => {
+      await expect(readRepoTarball(gzipSync(Buffer.from([0x1f, 0x8b])))).rejects.toThrow('The repository tarball holds another gzip stream instead of a tar archive; GitHub never sends that.');
+    });
+
     it('a corrupt header checksum', async () => {
       const tar = rawTar([dir(TOP), text(`${TOP}/a.py`, 'x')]);
       tar.writeUInt8(tar.readUInt8(512 + 10) ^ 0xff, 512 + 10);

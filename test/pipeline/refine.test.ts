@@ -84,6 +84,19 @@ describe('refine', () => {
     expect([...github.comments.values()].at(-1)?.body).toMatch(/^🔁 Code4Py pushed [0-9a-f]{7} for @reviewer:\n\n> Raise ValueError when low &gt; high\.\n\n\*\*What changed:\*\* clamp\(\) refuses low &gt; high/);
   });
 
+  it("takes the branch's change since it forked from main, not since main's tip: main's newer commits are not part of it", async () => {
+    const pull = await openPullRequest();
+    github.pushAs('main', { 'README.md': '# tools, version 2\n' }, 'Main moves on');
+    model.script('code4py_solution', REFINED);
+    const outcome = await runRefineTask({ taskId: 'refine', pullNumber: pull, sender: 'reviewer', feedback: [{ body: 'Raise ValueError when low > high.' }], config: defaultRepoConfig() }, ports());
+    expect(outcome).toMatchObject({ kind: 'refined', passed: true });
+    // The branch's README.md is the one it forked with: neither "the current code" nor a file the pull request changes.
+    const files = github.pulls[0]!.body.split('## ').find((section) => section.startsWith('Files'))!;
+    expect(files).toContain('clamp.py');
+    expect(files).not.toContain('README.md');
+    expect(model.bodies.at(-1)!).not.toContain('# tools\n');
+  });
+
   it('leaves the branch as it is when no attempt passes, and says so on the pull request', async () => {
     const pull = await openPullRequest();
     const before = github.refs.get('code4py/issue-7');

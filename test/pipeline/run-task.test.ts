@@ -219,6 +219,22 @@ describe('the generate pipeline', () => {
     expect(github.pulls.length).toBe(1);
   });
 
+  it('judges a second run on the existing branch against where the branch forked, after main moved on', async () => {
+    github.pushAs('main', { 'legacy.py': 'import os\n' }, 'Legacy module');
+    model.script('code4py_analysis', ANALYSIS, ANALYSIS).script('code4py_solution', GOOD, GOOD);
+    await runGenerateTask(task(), ports());
+    github.pushAs('main', { 'legacy.py': '"""Legacy module."""\n' }, 'Fix the unused import');
+    saved = {};
+    const outcome = await runGenerateTask(task(), ports());
+
+    expect(outcome).toMatchObject({ kind: 'pull-request', passed: true });
+    // Against main's tip, the branch's legacy.py would be a changed file that brings the unused import back.
+    const output = [...github.checkRuns.values()].at(-1)!.updates.at(-1)!.output!;
+    expect(output.title).toContain('patch coverage 100%');
+    expect(output.summary).toContain('`legacy.py:1` `F401`');
+    expect(output.summary).toContain('(pre-existing)');
+  });
+
   it('rides out a rate-limited, a failing and a garbled model answer', async () => {
     model
       .script('code4py_analysis', { status: 429, headers: { 'retry-after': '0' } }, { status: 500 }, ANALYSIS)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CheckRunPayloadSchema, CheckSuitePayloadSchema, checkRunExternalId, issueOfExternalId, issueOfRerun } from '../../src/webhooks/requests.js';
+import { branchOf, CheckRunPayloadSchema, CheckSuitePayloadSchema, checkRunExternalId, issueOfBranch, issueOfExternalId, issueOfRerun } from '../../src/webhooks/requests.js';
 import { checkRunRerequestedPayload, checkSuiteRerequestedPayload } from '../helpers/webhook-payloads.js';
 
 const SHA = 'a'.repeat(40);
@@ -10,7 +10,13 @@ describe('which issue a re-run is for', () => {
     expect(id).toBe('code4py/issue-12@0b7e6c1e-9d0e-4a51-a3f1-5d3c2f8e9a10');
     expect(issueOfExternalId(id)).toBe(12);
     expect(issueOfExternalId('code4py/issue-12')).toBe(12);
-    for (const other of ['', null, undefined, 'ci-17', 'code4py/issue-12x', 'xcode4py/issue-12@t']) expect(issueOfExternalId(other)).toBeNull();
+    for (const other of ['', null, undefined, 'ci-17', 'code4py/issue-12x', 'xcode4py/issue-12@t', '@code4py/issue-12', 'code4py/issue-@12']) expect(issueOfExternalId(other)).toBeNull();
+  });
+
+  it('reads back the branch it names for an issue, and no other branch', () => {
+    expect(branchOf(7)).toBe('code4py/issue-7');
+    expect(issueOfBranch(branchOf(7))).toBe(7);
+    for (const other of [null, '', 'main', 'code4py/issue-', 'code4py/issue-7/x', 'feature/code4py/issue-7']) expect(issueOfBranch(other)).toBeNull();
   });
 
   it('takes the branch first, then a pull request of the bot, then the external id', () => {

@@ -103,7 +103,11 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv, options: Setting
     // The message never repeats the value: an index URL may hold a password.
     throw new UsageError(`${String(issue?.path[0] ?? 'environment')}: ${issue?.message ?? 'invalid'} (see docs/environments.md)`);
   }
-  const data = parsed.data;
+  return environmentSettingsOf(parsed.data, options.defaultCacheDir ?? cliCacheDir(env));
+}
+
+/** The settings from variables already parsed with EnvironmentEnvSchema (the bot's environment is, as a whole). */
+export function environmentSettingsOf(data: z.infer<typeof EnvironmentEnvSchema>, defaultCacheDir: string): EnvironmentSettings {
   const index = packageIndex(data.CODE4PY_PIP_INDEX_URL);
   const extraIndexes = data.CODE4PY_PIP_EXTRA_INDEX_URL.map(packageIndex);
   const hosts: HostPort[] = [index, ...extraIndexes].map(({ host, port }) => ({ host, port }));
@@ -116,7 +120,7 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv, options: Setting
     index,
     extraIndexes,
     allowedHosts: dedupe(hosts),
-    cacheDir: resolve(data.CODE4PY_ENV_CACHE_DIR ?? options.defaultCacheDir ?? cliCacheDir(env)),
+    cacheDir: resolve(data.CODE4PY_ENV_CACHE_DIR ?? defaultCacheDir),
     cacheMaxBytes: data.CODE4PY_ENV_CACHE_MAX_MB * 1024 * 1024,
     pythons: data.CODE4PY_PYTHONS,
   };

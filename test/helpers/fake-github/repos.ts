@@ -18,6 +18,9 @@ export function repoRoutes(store: FakeStore): Routes {
       return { status: 200, body: { permission, role_name: level, user: { ...store.userJson(asUser(op.params.username!)), role_name: level } } };
     },
     'repos/get-content': ({ op, query, headers }) => content(store, store.repoOf(op), op.params.path!, query.get('ref'), headers.accept ?? ''),
+    // GitHub's description has `{basehead}` and the older `{base}...{head}`; a request matches the latter when neither names a folder.
+    'repos/compare-commits-with-basehead': ({ op }) => compare(store, store.repoOf(op), op.params.basehead!),
+    'repos/compare-commits': ({ op }) => compare(store, store.repoOf(op), `${op.params.base}...${op.params.head}`),
     'repos/download-tarball-archive': ({ op }) => {
       const repo = store.repoOf(op);
       if (!store.resolve(repo, op.params.ref!)) throw notFound();
@@ -26,6 +29,45 @@ export function repoRoutes(store: FakeStore): Routes {
       return { status: 302, headers: { location: `${CODELOAD}/${repo.owner}/${repo.name}/legacy.tar.gz/${encodeURI(op.params.ref!)}${token}` } };
     },
   };
+}
+
+/** `base...head`: where they forked (a real merge base, from the commits' parents) and how far each went since; no commits or files are listed. */
+function compare(store: FakeStore, repo: FakeRepo, basehead: string): Reply {
+  const [baseRef = '', headRef = ''] = basehead.split('...');
+  const base = store.resolve(repo, baseRef);
+  const head = store.resolve(repo, headRef);
+  if (!base || !head) throw notFound();
+  const mergeBase = store.mergeBase(base, head);
+  if (!mergeBase) throw new Failure(404, `No common ancestor between ${baseRef} and ${headRef}.`);
+  const since = (sha: string) => store.ancestors(sha).size - store.ancestors(mergeBase).size;
+  const [ahead, behind] = [since(head), since(base)];
+  const status = ahead === 0 && behind === 0 ? 'identical' : behind === 0 ? 'ahead' : ahead === 0 ? 'behind' : 'diverged';
+  const full = `${repo.owner}/${repo.name}`;
+  return {
+    status: 200,
+    body: {
+      ...exampleOf('commit-comparison'),
+      url: `${API}/repos/${full}/compare/${basehead}`,
+      html_url: `${WEB}/${full}/compare/${basehead}`,
+      permalink_url: `${WEB}/${full}/compare/${full.replace('/', ':')}:${base.slice(0, 7)}...${full.replace('/', ':')}:${head.slice(0, 7)}`,
+      diff_url: `${WEB}/${full}/compare/${basehead}.diff`,
+      patch_url: `${WEB}/${full}/compare/${basehead}.patch`,
+      base_commit: commitSummary(repo, base),
+      merge_base_commit: commitSummary(repo, mergeBase),
+      status,
+      ahead_by: ahead,
+      behind_by: behind,
+      total_commits: ahead,
+      commits: [],
+      files: [],
+    },
+  };
+}
+
+/** GitHub's `commit` schema for one commit, with the fields the bot reads. */
+function commitSummary(repo: FakeRepo, sha: string): Record<string, unknown> {
+  const full = `${repo.owner}/${repo.name}`;
+  return { ...exampleOf('commit'), sha, node_id: nodeId('Commit', sha), url: `${API}/repos/${full}/commits/${sha}`, html_url: `${WEB}/${full}/commit/${sha}`, comments_url: `${API}/repos/${full}/commits/${sha}/comments` };
 }
 
 /** GitHub's tarball of the repository at `ref`: gzip, a pax header with the sha, one top folder `owner-repo-<short sha>/`. */

@@ -96,6 +96,26 @@ export class FakeStore {
     return false;
   }
 
+  /** Every commit reachable from `sha`, itself included. */
+  ancestors(sha: string): Set<string> {
+    const seen = new Set<string>();
+    const stack = [sha];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      stack.push(...(this.commits.get(next)?.parents ?? []));
+    }
+    return seen;
+  }
+
+  /** git's merge base: a common ancestor of both that no other common ancestor descends from; undefined when unrelated. */
+  mergeBase(a: string, b: string): string | undefined {
+    const ofB = this.ancestors(b);
+    const common = [...this.ancestors(a)].filter((sha) => ofB.has(sha));
+    return common.find((candidate) => !common.some((other) => other !== candidate && this.isAncestor(candidate, other)));
+  }
+
   /** GitHub's `simple-user`, with one stable id per login. */
   userJson(user: FakeUser): Record<string, unknown> {
     if (!this.userIds.has(user.login)) this.userIds.set(user.login, this.id());
