@@ -10,6 +10,8 @@ export interface BotProcess {
   output(): string;
   /** Resolves with the first match of `pattern` in the output; rejects when the process exits first or after `ms`. */
   waitFor(pattern: RegExp, ms?: number): Promise<RegExpExecArray>;
+  /** The exit status once the process ends by itself; rejects after `ms` (the process is then left to `stop()`). */
+  exitStatus(ms?: number): Promise<number | null>;
   /** SIGTERM, then the exit status (SIGKILL after 10 s). */
   stop(): Promise<number | null>;
 }
@@ -32,6 +34,15 @@ export function startBotProcess(env: NodeJS.ProcessEnv, cwd: string = process.cw
         if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the bot exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}:\n${out}`);
         if (Date.now() > end) throw new Error(`the bot did not print ${pattern} within ${ms} ms:\n${out}`);
         await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async exitStatus(ms = 30_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the bot did not exit within ${ms} ms:\n${out}`)), ms)));
+      try {
+        return await Promise.race([exited, late]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async stop() {
