@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CheckRunOutput, CommentData, GitHubApi, IssueData, Permission, PullRequestData, PullRequestDetails } from '../../src/github/api.js';
 import { GitHubApiError } from '../../src/github/errors.js';
+import { mergeBase } from './commit-graph.js';
 
 interface Commit {
   readonly tree: Map<string, string>;
@@ -84,23 +85,9 @@ export class MemoryGitHub implements GitHubApi {
   async mergeBase(base: string, head: string): Promise<string> {
     const [a, b] = [this.refs.get(base) ?? base, this.refs.get(head) ?? head];
     if (!this.commits.has(a) || !this.commits.has(b)) throw new GitHubApiError(`no commit ${this.commits.has(a) ? head : base}`, 404);
-    const ofB = this.ancestors(b);
-    const common = [...this.ancestors(a)].filter((sha) => ofB.has(sha));
-    // git's merge base: the common ancestor no other common ancestor descends from.
-    const best = common.find((candidate) => !common.some((other) => other !== candidate && this.ancestors(other).has(candidate)));
+    const best = mergeBase((sha) => this.commits.get(sha)?.parents ?? [], a, b);
     if (!best) throw new GitHubApiError(`${base} and ${head} have no common ancestor`, 404);
     return best;
-  }
-  private ancestors(sha: string): Set<string> {
-    const seen = new Set<string>();
-    const stack = [sha];
-    while (stack.length > 0) {
-      const next = stack.pop()!;
-      if (seen.has(next)) continue;
-      seen.add(next);
-      stack.push(...(this.commits.get(next)?.parents ?? []));
-    }
-    return seen;
   }
   async downloadTarball(ref: string): Promise<Buffer> {
     const commit = this.commits.get(this.refs.get(ref) ?? ref);

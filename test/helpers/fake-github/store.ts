@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ancestors, mergeBase } from '../commit-graph.js';
 import { exampleOf, type MatchedOperation } from '../openapi.js';
 import { API, WEB, type FakeAppKey, type FakeComment, type FakeCommit, type FakeIssue, type FakeRepo, type FakeUser, type RecordedRequest } from './model.js';
 import { notFound } from './replies.js';
@@ -84,37 +85,20 @@ export class FakeStore {
   }
 
   isAncestor(ancestor: string, of: string): boolean {
-    const seen = new Set<string>();
-    const stack = [of];
-    while (stack.length > 0) {
-      const sha = stack.pop()!;
-      if (sha === ancestor) return true;
-      if (seen.has(sha)) continue;
-      seen.add(sha);
-      stack.push(...(this.commits.get(sha)?.parents ?? []));
-    }
-    return false;
+    return this.ancestors(of).has(ancestor);
   }
 
   /** Every commit reachable from `sha`, itself included. */
   ancestors(sha: string): Set<string> {
-    const seen = new Set<string>();
-    const stack = [sha];
-    while (stack.length > 0) {
-      const next = stack.pop()!;
-      if (seen.has(next)) continue;
-      seen.add(next);
-      stack.push(...(this.commits.get(next)?.parents ?? []));
-    }
-    return seen;
+    return ancestors(this.parentsOf, sha);
   }
 
   /** git's merge base: a common ancestor of both that no other common ancestor descends from; undefined when unrelated. */
   mergeBase(a: string, b: string): string | undefined {
-    const ofB = this.ancestors(b);
-    const common = [...this.ancestors(a)].filter((sha) => ofB.has(sha));
-    return common.find((candidate) => !common.some((other) => other !== candidate && this.isAncestor(candidate, other)));
+    return mergeBase(this.parentsOf, a, b);
   }
+
+  private readonly parentsOf = (sha: string): readonly string[] => this.commits.get(sha)?.parents ?? [];
 
   /** GitHub's `simple-user`, with one stable id per login. */
   userJson(user: FakeUser): Record<string, unknown> {
