@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { SandboxUnavailableError } from '../errors.js';
-import { keptJson, parseJsonOrNull } from '../validate/json.js';
+import { keptJson, parseJsonOrNull } from '../json.js';
 import { BwrapSandbox } from './bwrap.js';
 import { detectCgroups } from './cgroup.js';
 import { DockerSandbox, dockerClientEnv, lastLine, readDockerImage, runDocker } from './docker.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ValidationConfig } from '../../config/schema.js';
-import { parseJsonOrNull } from '../json.js';
+import { parseJsonOrNull } from '../../json.js';
 import { stage, type Coverage, type Finding, type StageOutcome } from '../report.js';
 import { isTestFile } from '../source.js';
 import { ranges } from '../stages/coverage.js';

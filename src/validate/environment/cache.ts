@@ -3,7 +3,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } 
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
-import { parseJsonOrNull } from '../json.js';
+import { parseJsonOrNull } from '../../json.js';
 import { SharedWork } from '../shared-work.js';
 
 /** What the cache keeps: built environments, and the project layers (editable installs) keyed by their metadata. */

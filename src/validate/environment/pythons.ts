@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import type { ReadySandbox } from '../../sandbox/select.js';
 import type { Mount, Sandbox } from '../../sandbox/types.js';
-import { keptJson } from '../json.js';
+import { keptJson } from '../../json.js';
 import { isFailure, runDriver } from './install-run.js';
 
 /** What an interpreter is, as it says itself inside the sandbox (part of every cache key). */

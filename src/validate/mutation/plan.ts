@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseJsonOrNull } from '../json.js';
+import { parseJsonOrNull } from '../../json.js';
 import type { TestCase } from '../report.js';
 import { isPythonFile, isTestFile, type SourceFile } from '../source.js';
 

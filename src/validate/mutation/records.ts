@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseJsonOrNull } from '../json.js';
+import { parseJsonOrNull } from '../../json.js';
 
 /**
  * The lines python/mutate.py appends to mutants.jsonl, one JSON object each. The file is written by the

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseJsonOrNull } from '../json.js';
+import { parseJsonOrNull } from '../../json.js';
 import { stage, type Finding, type StageOutcome } from '../report.js';
 import type { ImportRecord } from '../source.js';
 

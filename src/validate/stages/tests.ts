@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CHANNEL_FD, type RunLimits, type RunResult, type Sandbox } from '../../sandbox/types.js';
-import { parseJsonOrNull } from '../json.js';
+import { parseJsonOrNull } from '../../json.js';
 import { pythonScript } from '../python-scripts.js';
 import { stage, type Finding, type StageOutcome, type TestCase, type TestCounts } from '../report.js';
 import { SYSTEM_RUNTIME, type TestRuntime } from '../runtime.js';

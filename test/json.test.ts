@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { keptJson } from '../../src/validate/json.js';
+import { keptJson } from '../src/json.js';
 
 const Answer = z.object({ version: z.string() });
 let dir: string;
