@@ -140,10 +140,14 @@ for handle in handles:
 open(${JSON.stringify(countFile)}, "w").write(str(count))
 `,
 
+  // 16 MiB every 20 ms: past any bound in well under a second, yet slow enough for the host's sampling of
+  // /proc to see it grow on a loaded machine.
   memoryBomb: `
+import time
 blocks = []
 while True:
     blocks.append(bytearray(16 << 20))
+    time.sleep(0.02)
 `,
 
   forkBomb: `
