@@ -118,6 +118,20 @@ describe('code4py generate on a local checkout', () => {
     expect(await readFile(join(writtenTo(run.stdout), 'test_ages.py'), 'utf8')).toContain('def test_the_day_one_turns_18');
   });
 
+  it('asks for no strengthening round, and says nothing of one, when the tests already kill every mutant', async () => {
+    const ages = 'def is_adult(age: int) -> bool:\n    """Whether a person of this age is an adult (18 or older)."""\n    return age >= 18\n';
+    const strong = 'from ages import is_adult\n\n\ndef test_the_day_one_turns_18():\n    assert is_adult(18)\n    assert not is_adult(17)\n';
+    server
+      .script('code4py_analysis', { ...MEDIAN_ANALYSIS, title: 'Add is_adult()', module: 'ages', requirements: ['is_adult(age) is true from 18 on'] })
+      .script('code4py_solution', { summary: 'is_adult()', files: [{ path: 'ages.py', content: ages, patch: null }, { path: 'test_ages.py', content: strong, patch: null }], dependencies: [] });
+    const run = await code4py(['generate', 'Add is_adult(age): true from 18 on', '--repo', await repo()]);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('code4py: attempt 1: validation passed; tests 2 passed, 0 failed');
+    expect(run.stderr).not.toContain('strengthened');
+    expect(server.prompts('code4py_strengthen')).toEqual([]);
+  });
+
   it('applies the change to the checkout itself with --write', async () => {
     server.script('code4py_analysis', MEDIAN_ANALYSIS).script('code4py_solution', GOOD);
     const checkout = await repo();
