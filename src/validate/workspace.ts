@@ -64,14 +64,7 @@ export async function readFolder(dir: string, config: ValidationConfig): Promise
       } else if (entry.isSymbolicLink()) {
         notes.push(linkNote(path));
       } else if (entry.isFile()) {
-        const content = await readRegular(full, config.limits.max_file_bytes);
-        if (content === 'too-large') {
-          notes.push(tooLargeNote(path, config.limits.max_file_bytes));
-          continue;
-        }
-        if (content === null) continue;
-        budget.take(content.length);
-        inputs.push({ path, content });
+        await budget.read(full, path, { files: inputs, notes });
       } else if (!entry.name.startsWith('.')) {
         notes.push(note(path, 'special-file', 'is not a regular file (a device, socket or pipe); it was left out', 'info'));
       }
@@ -94,6 +87,19 @@ export class FileBudget {
     if (++this.files > this.limits.max_files) throw new UsageError(`${this.dir} holds more than ${this.limits.max_files} files. Validate a smaller folder, or raise limits.max_files in the config.`);
     this.bytes += size;
     if (this.bytes > this.limits.max_total_bytes) throw new UsageError(`${this.dir} holds more than ${formatBytes(this.limits.max_total_bytes)} of files. Validate a smaller folder, or raise limits.max_total_bytes in the config.`);
+  }
+  /**
+   * Reads the regular file at `full` into `out.files` and counts it; one above limits.max_file_bytes is
+   * noted instead, and one that is no longer a regular file (swapped meanwhile) is left out.
+   */
+  async read(full: string, path: string, out: { files: InputFile[]; notes: Finding[] }): Promise<void> {
+    const content = await readRegular(full, this.limits.max_file_bytes);
+    if (content === 'too-large') {
+      out.notes.push(tooLargeNote(path, this.limits.max_file_bytes));
+    } else if (content !== null) {
+      this.take(content.length);
+      out.files.push({ path, content });
+    }
   }
 }
 
@@ -131,7 +137,7 @@ export async function writeWorkspace(inputs: readonly InputFile[]): Promise<Work
 }
 
 /** Reads a regular file without following a link swapped in meanwhile; null when it is not one any more. */
-export async function readRegular(path: string, maxBytes: number): Promise<Buffer | 'too-large' | null> {
+async function readRegular(path: string, maxBytes: number): Promise<Buffer | 'too-large' | null> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK).catch(() => null);
   if (!handle) return null;
   try {

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import type { ValidationConfig } from '../../config/schema.js';
 import { UsageError } from '../../errors.js';
 import type { Finding } from '../report.js';
-import { FileBudget, isSkippedDir, linkNote, readRegular, tooLargeNote, type InputFile } from '../workspace.js';
+import { FileBudget, isSkippedDir, linkNote, tooLargeNote, type InputFile } from '../workspace.js';
 
 const run = promisify(execFile);
 
@@ -109,14 +109,7 @@ export async function readWorkingTree(dir: string, config: ValidationConfig): Pr
       continue;
     }
     if (!stat.isFile()) continue; // a submodule's folder
-    const content = await readRegular(full, config.limits.max_file_bytes);
-    if (content === 'too-large') {
-      notes.push(tooLargeNote(path, config.limits.max_file_bytes));
-      continue;
-    }
-    if (content === null) continue;
-    budget.take(content.length);
-    files.push({ path, content });
+    await budget.read(full, path, { files, notes });
   }
   return { files, notes };
 }
