@@ -19,17 +19,30 @@ afterEach(async () => {
   while (repos.length) await repos.pop()!.cleanup();
 });
 
-/** The working tree of a repository (its history, then `working` on top) validated against its last commit. */
-async function validate(commits: CommitFiles[], working: CommitFiles, options: { config?: ValidationConfig; cache?: BaselineCache; ready?: ReadySandbox } = {}): Promise<Report> {
+/** A repository (its history, then `working` on top) read as a change: its last commit and its working tree. */
+async function changeOf(commits: CommitFiles[], working: CommitFiles, config: ValidationConfig) {
   const repo = await fixtureRepo({ commits, working });
   repos.push(repo);
-  const config = options.config ?? defaultValidationConfig();
   const base = await readGitTree(repo.dir, 'HEAD', config);
   const head = await readWorkingTree(repo.dir, config);
-  return validateChange(
-    { base: { sha: base.sha, files: base.files }, head: head.files, notes: head.notes },
-    { config, sandbox: options.ready ?? sandbox(), linter: linter(), baselines: options.cache ?? new MemoryBaselineCache() },
-  );
+  return { base: { sha: base.sha, files: base.files }, head: head.files, notes: head.notes };
+}
+
+/** The test sandbox, telling `onRun` of every request before it runs. */
+function watchedSandbox(onRun: (request: RunRequest) => void): ReadySandbox {
+  const { sandbox: real, python } = sandbox();
+  return { python, sandbox: { backend: real.backend, python: real.python, limiter: real.limiter, run: (request: RunRequest) => (onRun(request), real.run(request)) } };
+}
+
+/** The working tree of a repository (its history, then `working` on top) validated against its last commit. */
+async function validate(commits: CommitFiles[], working: CommitFiles, options: { config?: ValidationConfig; cache?: BaselineCache; ready?: ReadySandbox } = {}): Promise<Report> {
+  const config = options.config ?? defaultValidationConfig();
+  return validateChange(await changeOf(commits, working, config), {
+    config,
+    sandbox: options.ready ?? sandbox(),
+    linter: linter(),
+    baselines: options.cache ?? new MemoryBaselineCache(),
+  });
 }
 
 const introduced = (report: Report, stage: string): Finding[] => report.stages.find((s) => s.name === stage)!.findings.filter((f) => f.introduced);
@@ -104,20 +117,13 @@ describe('a change on a repository with pre-existing debt', () => {
 
   it('runs the base once per base commit and settings: a second change on the same base reuses its results', async () => {
     let runs = 0;
-    const counted: ReadySandbox = {
-      ...sandbox(),
-      sandbox: { ...sandbox().sandbox, backend: sandbox().sandbox.backend, python: sandbox().sandbox.python, limiter: sandbox().sandbox.limiter, run: (request: RunRequest) => (runs++, sandbox().sandbox.run(request)) },
-    };
     const cache = new MemoryBaselineCache();
-    const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
-    repos.push(repo);
     const config = defaultValidationConfig();
-    const base = await readGitTree(repo.dir, 'HEAD', config);
-    const head = await readWorkingTree(repo.dir, config);
-    const options = { config, sandbox: counted, linter: linter(), baselines: cache };
-    const first = await validateChange({ base, head: head.files }, options);
+    const change = await changeOf([DEBT_LIBRARY], ADD_MEAN, config);
+    const options = { config, sandbox: watchedSandbox(() => runs++), linter: linter(), baselines: cache };
+    const first = await validateChange(change, options);
     const runsFirst = runs;
-    const second = await validateChange({ base, head: head.files }, options);
+    const second = await validateChange(change, options);
     expect(cache.size).toBe(1);
     expect(runsFirst).toBe(4); // the base, the change, the change's tests at the base, and its mutants
     expect(runs - runsFirst).toBe(3); // no base run the second time
@@ -126,26 +132,22 @@ describe('a change on a repository with pre-existing debt', () => {
 
   it("keeps the base apart per operator maxima and per environment (indexes, interpreters), which change the base's results", async () => {
     const cache = new MemoryBaselineCache();
-    const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
-    repos.push(repo);
     const config = defaultValidationConfig();
-    const base = await readGitTree(repo.dir, 'HEAD', config);
-    const head = await readWorkingTree(repo.dir, config);
+    const change = await changeOf([DEBT_LIBRARY], ADD_MEAN, config);
     const environment = (identity: string): EnvironmentPort => ({ identity, prepare: async () => ({ stage: null, runtime: SYSTEM_RUNTIME, dispose: async () => undefined }) });
     const options = { config, sandbox: sandbox(), linter: linter(), baselines: cache };
-    await validateChange({ base, head: head.files }, { ...options, environment: environment('index A') });
-    await validateChange({ base, head: head.files }, { ...options, environment: environment('index A') });
+    await validateChange(change, { ...options, environment: environment('index A') });
+    await validateChange(change, { ...options, environment: environment('index A') });
     expect(cache.size).toBe(1);
-    await validateChange({ base, head: head.files }, { ...options, environment: environment('index B') });
+    await validateChange(change, { ...options, environment: environment('index B') });
     expect(cache.size).toBe(2);
-    await validateChange({ base, head: head.files }, { ...options, environment: environment('index B'), maxima: { ...DEFAULT_OPERATOR_LIMITS, timeoutSeconds: 60 } });
+    await validateChange(change, { ...options, environment: environment('index B'), maxima: { ...DEFAULT_OPERATOR_LIMITS, timeoutSeconds: 60 } });
     expect(cache.size).toBe(3);
   });
 
   it('runs no evidence run for a change that touches only tests (fail-before/pass-after means something only for changed code)', async () => {
     const commands: string[][] = [];
-    const real = sandbox();
-    const watched: ReadySandbox = { ...real, sandbox: { ...real.sandbox, run: (request: RunRequest) => (commands.push([...request.command]), real.sandbox.run(request)) } };
+    const watched = watchedSandbox((request) => commands.push([...request.command]));
     const report = await validate([DEBT_LIBRARY], { 'tests/test_more.py': 'from mathlib.core import add\n\n\ndef test_add_zero():\n    assert add(4, 0) == 4\n' }, { ready: watched });
     expect(report.passed).toBe(true);
     expect(report.evidence).toEqual([]);
@@ -154,11 +156,9 @@ describe('a change on a repository with pre-existing debt', () => {
 
   it('lets the mutation run started beside the head wait for the base and evidence runs (each may install its environment, then run its tests)', async () => {
     const wallTimes: number[] = [];
-    const real = sandbox();
-    const watched: ReadySandbox = {
-      ...real,
-      sandbox: { ...real.sandbox, run: (request: RunRequest) => (request.mounts?.some((m) => m.sandbox === '/mutation') && wallTimes.push(request.limits?.wallTimeMs ?? 0), real.sandbox.run(request)) },
-    };
+    const watched = watchedSandbox((request) => {
+      if (request.mounts?.some((m) => m.sandbox === '/mutation')) wallTimes.push(request.limits?.wallTimeMs ?? 0);
+    });
     const config = defaultValidationConfig();
     const report = await validate([DEBT_LIBRARY], ADD_MEAN, { config, ready: watched });
     expect(report.mutation).toBeDefined();
@@ -169,19 +169,15 @@ describe('a change on a repository with pre-existing debt', () => {
 
   it("computes the base again for a validation that waited for another's base run, which that one's cancel cut short", async () => {
     const cache = new MemoryBaselineCache();
-    const repo = await fixtureRepo({ commits: [DEBT_LIBRARY], working: ADD_MEAN });
-    repos.push(repo);
     const config = defaultValidationConfig();
-    const base = await readGitTree(repo.dir, 'HEAD', config);
-    const head = await readWorkingTree(repo.dir, config);
+    const change = await changeOf([DEBT_LIBRARY], ADD_MEAN, config);
     const cancel = new AbortController();
     let firstRan: () => void = () => undefined;
     const firstRunning = new Promise<void>((resolve) => (firstRan = resolve));
-    const watched = (onRun: () => void): ReadySandbox => ({ ...sandbox(), sandbox: { ...sandbox().sandbox, run: (request: RunRequest) => (onRun(), sandbox().sandbox.run(request)) } });
     // The first validation starts the base run; the second joins it; the first is cancelled once the second runs.
-    const first = validateChange({ base, head: head.files }, { config, sandbox: watched(firstRan), linter: linter(), baselines: cache, signal: cancel.signal }).catch((error: unknown) => error);
+    const first = validateChange(change, { config, sandbox: watchedSandbox(firstRan), linter: linter(), baselines: cache, signal: cancel.signal }).catch((error: unknown) => error);
     await firstRunning;
-    const second = await validateChange({ base, head: head.files }, { config, sandbox: watched(() => cancel.abort()), linter: linter(), baselines: cache });
+    const second = await validateChange(change, { config, sandbox: watchedSandbox(() => cancel.abort()), linter: linter(), baselines: cache });
     expect(await first).toBeInstanceOf(Error);
     expect(second.tests.stillFailing).toEqual(['tests/test_core.py::test_evaluate_is_known_broken']);
     expect(second.evidence).toHaveLength(2);
