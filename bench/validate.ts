@@ -67,7 +67,7 @@ async function oneTest(ready: ReadySandbox, linter: RuffLinter): Promise<void> {
   await writeFile(noMutation, 'mutation:\n  budget_seconds: 0\n');
   try {
     console.log('\n2. A one-test project: code4py validate against bare pytest');
-    const cli = join(repo, 'dist', 'src', 'cli.js');
+    const cli = join(repo, 'dist', 'cli', 'code4py.js');
     const config = defaultValidationConfig();
     const times = await sideBySide(
       {

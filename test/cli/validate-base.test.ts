@@ -1,16 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/validate/report.js';
+import { CLI_BIN, ensureBuilt } from '../helpers/cli-bin.js';
 import { ADD_MEAN, DEBT_LIBRARY } from '../helpers/debt-library.js';
 import { fixtureRepo, type FixtureRepo } from '../helpers/fixture-repo.js';
 import { makeProject, useTempDirs } from '../helpers/project.js';
 
-const CLI = join(process.cwd(), 'dist', 'src', 'cli.js');
 beforeAll(() => {
-  if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  ensureBuilt();
 });
 
 const { tempDir, onCleanup } = useTempDirs();
@@ -25,7 +24,7 @@ async function repo(options: Parameters<typeof fixtureRepo>[0]): Promise<Fixture
 async function code4py(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; cache: string[] }> {
   const tmp = await tempDir('code4py-cli-tmp-');
   const cache = await tempDir('code4py-cli-cache-');
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TMPDIR: tmp, CODE4PY_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, TMPDIR: tmp, CODE4PY_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,18 +1,16 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/validate/report.js';
+import { CLI_BIN, ensureBuilt } from '../helpers/cli-bin.js';
 import { processesWith } from '../helpers/host.js';
 import { GOOD_PROJECT, makeProject, useTempDirs } from '../helpers/project.js';
 
-/** The built binary, as `npx code4py` runs it. */
-const CLI = join(process.cwd(), 'dist', 'src', 'cli.js');
-
 beforeAll(() => {
-  if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  ensureBuilt();
 });
 
 interface CliRun {
@@ -34,7 +32,7 @@ async function project(files: Record<string, string | Buffer>): Promise<string> 
 /** Runs `code4py ARGS` with a private TMPDIR, so anything it leaves behind is seen. */
 async function code4py(args: string[], options: { env?: Record<string, string>; interruptAfterMs?: number } = {}): Promise<CliRun> {
   const tmp = await tempDir('code4py-cli-tmp-');
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TMPDIR: tmp, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, TMPDIR: tmp, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

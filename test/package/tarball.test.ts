@@ -26,7 +26,7 @@ let files: string[] = [];
 
 beforeAll(async () => {
   // The build `npm test` made; `npm pack` would otherwise build it again (prepare), which takes a while.
-  if (!existsSync(join(ROOT, 'dist', 'src', 'cli.js'))) await run('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  if (!existsSync(join(ROOT, 'dist', 'cli', 'code4py.js'))) await run('npm', ['run', 'build'], { cwd: ROOT });
   work = await mkdtemp(join(tmpdir(), 'code4py-package-'));
   const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
   const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
@@ -53,7 +53,7 @@ async function code4py(args: string[]): Promise<{ code: number; stdout: string; 
 
 describe('the npm package', () => {
   it('holds the built code, the sandbox driver and the docs, and no sources or tests', () => {
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/src/cli.js', 'dist/src/main.js', 'python/validate.py', 'app.yml', 'docs/configuration.md']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'dist/cli/code4py.js', 'dist/cli/ruff-worker.js', 'dist/src/main.js', 'python/validate.py', 'app.yml', 'docs/configuration.md']));
     expect(files.filter((f) => /^(src|test|bench)\/|\.ts$|\.map$/.test(f))).toEqual([]);
   });
 

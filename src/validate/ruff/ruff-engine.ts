@@ -1,8 +1,13 @@
-// Must come first: it sets how V8 compiles the WebAssembly module imported next.
-import './wasm-flags.js';
-import { PositionEncoding, Workspace } from '@astral-sh/ruff-wasm-nodejs';
+import { createRequire } from 'node:module';
+import type * as RuffWasm from '@astral-sh/ruff-wasm-nodejs';
 import type { RuffDiagnostic, RuffFileResult, RuffOptions, RuffPass, RuffPassResult, RuffRequest, RuffResponse } from './ruff-protocol.js';
 import { isSyntaxDiagnostic } from './syntax-diagnostic.js';
+import { setRuffWasmFlags } from './wasm-flags.js';
+
+// How V8 compiles Ruff's WebAssembly is set first; the package compiles it as it loads.
+setRuffWasmFlags();
+const { PositionEncoding, Workspace } = createRequire(import.meta.url)('@astral-sh/ruff-wasm-nodejs') as typeof RuffWasm;
+type Workspace = RuffWasm.Workspace;
 
 // Runs Ruff's WebAssembly build in the current thread: the worker's body, and the fallback when no
 // compiled worker script exists (running from TypeScript sources). It imports no zod (~80 ms of the
