@@ -154,8 +154,8 @@ describe('Ruff host', () => {
     expect(response.passes).toEqual([{ ok: true, files: [expect.objectContaining({ path: 'a.py', error: null, formatted: null })] }]);
   });
 
-  it('runs the worker script in a worker thread with the same answers as in-process', async () => {
-    const host = RuffHost.start({ worker: tsWorker() });
+  it.each([true, false])('runs the worker script in a worker thread with the same answers as in-process (warm-up: %s)', async (warmUp) => {
+    const host = RuffHost.start({ worker: tsWorker(), warmUp });
     try {
       expect(host.mode).toBe('worker');
       const [inWorker, inProcess] = await Promise.all([host.lint(REQUEST), ruff.lint(REQUEST)]);
@@ -163,6 +163,21 @@ describe('Ruff host', () => {
       expect(inWorker.passes[0]).toMatchObject({ ok: true, files: [{ diagnostics: [{ code: 'F401', start_location: { row: 1, column: 8 } }] }] });
     } finally {
       await host.close();
+    }
+  });
+
+  it('tells its worker to warm up unless asked not to', async () => {
+    const echo = script(`
+      import { parentPort, workerData } from 'node:worker_threads';
+      parentPort.on('message', ({ id }) => parentPort.postMessage({ id, ok: false, error: JSON.stringify(workerData) }));`);
+    for (const [options, expected] of [[{}, { warmUp: true }], [{ warmUp: false }, { warmUp: false }]] as const) {
+      const host = RuffHost.start({ worker: echo, ...options });
+      try {
+        const told = await host.lint(REQUEST).then(() => null, (error: Error) => JSON.parse(error.message.replace(/^[^{]*/, '')) as unknown);
+        expect(told).toEqual(expected);
+      } finally {
+        await host.close();
+      }
     }
   });
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { RuffResponseSchema, WorkerReplySchema, type RuffRequest, type RuffResponse, type WorkerRequest } from './ruff-protocol.js';
+import { RuffResponseSchema, WorkerReplySchema, type RuffRequest, type RuffResponse, type WorkerData, type WorkerRequest } from './ruff-protocol.js';
 
 export interface RuffHostOptions {
   /**
@@ -11,6 +11,12 @@ export interface RuffHostOptions {
   readonly worker?: URL | null;
   /** A request that takes longer stops the worker and fails (in-process runs cannot be interrupted). */
   readonly timeoutMs?: number;
+  /**
+   * Whether the worker runs a first check of its own as it starts (default true): it compiles much of Ruff
+   * (lazily compiled, function by function) before any request arrives. A process that sends one request
+   * soon after it starts (`code4py validate`) does better without: its own check compiles only what it uses.
+   */
+  readonly warmUp?: boolean;
 }
 
 /** Thrown (as a rejection) when Ruff's worker dies, times out, or the host is closed under a request. */
@@ -41,6 +47,7 @@ export class RuffHost {
   private constructor(
     private readonly workerUrl: URL | null,
     private readonly timeoutMs: number,
+    private readonly warmUp: boolean,
   ) {
     this.mode = workerUrl ? 'worker' : 'in-process';
     if (workerUrl) this.worker = this.spawn(workerUrl);
@@ -53,7 +60,7 @@ export class RuffHost {
 
   static start(options: RuffHostOptions = {}): RuffHost {
     const worker = options.worker === undefined ? compiledWorker() : options.worker;
-    return new RuffHost(worker, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    return new RuffHost(worker, options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.warmUp ?? true);
   }
 
   async lint(request: RuffRequest): Promise<RuffResponse> {
@@ -89,7 +96,7 @@ export class RuffHost {
   }
 
   private spawn(url: URL): Worker {
-    const worker = new Worker(url);
+    const worker = new Worker(url, { workerData: { warmUp: this.warmUp } satisfies WorkerData });
     // An idle worker must not keep the process alive; lint() holds a reference while a request runs.
     worker.unref();
     worker.on('message', (message: unknown) => this.settle(message));

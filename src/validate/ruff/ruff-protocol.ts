@@ -72,6 +72,11 @@ export const RuffResponseSchema = z.object({
 });
 export type RuffResponse = z.infer<typeof RuffResponseSchema>;
 
+/** What RuffHost gives its worker as it starts (`workerData`). */
+export interface WorkerData {
+  readonly warmUp: boolean;
+}
+
 /** Messages between RuffHost and its worker. */
 export const WorkerRequestSchema = z.object({ id: z.number().int(), request: RuffRequestSchema });
 export type WorkerRequest = z.infer<typeof WorkerRequestSchema>;

@@ -1,6 +1,6 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { messageOf, runRuff, warmUp } from './ruff-engine.js';
-import type { WorkerReply, WorkerRequest } from './ruff-protocol.js';
+import type { WorkerData, WorkerReply, WorkerRequest } from './ruff-protocol.js';
 
 // The body of RuffHost's worker thread: one request at a time, in arrival order.
 
@@ -32,4 +32,5 @@ function isRequest(message: unknown): message is WorkerRequest {
 }
 
 // Messages that arrive during the warm-up wait in the queue: nothing is lost.
-warmUp();
+const data = workerData as Partial<WorkerData> | null;
+if (data?.warmUp !== false) warmUp();
