@@ -118,7 +118,7 @@ export class OpenAIModelClient implements ModelClient {
     }
     throw new ModelOutputError(
       `The model (${model} at ${this.host}) gave no usable ${WHAT[name]} even after being asked to correct it: ${problems.join('; ')}. ` +
-        'Comment `/code4py retry` to try again, or choose a more capable `model` in .github/code4py.yml.',
+        'Try again, or choose a more capable model (`model` in .github/code4py.yml, CODE4PY_MODEL, or the CLI\'s --model).',
       problems,
     );
   }

@@ -2,7 +2,9 @@ import { Code4PyError } from '../errors.js';
 
 /**
  * The model server could not be reached or kept failing (connection errors, timeouts, 429 and 5xx)
- * after every retry. Worth retrying the task later (`/code4py retry`); names the host, never the key.
+ * after every retry. Worth retrying the task later; names the host, never the key. The messages of these
+ * errors say what is wrong and what to change, never which command retries: the bot adds that, in the
+ * repository's own command word, and the CLI is simply run again.
  */
 export class ModelUnavailableError extends Code4PyError {
   override readonly name = 'ModelUnavailableError';
@@ -55,7 +57,7 @@ export class TokenBudgetExceededError extends Code4PyError {
     super(
       `This task used ${used.toLocaleString('en-US')} tokens of its budget of ${budget.toLocaleString('en-US')}, ` +
         'so Code4Py stopped before asking the model again. Raise `max_tokens_per_task` in ' +
-        '.github/code4py.yml (or narrow the issue) and comment `/code4py retry`.',
+        '.github/code4py.yml, or narrow the issue.',
     );
   }
 }

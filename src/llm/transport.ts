@@ -79,7 +79,7 @@ export class ChatTransport {
       if (attempt >= retry.maxAttempts) {
         throw new ModelUnavailableError(
           `The model server at ${this.host} did not answer usably after ${attempt} attempt${attempt === 1 ? '' : 's'} (last: ${failure.reason}). ` +
-            'Check that it is up and that OPENAI_BASE_URL points at it, then comment `/code4py retry`.',
+            'Check that it is up and that OPENAI_BASE_URL points at it.',
           failure.status,
         );
       }
@@ -87,7 +87,7 @@ export class ChatTransport {
         throw new ModelUnavailableError(
           `The model server at ${this.host} asked to wait ${Math.ceil(failure.waitMs / 1000)} s before trying again ` +
             `(${failure.reason}), more than the ${Math.ceil(retry.maxRetryAfterMs / 1000)} s Code4Py waits. ` +
-            'Comment `/code4py retry` later, or check the rate limits of the API key.',
+            'Try again later, or check the rate limits of the API key.',
           failure.status,
         );
       }
@@ -145,7 +145,7 @@ export class ChatTransport {
       return fail(`${where} refused the API key (${status}${said}). Check OPENAI_API_KEY, and that OPENAI_BASE_URL is the server the key belongs to.`, status);
     }
     if (status === 429 && error.code === 'insufficient_quota') {
-      return fail(`${where} says the API key's quota is used up (429${said}). Check the account's billing and limits, then comment \`/code4py retry\`.`, status);
+      return fail(`${where} says the API key's quota is used up (429${said}). Check the account's billing and limits.`, status);
     }
     if (isRetryableStatus(status)) {
       return { retry: true, reason: `${status}${said}`, status, waitMs: retryAfterMs(error.headers) };

@@ -57,7 +57,7 @@ describe('token ledger', () => {
     expect(error).toBeInstanceOf(TokenBudgetExceededError);
     expect((error as Error).message).toBe(
       'This task used 1,050 tokens of its budget of 1,000, so Code4Py stopped before asking the model again. ' +
-        'Raise `max_tokens_per_task` in .github/code4py.yml (or narrow the issue) and comment `/code4py retry`.',
+        'Raise `max_tokens_per_task` in .github/code4py.yml, or narrow the issue.',
     );
     expect(unused.raw).toEqual([]);
     expect(unused.scope.isDone()).toBe(false);

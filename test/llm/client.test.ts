@@ -173,7 +173,7 @@ describe('model client, unusable answers', () => {
     expect(error).toBeInstanceOf(ModelOutputError);
     expect((error as ModelOutputError).problems).toEqual([expect.stringMatching(/^intent: Invalid option: expected one of "algorithm"\|/)]);
     expect((error as Error).message).toMatch(/^The model \(test-model at models\.test\) gave no usable analysis even after being asked to correct it: intent: Invalid option/);
-    expect((error as Error).message).toContain('/code4py retry');
+    expect((error as Error).message).toMatch(/Try again, or choose a more capable model \(`model` in \.github\/code4py\.yml, CODE4PY_MODEL, or the CLI's --model\)\.$/);
     expect(raw).toHaveLength(2);
     scope.done();
   });

@@ -68,7 +68,7 @@ describe('retry policy', () => {
     expect(error).toBeInstanceOf(ModelUnavailableError);
     expect((error as Error).message).toBe(
       'The model server at models.test did not answer usably after 4 attempts (last: 503: down for maintenance). ' +
-        'Check that it is up and that OPENAI_BASE_URL points at it, then comment `/code4py retry`.',
+        'Check that it is up and that OPENAI_BASE_URL points at it.',
     );
     expect((error as ModelUnavailableError).status).toBe(503);
     expect((error as Error).message).not.toContain(API_KEY);

@@ -106,7 +106,10 @@ describe('the worker', () => {
     config = { command: '/bot' };
     queue.accept(comment('d1', '/bot'));
     await drain(worker('http://127.0.0.1:9/v1'));
-    expect([...github.comments.values()].at(-1)?.body).toContain('comment `/bot retry`');
+    const status = [...github.comments.values()].at(-1)?.body ?? '';
+    expect(status).toContain('comment `/bot retry`');
+    // The model's error says what is wrong; which command retries is the worker's to say, in this word only.
+    expect(status).not.toContain('/code4py');
   });
 
   it('comments once naming the key of an invalid config, and does no work', async () => {
