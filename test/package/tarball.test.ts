@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/cli-bin.js';
 import { GOOD_PROJECT, makeProject } from '../helpers/project.js';
 
 /**
@@ -26,7 +26,7 @@ let files: string[] = [];
 
 beforeAll(async () => {
   // The build `npm test` made; `npm pack` would otherwise build it again (prepare), which takes a while.
-  if (!existsSync(join(ROOT, 'dist', 'cli', 'code4py.js'))) await run('npm', ['run', 'build'], { cwd: ROOT });
+  ensureBuilt();
   work = await mkdtemp(join(tmpdir(), 'code4py-package-'));
   const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
   const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;

@@ -1,19 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultValidationConfig } from '../../../src/config/schema.js';
 import { readGitTree, readWorkingTree } from '../../../src/validate/change/git-tree.js';
 import { readFolder } from '../../../src/validate/workspace.js';
-import { fixtureRepo, type FixtureRepo } from '../../helpers/fixture-repo.js';
+import { fixtureRepo } from '../../helpers/fixture-repo.js';
+import { useTempDirs } from '../../helpers/project.js';
 
-const repos: FixtureRepo[] = [];
-afterEach(async () => {
-  while (repos.length) await repos.pop()!.cleanup();
-});
+const { onCleanup } = useTempDirs();
 
 describe('a git tree read for validation', () => {
   it('notes a file over limits.max_file_bytes as a folder copy does, at the base and in the working tree', async () => {
     const big = `VALUES = [${'1, '.repeat(100)}]\n`;
     const repo = await fixtureRepo({ commits: [{ 'big.py': big, 'data.csv': 'x'.repeat(300), 'small.py': 'X = 1\n' }], working: {} });
-    repos.push(repo);
+    onCleanup(repo.cleanup);
     const defaults = defaultValidationConfig();
     const config = { ...defaults, limits: { ...defaults.limits, max_file_bytes: 200 } };
     const copied = await readFolder(repo.dir, config);
