@@ -11,7 +11,7 @@ import type { Finding, Report } from '../../../src/validate/report.js';
 import { SYSTEM_RUNTIME } from '../../../src/validate/runtime.js';
 import { ADD_MEAN, DEBT_LIBRARY } from '../../helpers/debt-library.js';
 import { fixtureRepo, type CommitFiles, type FixtureRepo } from '../../helpers/fixture-repo.js';
-import { useValidation } from '../../helpers/validation-ports.js';
+import { useValidation, watchedSandbox } from '../../helpers/validation-ports.js';
 
 const { sandbox, linter } = useValidation();
 const repos: FixtureRepo[] = [];
@@ -29,10 +29,7 @@ async function changeOf(commits: CommitFiles[], working: CommitFiles, config: Va
 }
 
 /** The test sandbox, telling `onRun` of every request before it runs. */
-function watchedSandbox(onRun: (request: RunRequest) => void): ReadySandbox {
-  const { sandbox: real, python } = sandbox();
-  return { python, sandbox: { backend: real.backend, python: real.python, limiter: real.limiter, run: (request: RunRequest) => (onRun(request), real.run(request)) } };
-}
+const watched = (onRun: (request: RunRequest) => void): ReadySandbox => watchedSandbox(sandbox(), (request, run) => (onRun(request), run(request)));
 
 /** The working tree of a repository (its history, then `working` on top) validated against its last commit. */
 async function validate(commits: CommitFiles[], working: CommitFiles, options: { config?: ValidationConfig; cache?: BaselineCache; ready?: ReadySandbox } = {}): Promise<Report> {
@@ -120,7 +117,7 @@ describe('a change on a repository with pre-existing debt', () => {
     const cache = new MemoryBaselineCache();
     const config = defaultValidationConfig();
     const change = await changeOf([DEBT_LIBRARY], ADD_MEAN, config);
-    const options = { config, sandbox: watchedSandbox(() => runs++), linter: linter(), baselines: cache };
+    const options = { config, sandbox: watched(() => runs++), linter: linter(), baselines: cache };
     const first = await validateChange(change, options);
     const runsFirst = runs;
     const second = await validateChange(change, options);
@@ -128,6 +125,19 @@ describe('a change on a repository with pre-existing debt', () => {
     expect(runsFirst).toBe(4); // the base, the change, the change's tests at the base, and its mutants
     expect(runs - runsFirst).toBe(3); // no base run the second time
     expect(second.tests.stillFailing).toEqual(first.tests.stillFailing);
+  });
+
+  it('runs the base once for two validations of the same base at the same time: the second joins the first', async () => {
+    let runs = 0;
+    const cache = new MemoryBaselineCache();
+    const config = defaultValidationConfig();
+    const change = await changeOf([DEBT_LIBRARY], ADD_MEAN, config);
+    const options = { config, sandbox: watched(() => runs++), linter: linter(), baselines: cache };
+    const [first, second] = await Promise.all([validateChange(change, options), validateChange(change, options)]);
+    expect(runs).toBe(4 + 3); // the base once; each change's own run, evidence run and mutants
+    expect(first.tests.stillFailing).toEqual(['tests/test_core.py::test_evaluate_is_known_broken']);
+    expect(second.tests.stillFailing).toEqual(first.tests.stillFailing);
+    expect(cache.size).toBe(1);
   });
 
   it("keeps the base apart per operator maxima and per environment (indexes, interpreters), which change the base's results", async () => {
@@ -147,8 +157,8 @@ describe('a change on a repository with pre-existing debt', () => {
 
   it('runs no evidence run for a change that touches only tests (fail-before/pass-after means something only for changed code)', async () => {
     const commands: string[][] = [];
-    const watched = watchedSandbox((request) => commands.push([...request.command]));
-    const report = await validate([DEBT_LIBRARY], { 'tests/test_more.py': 'from mathlib.core import add\n\n\ndef test_add_zero():\n    assert add(4, 0) == 4\n' }, { ready: watched });
+    const ready = watched((request) => commands.push([...request.command]));
+    const report = await validate([DEBT_LIBRARY], { 'tests/test_more.py': 'from mathlib.core import add\n\n\ndef test_add_zero():\n    assert add(4, 0) == 4\n' }, { ready });
     expect(report.passed).toBe(true);
     expect(report.evidence).toEqual([]);
     expect(commands).toHaveLength(2); // the base and the head; no mutants either, as no code changed
@@ -156,12 +166,15 @@ describe('a change on a repository with pre-existing debt', () => {
 
   it('lets the mutation run started beside the head wait for the base and evidence runs (each may install its environment, then run its tests)', async () => {
     const wallTimes: number[] = [];
-    const watched = watchedSandbox((request) => {
+    const ready = watched((request) => {
       if (request.mounts?.some((m) => m.sandbox === '/mutation')) wallTimes.push(request.limits?.wallTimeMs ?? 0);
     });
     const config = defaultValidationConfig();
-    const report = await validate([DEBT_LIBRARY], ADD_MEAN, { config, ready: watched });
-    expect(report.mutation).toBeDefined();
+    const report = await validate([DEBT_LIBRARY], ADD_MEAN, { config, ready });
+    // It got its plan and ran its mutants: it did not give up waiting.
+    expect(report.mutation).toMatchObject({ total: expect.any(Number) });
+    expect(report.mutation!.total).toBeGreaterThan(0);
+    expect(stageOf(report, 'mutation')!.status).not.toBe('error');
     expect(wallTimes).toHaveLength(1);
     const settle = 2 * config.environment.timeout_seconds + config.tests.timeout_seconds;
     expect(wallTimes[0]).toBeGreaterThanOrEqual((config.tests.timeout_seconds + settle + config.mutation.budget_seconds) * 1000);
@@ -175,9 +188,9 @@ describe('a change on a repository with pre-existing debt', () => {
     let firstRan: () => void = () => undefined;
     const firstRunning = new Promise<void>((resolve) => (firstRan = resolve));
     // The first validation starts the base run; the second joins it; the first is cancelled once the second runs.
-    const first = validateChange(change, { config, sandbox: watchedSandbox(firstRan), linter: linter(), baselines: cache, signal: cancel.signal }).catch((error: unknown) => error);
+    const first = validateChange(change, { config, sandbox: watched(firstRan), linter: linter(), baselines: cache, signal: cancel.signal }).catch((error: unknown) => error);
     await firstRunning;
-    const second = await validateChange(change, { config, sandbox: watchedSandbox(() => cancel.abort()), linter: linter(), baselines: cache });
+    const second = await validateChange(change, { config, sandbox: watched(() => cancel.abort()), linter: linter(), baselines: cache });
     expect(await first).toBeInstanceOf(Error);
     expect(second.tests.stillFailing).toEqual(['tests/test_core.py::test_evaluate_is_known_broken']);
     expect(second.evidence).toHaveLength(2);
