@@ -571,7 +571,12 @@ def prepare_fork_server():
             os.close(fd)
         sys.meta_path[:] = meta_path
         shutil.rmtree(empty, ignore_errors=True)
-    # Objects made so far are shared with every child; frozen, the collector leaves their pages unwritten.
+    share_with_children()
+
+
+def share_with_children():
+    """Objects made so far are shared with every child; frozen, the collector leaves their pages unwritten.
+    Objects frozen before are not collected again, so a second call costs only what is new."""
     gc.collect()
     gc.freeze()
 
@@ -628,6 +633,8 @@ def main():
 
     if ready:
         prepare_fork_server()
+    else:
+        share_with_children()  # the plan, the parsed files and the mutants, made after the warm-up froze pytest's
 
     overhead = 0.5
     if plan.get("baseline", True):

@@ -8,7 +8,7 @@ import { readLocalConfig, readLocalRepository } from '../pipeline/local-repo.js'
 import { attemptPassed, attemptProblems } from '../pipeline/attempt.js';
 import type { RepoSource } from '../pipeline/ports.js';
 import { solveTask, type Attempted, type SolveProgress } from '../pipeline/solve.js';
-import { formatTestCounts } from '../render/common.js';
+import { formatPercent, formatTestCounts } from '../render/common.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
 import type { MutationReport } from '../validate/report.js';
@@ -212,10 +212,10 @@ function describe(event: SolveProgress): string {
     }
     case 'strengthened': {
       const { attempt } = event;
-      const score = (m: MutationReport | undefined) => (m?.score === null || m?.score === undefined ? 'n/a' : `${m.score}%`);
+      const score = (m: MutationReport | undefined) => (m?.score == null ? 'n/a' : formatPercent(m.score));
       return attempt.strengthened
         ? `attempt ${attempt.number}: tests strengthened; mutation score ${score(attempt.strengthened.before)} → ${score(attempt.report.mutation)}; tests ${formatTestCounts(attempt.report.tests)}`
-        : `attempt ${attempt.number}: tests not strengthened (no stronger tests passed and killed more mutants); mutation score ${score(attempt.report.mutation)}`;
+        : `attempt ${attempt.number}: tests not strengthened; mutation score ${score(attempt.report.mutation)}`;
     }
   }
 }

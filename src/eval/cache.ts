@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { stableStringify } from '../json.js';
+import { parseJsonOrNull, stableStringify } from '../json.js';
 import { ProblemResultSchema, type ProblemResult } from './report.js';
 
 const CACHE_FORMAT = 'code4py-eval-cache/1';
@@ -47,10 +47,10 @@ export class ResultCache {
     const results = new Map<string, ProblemResult>();
     if (text !== null) {
       const [head, ...lines] = text.split('\n');
-      const header = HeaderSchema.safeParse(safeJson(head ?? ''));
+      const header = HeaderSchema.safeParse(parseJsonOrNull(head ?? ''));
       if (header.success && header.data.key === key) {
         for (const line of lines) {
-          const result = ProblemResultSchema.safeParse(safeJson(line));
+          const result = ProblemResultSchema.safeParse(parseJsonOrNull(line));
           if (result.success) results.set(result.data.taskId, result.data);
         }
         return new ResultCache(path, results, null);
@@ -70,10 +70,3 @@ export class ResultCache {
   }
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

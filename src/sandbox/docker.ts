@@ -262,9 +262,9 @@ export class DockerSandbox implements Sandbox {
     });
     // A bound output folder must be writable by the run's user; the bot, as root, hands it over. A read-only
     // folder (made private, as temporary folders are) must at least be readable by that user, who is no owner.
-    if (runsAsOther(this.user)) {
+    if (this.runAs) {
       for (const mount of request.mounts ?? []) {
-        if (mount.writable) await chown(mount.host, this.user.uid, this.user.gid);
+        if (mount.writable) await chown(mount.host, this.runAs.uid, this.runAs.gid);
         else await openToOthers(mount.host);
       }
     }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseJsonOrNull } from '../../json.js';
 import type { Sandbox } from '../../sandbox/types.js';
 import { pythonScript } from '../../validate/python-scripts.js';
 import type { InputFile } from '../../validate/workspace.js';
@@ -39,7 +40,7 @@ export async function readRepoMap(sandbox: Sandbox, files: readonly InputFile[],
       const why = result.timedOut ? 'it timed out' : result.stdoutTruncated ? 'its output was too large' : lastLine(result.stderr) || `exit ${result.exitCode ?? result.signal}`;
       return pathsOnly(`the parser's run failed (${why})`);
     }
-    const parsed = RepoMapOutputSchema.safeParse(safeJson(result.stdout));
+    const parsed = RepoMapOutputSchema.safeParse(parseJsonOrNull(result.stdout));
     if (!parsed.success || parsed.data.modules.length !== python.length) return pathsOnly("the parser's output could not be read");
     return { modules: parsed.data.modules.map((module, i) => ({ ...module, path: python[i]!.path })) };
   } finally {
@@ -86,13 +87,6 @@ export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
 
 function lastLine(text: string): string {
   return text.trim().split('\n').at(-1)?.slice(0, 200) ?? '';

@@ -81,9 +81,16 @@ export async function startMutants(
     await writeFile(join(input, 'plan.json.tmp'), JSON.stringify({ ...plan, ...settings }));
     await rename(join(input, 'plan.json.tmp'), join(input, 'plan.json'));
   };
-  await mkdir(input);
-  await mkdir(output);
-  if (known) await write(known.plan, known.options);
+  try {
+    await mkdir(input);
+    await mkdir(output);
+    if (known) await write(known.plan, known.options);
+  } catch (error) {
+    await rm(folder, { recursive: true, force: true });
+    throw error;
+  }
+  // Ends the run when it cannot be told to by its files (the plan or the cancel could not be written).
+  const stop = new AbortController();
   const budget = known?.options.budgetSeconds ?? start.budgetSeconds ?? 30;
   const seconds = start.waitSeconds + budget + GRACE_SECONDS;
   const running = sandbox.run({
@@ -92,7 +99,7 @@ export async function startMutants(
     mounts: [...runtime.mounts, { host: input, sandbox: '/mutation', writable: false }, { host: output, sandbox: '/mutation-out', writable: true }],
     env: { ...(runtime.pluginAutoload ? {} : { PYTEST_DISABLE_PLUGIN_AUTOLOAD: '1' }), PYTHONHASHSEED: '0', COLUMNS: '120', ...runtime.env },
     limits: { wallTimeMs: seconds * 1000, cpuSeconds: seconds },
-    ...(start.signal ? { signal: start.signal } : {}),
+    signal: start.signal ? AbortSignal.any([start.signal, stop.signal]) : stop.signal,
   });
   // Settled here so that a run nobody awaits (cancelled) never counts as unhandled.
   const finished = running.then(
@@ -108,7 +115,13 @@ export async function startMutants(
   return {
     async submit(plan, options) {
       try {
-        if (!known) await write(plan, options);
+        if (!known) {
+          await write(plan, options).catch(async (error: unknown) => {
+            stop.abort();
+            await finished;
+            throw error;
+          });
+        }
         const outcome = await finished;
         if ('error' in outcome) throw outcome.error;
         const { result } = outcome;
@@ -125,7 +138,7 @@ export async function startMutants(
     },
     async cancel() {
       if (ended) return;
-      await writeFile(join(input, 'cancel'), '').catch(() => undefined);
+      await writeFile(join(input, 'cancel'), '').catch(() => stop.abort());
       await finished;
       await end();
     },

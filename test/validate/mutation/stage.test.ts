@@ -1,17 +1,18 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { getSandbox, type ReadySandbox } from '../../../src/sandbox/select.js';
 import { mutationReport } from '../../../src/validate/mutation/assess.js';
 import { MutationConfigSchema } from '../../../src/validate/mutation/config.js';
 import { survivorsForModel } from '../../../src/validate/mutation/feedback.js';
 import { planMutations } from '../../../src/validate/mutation/plan.js';
-import { runMutants } from '../../../src/validate/mutation/run-mutants.js';
+import { runMutants, startMutants } from '../../../src/validate/mutation/run-mutants.js';
 import { runMutationStage } from '../../../src/validate/mutation/stage.js';
 import { runTests, type TestRun } from '../../../src/validate/stages/tests.js';
 import { writeWorkspace, type Workspace } from '../../../src/validate/workspace.js';
 import { processesWith } from '../../helpers/host.js';
+import { watchedSandbox } from '../../helpers/validation-ports.js';
 import { fingerprint, testedWorkspace, watchMutantProcesses } from './helpers.js';
 
 let ready: ReadySandbox;
@@ -36,7 +37,34 @@ async function mutationOf(files: Record<string, string>, overrides: Record<strin
   }
 }
 
+/** Whether a mutation run's Python is up on the host with `folder` mounted as its plan folder. */
+async function mutationPythonsWith(folder: string): Promise<boolean> {
+  const mounts = await Promise.all((await processesWith('/mutation/plan.json')).map((pid) => readFile(`/proc/${pid}/mountinfo`, 'utf8').catch(() => '')));
+  return mounts.some((text) => text.includes(folder));
+}
+
 describe('mutation stage', () => {
+  it('ends a run started before its plan when its cancel cannot be handed in, instead of letting it wait out its limit', async () => {
+    const { ws } = await testedWorkspace(ready, { 'amount.py': BOUNDARY, 'test_amount.py': WEAK_TESTS });
+    let planFolder = '';
+    const watched = watchedSandbox(ready, (request, run) => {
+      planFolder = request.mounts?.find((m) => m.sandbox === '/mutation')?.host ?? planFolder;
+      return run(request);
+    });
+    try {
+      const started = await startMutants(watched.sandbox, ws.root, { waitSeconds: 600 });
+      expect(planFolder).not.toBe('');
+      // Once the run's Python is up with the folder mounted (waiting for its plan), the folder goes: no cancel file can reach it.
+      while (!(await mutationPythonsWith(planFolder))) await new Promise((resolve) => setTimeout(resolve, 20));
+      await rm(planFolder, { recursive: true });
+      await started.cancel();
+      expect(await processesWith(planFolder)).toEqual([]);
+      expect(existsSync(dirname(planFolder))).toBe(false);
+    } finally {
+      await ws.dispose();
+    }
+  });
+
   it('leaves the boundary mutant of a weak suite alive, and names it on its line and for the model', async () => {
     const { stage, mutation, unchanged } = await mutationOf({ 'amount.py': BOUNDARY, 'test_amount.py': WEAK_TESTS });
     expect(stage.status).toBe('warning');
