@@ -14,7 +14,7 @@ import { generateAndValidate } from './attempts.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import { buildContext } from './context/pick-context.js';
 import type { TaskPorts } from './ports.js';
-import { snapshotAt } from './snapshot.js';
+import { snapshotsOf } from './snapshot.js';
 
 export interface RefineTask {
   readonly taskId: string;
@@ -50,7 +50,7 @@ export async function runRefineTask(task: RefineTask, ports: TaskPorts): Promise
   const head = (await github.branchSha(pull.headRef)) ?? pull.headSha;
   // The branch's change is what it adds since it forked from the pull request's base (GitHub's own diff), not since that branch's tip.
   const base = await github.mergeBase(pull.baseRef, head);
-  const [headSnapshot, baseSnapshot] = await Promise.all([snapshotAt(github, head, config.limits), snapshotAt(github, base, config.limits)]);
+  const { head: headSnapshot, base: baseSnapshot } = await snapshotsOf(github, head, base, config.limits);
   const baseFiles = new Map(baseSnapshot.files.map((f) => [f.path, f.content]));
   // "The current code": every text file the branch adds or changes against its base.
   const current: RepoFile[] = headSnapshot.files.flatMap((f) => {

@@ -9,7 +9,7 @@ import { branchOf, checkRunExternalId } from '../webhooks/requests.js';
 import { validationOptions } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun, type CheckRunRef } from './check-run.js';
 import type { TaskPorts } from './ports.js';
-import { snapshotAt } from './snapshot.js';
+import { snapshotsOf } from './snapshot.js';
 
 export interface RerunTask {
   readonly taskId: string;
@@ -30,8 +30,8 @@ export async function runRerun(task: RerunTask, ports: Omit<TaskPorts, 'model' |
   const checkRun = await startCheckRun(github, task.headSha, checkRunExternalId(task.issueNumber, task.taskId), checkpoints);
   // Judged against where the commit forked from the default branch: the branch's newer commits there are not its change.
   const base = await github.mergeBase((await github.defaultBranch()).sha, task.headSha);
-  const [head, baseSnapshot] = await Promise.all([snapshotAt(github, task.headSha, config.limits), snapshotAt(github, base, config.limits)]);
-  const report = await validateChange({ base: { sha: base, files: baseSnapshot.files }, head: head.files }, validationOptions(config, ports));
+  const snapshots = await snapshotsOf(github, task.headSha, base, config.limits);
+  const report = await validateChange({ base: { sha: base, files: snapshots.base.files }, head: snapshots.head.files }, validationOptions(config, ports));
   await completeCheckRun(github, checkRun, report, checkpoints);
   await showOnPullRequest(github, task, checkRun, report, checkpoints);
   return { kind: 'rerun', passed: report.passed };

@@ -10,7 +10,7 @@ import { pushCommit } from '../publish/commit.js';
 import { attemptProblems, type Attempt } from './attempt.js';
 import { completeCheckRun, senderMayTrigger, startCheckRun } from './check-run.js';
 import type { TaskPorts } from './ports.js';
-import { snapshotAt } from './snapshot.js';
+import { snapshotAt, snapshotsOf } from './snapshot.js';
 import { pullRequestBody, solveTask } from './solve.js';
 
 export interface GenerateTask {
@@ -83,13 +83,16 @@ export async function runGenerateTask(task: GenerateTask, ports: TaskPorts): Pro
       // The tarball at the branch head when a refinement or an earlier run made the branch, else at the base;
       // the change is always validated against the commit the branch started from.
       repository: async () => {
-        const defaultBranch = await github.defaultBranch();
-        const branchHead = await github.branchSha(branch);
+        const [defaultBranch, branchHead] = await Promise.all([github.defaultBranch(), github.branchSha(branch)]);
+        if (!branchHead) {
+          const snapshot = await snapshotAt(github, defaultBranch.sha, config.limits);
+          return { files: snapshot.files, sha: defaultBranch.sha, blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]), defaultBranch, branchHead };
+        }
         // The branch is judged against where it forked: the default branch's newer commits are not its change.
-        const baseSha = branchHead ? await github.mergeBase(defaultBranch.sha, branchHead) : defaultBranch.sha;
-        const [snapshot, baseSnapshot] = await Promise.all([snapshotAt(github, branchHead ?? defaultBranch.sha, config.limits), branchHead ? snapshotAt(github, baseSha, config.limits) : undefined]);
-        const base = baseSnapshot ? { sha: baseSha, files: baseSnapshot.files } : undefined;
-        return { files: snapshot.files, sha: branchHead ?? defaultBranch.sha, ...(base ? { base } : {}), blocked: new Set([...snapshot.symlinks, ...snapshot.submodules]), defaultBranch, branchHead };
+        const baseSha = await github.mergeBase(defaultBranch.sha, branchHead);
+        const snapshots = await snapshotsOf(github, branchHead, baseSha, config.limits);
+        const { symlinks, submodules } = snapshots.head;
+        return { files: snapshots.head.files, sha: branchHead, base: { sha: baseSha, files: snapshots.base.files }, blocked: new Set([...symlinks, ...submodules]), defaultBranch, branchHead };
       },
       onProgress: (event) => {
         if (event.stage === 'attempt') return status.progress(`⏳ Code4Py is generating and validating the code (attempt ${event.number} of ${event.of})…`);

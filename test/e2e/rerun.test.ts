@@ -104,6 +104,20 @@ describe('re-running the Code4Py check', () => {
     expect(rig.github.requests.some((r) => r.operationId?.startsWith('repos/compare-commits'))).toBe(true);
   });
 
+  it('downloads the commit once when it is already merged (its own merge base)', async () => {
+    const { branch, head } = await openPullRequest();
+    // A fast-forward merge: main is now the branch's head.
+    rig.github.repo(REPO).refs.set('refs/heads/main', head);
+    const before = rig.github.requests.length;
+
+    await rig.deliver('check_run', checkRunRerequestedPayload({ owner: OWNER, repo: NAME, sender: 'alice', headSha: head, headBranch: branch }));
+    await rig.settle();
+
+    const downloads = rig.github.requests.slice(before).filter((r) => r.operationId === 'repos/download-tarball-archive');
+    expect(downloads).toHaveLength(1);
+    expect(checkRuns()[1]).toMatchObject({ headSha: head, status: 'completed' });
+  });
+
   it("ignores a re-run of another app's check or of a branch that is not the bot's, and answers one asked by someone without write access without validating", async () => {
     const { issue, branch, head } = await openPullRequest();
     await rig.deliver('check_run', checkRunRerequestedPayload({ owner: OWNER, repo: NAME, sender: 'alice', headSha: head, headBranch: branch, name: 'CI' }));
