@@ -1,22 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { defaultValidationConfig } from '../../src/config/schema.js';
-import type { ReadySandbox } from '../../src/sandbox/select.js';
-import type { RunRequest } from '../../src/sandbox/types.js';
 import { runChecks, type EnvironmentPort, type Linter } from '../../src/validate/pipeline.js';
 import { SYSTEM_RUNTIME } from '../../src/validate/runtime.js';
 import { writeWorkspace } from '../../src/validate/workspace.js';
-import { useValidation } from '../helpers/validation-ports.js';
+import { useValidation, watchedSandbox } from '../helpers/validation-ports.js';
 
 const { sandbox } = useValidation();
 
 describe('the checks of one tree', () => {
   it('lets go of the environment only once the tests have ended, when lint fails beside them', async () => {
     const events: string[] = [];
-    const real = sandbox();
-    const watched: ReadySandbox = {
-      ...real,
-      sandbox: { ...real.sandbox, run: (request: RunRequest) => real.sandbox.run(request).finally(() => events.push('sandbox run ended')) },
-    };
+    const watched = watchedSandbox(sandbox(), (request, run) => run(request).finally(() => events.push('sandbox run ended')));
     const environment: EnvironmentPort = {
       prepare: async () => ({ stage: null, runtime: SYSTEM_RUNTIME, dispose: async () => void events.push('environment disposed') }),
     };

@@ -1,14 +1,17 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect } from 'vitest';
 import { ValidationConfigSchema } from '../../../src/config/schema.js';
-import { findDockerClient, getSandbox, type ReadySandbox } from '../../../src/sandbox/select.js';
+import { getSandbox, type ReadySandbox } from '../../../src/sandbox/select.js';
 import { readEnvironmentSettings } from '../../../src/validate/environment/env.js';
 import { prepareEnvironment } from '../../../src/validate/environment/prepare.js';
 import { runTests } from '../../../src/validate/stages/tests.js';
 import { writeWorkspace } from '../../../src/validate/workspace.js';
-import { buildWheels, servePackageIndex, type PackageIndexServer } from '../../helpers/package-index.js';
+import { findDockerEngine } from '../../helpers/docker-engine.js';
+import { processesWith, sampleWhile } from '../../helpers/host.js';
+import { buildWheels, servePackageIndex } from '../../helpers/package-index.js';
+import { usePackageIndex } from '../../helpers/use-package-index.js';
+import { watchedSandbox } from '../../helpers/validation-ports.js';
 
 /**
  * The environment stage on the docker backend, against a real engine (podman in CI): the install run
@@ -16,29 +19,16 @@ import { buildWheels, servePackageIndex, type PackageIndexServer } from '../../h
  * and the test run, in another container, imports what was installed and reaches nothing.
  */
 
-const REQUIRED = process.env.CODE4PY_REQUIRE_DOCKER === '1';
-const engine = await findDockerClient().then(
-  () => '',
-  (error: unknown) => (error as Error).message,
-);
-const SKIP = engine !== '' && !REQUIRED;
-const live = (name: string, fn: () => Promise<void>): void => it.skipIf(SKIP)(SKIP ? `${name} [skipped: ${engine}]` : name, fn, 240_000);
+const engine = await findDockerEngine();
+const live = (name: string, fn: () => Promise<void>): void => engine.live(name, fn, 240_000);
 
 const GREET = { name: 'greet', version: '1.2.0', files: { 'greet/__init__.py': 'def hello(name):\n    return f"hello {name}"\n' } };
-let index: PackageIndexServer;
-let cache: string;
+const packages = usePackageIndex([GREET]);
 let docker: ReadySandbox;
 
 beforeAll(async () => {
-  if (SKIP) return;
-  docker = await getSandbox('docker');
-  index = await servePackageIndex(await buildWheels([GREET]));
-  cache = await mkdtemp(join(tmpdir(), 'code4py-docker-envs-'));
+  if (!engine.skip) docker = await getSandbox('docker');
 }, 240_000);
-afterAll(async () => {
-  await index?.close();
-  if (cache) await rm(cache, { recursive: true, force: true });
-});
 
 describe('the environment stage on the docker backend (live)', () => {
   live('installs a declared requirement from the index, and the tests import it with no network', async () => {
@@ -50,16 +40,16 @@ describe('the environment stage on the docker backend (live)', () => {
       }).map(([path, text]) => ({ path, content: Buffer.from(text) })),
     );
     try {
-      const settings = readEnvironmentSettings({ CODE4PY_PIP_INDEX_URL: index.url, CODE4PY_ENV_CACHE_DIR: cache });
+      const settings = readEnvironmentSettings({ CODE4PY_PIP_INDEX_URL: packages.index.url, CODE4PY_ENV_CACHE_DIR: packages.cacheDir });
       const env = await prepareEnvironment({ root: ws.root, files: ws.files, config: ValidationConfigSchema.parse({}) }, { sandbox: docker, settings });
       try {
         expect(env.stage, JSON.stringify(env.stage, null, 1)).toMatchObject({ name: 'environment', status: 'passed' });
-        const installRequests = index.requests.length;
-        expect(index.requests).toContain('GET /simple/greet/');
+        const installRequests = packages.index.requests.length;
+        expect(packages.index.requests).toContain('GET /simple/greet/');
         const run = await runTests(docker.sandbox, ws.root, [], 120, undefined, { runtime: env.runtime });
         expect(run.tests).toMatchObject({ status: 'passed', summary: '1 passed, 0 failed' });
         // The test run reached nothing: the index saw no request after the install.
-        expect(index.requests).toHaveLength(installRequests);
+        expect(packages.index.requests).toHaveLength(installRequests);
       } finally {
         await env.dispose();
       }
@@ -78,10 +68,25 @@ describe('the environment stage on the docker backend (live)', () => {
       }).map(([path, text]) => ({ path, content: Buffer.from(text) })),
     );
     try {
-      const settings = readEnvironmentSettings({ CODE4PY_PIP_INDEX_URL: privateIndex.url.replace('http://', `http://bot:${secret}@`), CODE4PY_ENV_CACHE_DIR: cache });
-      const env = await prepareEnvironment({ root: ws.root, files: ws.files, config: ValidationConfigSchema.parse({}) }, { sandbox: docker, settings });
+      const settings = readEnvironmentSettings({ CODE4PY_PIP_INDEX_URL: privateIndex.url.replace('http://', `http://bot:${secret}@`), CODE4PY_ENV_CACHE_DIR: packages.cacheDir });
+      // What the host sees: the netrc the install run gets, as a file on the host, and every process's command line.
+      const netrcs: Array<{ uid: number; mode: number }> = [];
+      const watched = watchedSandbox(docker, async (request, run) => {
+        const secretFolder = request.mounts?.find((m) => m.sandbox === '/code4py/secret');
+        if (secretFolder) {
+          const info = await stat(join(secretFolder.host, 'netrc'));
+          netrcs.push({ uid: info.uid, mode: info.mode & 0o777 });
+        }
+        return run(request);
+      });
+      const onCommandLines: number[] = [];
+      const preparing = prepareEnvironment({ root: ws.root, files: ws.files, config: ValidationConfigSchema.parse({}) }, { sandbox: watched, settings });
+      const env = await sampleWhile(preparing, async () => void onCommandLines.push(...(await processesWith(secret))));
       try {
         expect(env.stage, JSON.stringify(env.stage, null, 1)).toMatchObject({ name: 'environment', status: 'passed' });
+        // The netrc was the run's user's alone (as root the engine runs that user as its own uid on the host).
+        expect(netrcs).toEqual([{ uid: docker.sandbox.runAs?.uid ?? process.getuid!(), mode: 0o600 }]);
+        expect(onCommandLines).toEqual([]);
         // pip asked without credentials first, then with them, and got the files.
         expect(privateIndex.requests).toContain('GET /simple/greet/');
         expect(privateIndex.requests.some((r) => r.startsWith('GET /files/greet-1.2.0'))).toBe(true);

@@ -12,6 +12,7 @@ import { runTests } from '../../../src/validate/stages/tests.js';
 import { writeWorkspace, type Workspace } from '../../../src/validate/workspace.js';
 import { useHostListener } from '../../helpers/hostile.js';
 import { buildSdists, buildWheels, debianWheels, servePackageIndex, type PackageIndexServer } from '../../helpers/package-index.js';
+import { watchedSandbox } from '../../helpers/validation-ports.js';
 
 /**
  * The environment stage against the real sandbox, real pip and a PEP 503 index on loopback serving wheels
@@ -234,18 +235,10 @@ describe('environment stage', () => {
     const secret = 'hunter2-index-token';
     const privateIndex = await servePackageIndex(await buildWheels([GREET]), { user: 'bot', password: secret });
     const requests: Array<{ command: readonly string[]; mounts: readonly { sandbox: string }[]; env: Record<string, string> }> = [];
-    const recording: ReadySandbox = {
-      ...ready,
-      sandbox: {
-        backend: ready.sandbox.backend,
-        python: ready.sandbox.python,
-        limiter: ready.sandbox.limiter,
-        run: (request) => {
-          requests.push({ command: request.command, mounts: request.mounts ?? [], env: { ...request.env } });
-          return ready.sandbox.run(request);
-        },
-      },
-    };
+    const recording = watchedSandbox(ready, (request, run) => {
+      requests.push({ command: request.command, mounts: request.mounts ?? [], env: { ...request.env } });
+      return run(request);
+    });
     try {
       const ws = await workspace({
         'requirements.txt': 'greet\n',
