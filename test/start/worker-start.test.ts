@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startBotProcess, type BotProcess } from '../helpers/bot-process.js';
+import { sampleWhile } from '../helpers/host.js';
 import { testApp } from '../helpers/fake-github.js';
 import { postWebhook } from '../helpers/post-webhook.js';
 import { useTempDirs } from '../helpers/project.js';
@@ -50,8 +51,17 @@ describe('the worker at start', () => {
   it('refuses to start without a model or a sandbox, and says what to set for each', async () => {
     const port = await freePort();
     bot = startBotProcess(appEnv(port, { CODE4PY_SANDBOX: 'docker', DOCKER_HOST: 'unix:///nonexistent/code4py-docker.sock' }), dir);
-    // It ends by itself, with status 1 (a SIGTERM from the test must not be what ends it).
-    expect(await bot.exitStatus()).toBe(1);
+    // It ends by itself, with status 1 (a SIGTERM from the test must not be what ends it), and its port
+    // never answered while it lived.
+    let answered = false;
+    const status = await sampleWhile(bot.exitStatus(), async () => {
+      answered ||= await fetch(`http://127.0.0.1:${port}/ping`).then(
+        () => true,
+        () => false,
+      );
+    });
+    expect(status).toBe(1);
+    expect(answered).toBe(false);
     expect(bot.output()).toContain('code4py: the worker cannot start; it needs a model and a sandbox:\n  - the model: no model is configured: set OPENAI_API_KEY to your OpenAI API key, or point OPENAI_BASE_URL at an OpenAI-compatible server');
     expect(bot.output()).toMatch(/\n {2}- the sandbox: .*docker/);
     // It refused before its server started: Probot never said it was running or listening (the test below

@@ -7,12 +7,15 @@ import type { Sandbox } from '../../../src/sandbox/types.js';
 import { readEnvironmentSettings } from '../../../src/validate/environment/env.js';
 import { runDriver } from '../../../src/validate/environment/install-run.js';
 
-const failing = vi.hoisted(() => ({ prefix: null as string | null }));
+const failing = vi.hoisted(() => ({ prefix: null as string | null, made: [] as string[] }));
 vi.mock('node:fs/promises', async (importOriginal) => {
   const actual = await importOriginal<typeof import('node:fs/promises')>();
   return {
     ...actual,
-    mkdtemp: (prefix: string, ...rest: []) => (failing.prefix && prefix.includes(failing.prefix) ? Promise.reject(new Error('no space left on device')) : actual.mkdtemp(prefix, ...rest)),
+    mkdtemp: (prefix: string, ...rest: []) => {
+      failing.made.push(prefix.slice(prefix.lastIndexOf('/') + 1));
+      return failing.prefix && prefix.includes(failing.prefix) ? Promise.reject(new Error('no space left on device')) : actual.mkdtemp(prefix, ...rest);
+    },
   };
 });
 
@@ -24,6 +27,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   failing.prefix = null;
+  failing.made = [];
   if (savedTmp === undefined) delete process.env.TMPDIR;
   else process.env.TMPDIR = savedTmp;
   await rm(tmp, { recursive: true, force: true });
@@ -37,6 +41,9 @@ describe('the install run', () => {
     const network = readEnvironmentSettings({ CODE4PY_PIP_INDEX_URL: 'https://bot:s3cret@pkgs.example.com/simple', CODE4PY_ENV_CACHE_DIR: join(tmp, 'cache') });
     const run = runDriver(z.unknown(), { sandbox: noSandbox, python: '/usr/bin/python3', spec: { mode: 'env' }, workDir: tmp, mounts: [], network, timeoutMs: 1000 });
     await expect(run).rejects.toThrow('no space left on device');
+    // The proxy's folder and the netrc's were made before the step that failed, and are gone.
+    expect(failing.made).toEqual(expect.arrayContaining(['code4py-proxy-', 'code4py-secret-', 'code4py-install-tmp-']));
+    expect(failing.made.indexOf('code4py-install-tmp-')).toBeGreaterThan(Math.max(failing.made.indexOf('code4py-proxy-'), failing.made.indexOf('code4py-secret-')));
     expect(await readdir(tmp)).toEqual([]);
   });
 });
