@@ -1,5 +1,4 @@
 import type { FailureFeedback, SolutionFile } from '../llm/index.js';
-import { survivorsForModel } from '../validate/mutation/feedback.js';
 import type { Report } from '../validate/report.js';
 import { decodeText } from '../validate/workspace.js';
 import { attemptPassed, failedStages, validateAttempt, type Attempt, type AttemptsInput } from './attempt.js';
@@ -53,9 +52,9 @@ export async function generateAndValidate(input: AttemptsInput): Promise<Attempt
   }
   const last = attempts.at(-1)!;
   // Stronger tests are asked for a new solution only: a refinement answers its reviewers, nothing more.
-  // Only mutants that no test noticed make a round: an attempt whose tests killed them all has nothing to strengthen.
-  if (attemptPassed(last) && last.report.mutation && survivorsForModel(last.report.mutation) !== '' && !input.refinement && config.mutation.rounds > 0) {
-    const strengthened = await strengthenTests(input, last);
+  // Only mutants that no test noticed make a round: an attempt whose tests killed them all gets none (null).
+  const strengthened = attemptPassed(last) && !input.refinement ? await strengthenTests(input, last) : null;
+  if (strengthened) {
     attempts[attempts.length - 1] = strengthened;
     await input.onStrengthened?.(strengthened);
   }

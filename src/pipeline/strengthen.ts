@@ -14,17 +14,19 @@ const TESTS_ONLY = 'a test-strengthening round changes tests only: the code unde
  * under test never changes; the round's tests are kept only when everything still passes and they kill
  * more mutants. Returns the same attempt (its number kept), strengthened when a round was kept — with the
  * mutation report it started from in `strengthened.before` — and with the rounds' time added either way.
- * A round not kept is no attempt of its own.
+ * A round not kept is no attempt of its own. Null when there is no round to try: no mutant survived the
+ * attempt's tests (or none ran), or `mutation.rounds` is 0.
  */
-export async function strengthenTests(input: AttemptsInput, passed: Attempt): Promise<Attempt> {
+export async function strengthenTests(input: AttemptsInput, passed: Attempt): Promise<Attempt | null> {
   const { config, ports } = input;
   const start = passed.report.mutation;
+  let survivors = start ? survivorsForModel(start) : '';
+  if (!start || survivors === '' || config.mutation.rounds < 1) return null;
   let current = passed;
   let [modelMs, validationMs] = [passed.modelMs, passed.validationMs];
-  for (let round = 1; round <= config.mutation.rounds; round++) {
-    const before = current.report.mutation;
-    const survivors = before ? survivorsForModel(before) : '';
-    if (!start || !before || survivors === '') break;
+  for (let round = 1; round <= config.mutation.rounds && survivors !== ''; round++) {
+    // The attempt's report in the first round; after that, a kept round's, which killed more mutants than it.
+    const before = current.report.mutation ?? start;
     const asked = performance.now();
     let solution: Solution;
     try {
@@ -53,12 +55,14 @@ export async function strengthenTests(input: AttemptsInput, passed: Attempt): Pr
       current.accepted,
     );
     validationMs += tried.validationMs;
-    if (!(tried.report.passed && killsMore(tried.report.mutation, before))) break;
+    const after = tried.report.mutation;
+    if (!(tried.report.passed && after && killsMore(after, before))) break;
     current = { ...tried, strengthened: { before: start } };
+    survivors = survivorsForModel(after);
   }
   return { ...current, modelMs, validationMs };
 }
 
-function killsMore(after: MutationReport | undefined, before: MutationReport): boolean {
-  return after !== undefined && after.killed + after.timedOut > before.killed + before.timedOut;
+function killsMore(after: MutationReport, before: MutationReport): boolean {
+  return after.killed + after.timedOut > before.killed + before.timedOut;
 }
