@@ -26,7 +26,7 @@ describe('the environment', () => {
     const env = readEnv(raw);
     expect(operatorLimitsOf(env)).toEqual(readOperatorLimits(raw));
     expect(operatorLimitsOf(env)).toMatchObject({ memoryMb: 512 });
-    expect(environmentSettingsOf(env, '/srv/code4py/envs')).toEqual(readEnvironmentSettings(raw, { defaultCacheDir: '/srv/code4py/envs' }));
+    expect(environmentSettingsOf(env, '/srv/code4py/envs')).toEqual({ ...readEnvironmentSettings(raw), cacheDir: '/srv/code4py/envs' });
     expect(environmentSettingsOf(env, '/srv/code4py/envs')).toMatchObject({ cacheDir: '/srv/code4py/envs', cacheMaxBytes: 64 * 1024 * 1024 });
   });
 

@@ -79,11 +79,6 @@ export const EnvironmentEnvSchema = z.object({
     .pipe(z.array(z.string().refine(isAbsolute, 'must be absolute paths of interpreters such as /usr/bin/python3.12'))),
 });
 
-export interface SettingsOptions {
-  /** The cache folder when CODE4PY_ENV_CACHE_DIR is not set (default: the CLI's, see cliCacheDir). */
-  readonly defaultCacheDir?: string;
-}
-
 /** The CLI's environment cache: `envs` in its cache folder (CODE4PY_CACHE_DIR, else ${XDG_CACHE_HOME:-~/.cache}/code4py). */
 export function cliCacheDir(env: NodeJS.ProcessEnv): string {
   return join(cliCacheRoot(env), 'envs');
@@ -94,8 +89,8 @@ export function botCacheDir(dbPath: string): string {
   return join(dirname(dbPath), 'envs');
 }
 
-/** The environment stage's operator variables, read from `env` (process.env). */
-export function readEnvironmentSettings(env: NodeJS.ProcessEnv, options: SettingsOptions = {}): EnvironmentSettings {
+/** The environment stage's operator variables, read from `env` (process.env), with the CLI's cache folder by default. */
+export function readEnvironmentSettings(env: NodeJS.ProcessEnv): EnvironmentSettings {
   const present = (name: string): string | undefined => env[name] || undefined;
   const parsed = EnvironmentEnvSchema.safeParse(Object.fromEntries(Object.keys(EnvironmentEnvSchema.shape).map((name) => [name, present(name)])));
   if (!parsed.success) {
@@ -103,7 +98,7 @@ export function readEnvironmentSettings(env: NodeJS.ProcessEnv, options: Setting
     // The message never repeats the value: an index URL may hold a password.
     throw new UsageError(`${String(issue?.path[0] ?? 'environment')}: ${issue?.message ?? 'invalid'} (see docs/environments.md)`);
   }
-  return environmentSettingsOf(parsed.data, options.defaultCacheDir ?? cliCacheDir(env));
+  return environmentSettingsOf(parsed.data, cliCacheDir(env));
 }
 
 /** The settings from variables already parsed with EnvironmentEnvSchema (the bot's environment is, as a whole). */

@@ -128,7 +128,7 @@ export async function startMutants(
         const records = readRecords((await readOutput(join(output, 'mutants.jsonl'), OUTPUT_LIMIT)) ?? '');
         return {
           records,
-          failure: failureOf(result, records, seconds),
+          failure: failureOf(result, records, `its limit of ${seconds} s (a budget of ${budget} s${start.waitSeconds > 0 ? `, ${start.waitSeconds} s to wait for its plan` : ''}, ${GRACE_SECONDS} s of grace)`),
           aborted: result.aborted,
           sandbox: { exitCode: result.exitCode, signal: result.signal, timedOut: result.timedOut, outOfMemory: result.outOfMemory, durationMs: result.durationMs },
         };
@@ -145,9 +145,9 @@ export async function startMutants(
   };
 }
 
-function failureOf(result: RunResult, records: MutationRecords, seconds: number): string | null {
+function failureOf(result: RunResult, records: MutationRecords, limit: string): string | null {
   if (result.aborted) return 'the mutation run was cancelled';
-  if (result.timedOut) return `the mutation run was killed after ${seconds} s`;
+  if (result.timedOut) return `the mutation run was killed at ${limit}`;
   if (result.outOfMemory) return 'the mutation run ran out of memory';
   if (result.exitCode !== 0 || records.done === null) {
     const said = result.stderr.trim().split('\n').slice(-3).join(' ').slice(0, 500);
