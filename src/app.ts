@@ -1,5 +1,6 @@
 import type { Probot } from 'probot';
 import { CHECK_RUN_NAME } from './pipeline/check-run.js';
+import { payloadOf } from './webhooks/payload.js';
 import {
   CheckRunPayloadSchema,
   CheckSuitePayloadSchema,
@@ -35,13 +36,8 @@ export interface AcceptResult {
 export function createApp(intake: Intake) {
   return (app: Probot): void => {
     app.on(['issues.labeled', 'issues.opened'], async (context) => {
-      const parsed = IssuesPayloadSchema.safeParse(context.payload);
-      if (!parsed.success) {
-        context.log.warn({ deliveryId: context.id, issues: parsed.error.issues.length }, 'ignored an issues payload that does not have the fields the bot uses');
-        return;
-      }
-      const p = parsed.data;
-      if (p.sender.type === 'Bot' || p.issue.pull_request !== undefined) return;
+      const p = payloadOf(context, 'issues', IssuesPayloadSchema);
+      if (!p || p.sender.type === 'Bot' || p.issue.pull_request !== undefined) return;
       const labels = p.action === 'labeled' ? (p.label ? [p.label.name] : []) : p.issue.labels.map((l) => l.name);
       if (labels.length === 0) return;
       const result = await intake.accept(requestOf(context.id, p, { kind: 'label', labels }));
@@ -49,14 +45,9 @@ export function createApp(intake: Intake) {
     });
 
     app.on('issue_comment.created', async (context) => {
-      const parsed = IssueCommentPayloadSchema.safeParse(context.payload);
-      if (!parsed.success) {
-        context.log.warn({ deliveryId: context.id, issues: parsed.error.issues.length }, 'ignored an issue_comment payload that does not have the fields the bot uses');
-        return;
-      }
-      const p = parsed.data;
+      const p = payloadOf(context, 'issue_comment', IssueCommentPayloadSchema);
       // Our own comments and other bots' never trigger work.
-      if (p.sender.type === 'Bot' || p.comment.user.type === 'Bot') return;
+      if (!p || p.sender.type === 'Bot' || p.comment.user.type === 'Bot') return;
       // A comment without a command counts only as the answer an issue's task is waiting for (the store knows).
       const trigger: Trigger = MAYBE_COMMAND.test(p.comment.body)
         ? { kind: 'comment', commentId: p.comment.id, body: p.comment.body, isPullRequest: p.issue.pull_request !== undefined }
@@ -68,9 +59,8 @@ export function createApp(intake: Intake) {
 
     // Reviews and line comments on the bot's pull requests: the worker decides whether they ask for a change.
     app.on('pull_request_review.submitted', async (context) => {
-      const parsed = ReviewPayloadSchema.safeParse(context.payload);
-      if (!parsed.success) return;
-      const p = parsed.data;
+      const p = payloadOf(context, 'pull_request_review', ReviewPayloadSchema);
+      if (!p) return;
       const body = p.review.body ?? '';
       if (p.sender.type === 'Bot' || issueOfBranch(p.pull_request.head.ref) === null) return;
       if (!MAYBE_COMMAND.test(body) && !body.includes('/') && p.review.state !== 'changes_requested') return;
@@ -79,9 +69,8 @@ export function createApp(intake: Intake) {
     });
 
     app.on('pull_request_review_comment.created', async (context) => {
-      const parsed = ReviewCommentPayloadSchema.safeParse(context.payload);
-      if (!parsed.success) return;
-      const p = parsed.data;
+      const p = payloadOf(context, 'pull_request_review_comment', ReviewCommentPayloadSchema);
+      if (!p) return;
       if (p.sender.type === 'Bot' || issueOfBranch(p.pull_request.head.ref) === null || !p.comment.body.includes('/')) return;
       const trigger: Trigger = { kind: 'review-comment', commentId: p.comment.id, body: p.comment.body, path: p.comment.path, line: p.comment.line ?? null };
       const result = await intake.accept(requestOf(context.id, { ...p, issue: { number: p.pull_request.number } }, trigger));
@@ -90,9 +79,8 @@ export function createApp(intake: Intake) {
 
     // "Re-run" on the bot's check run validates the same commit again.
     app.on('check_run.rerequested', async (context) => {
-      const parsed = CheckRunPayloadSchema.safeParse(context.payload);
-      if (!parsed.success) return;
-      const p = parsed.data;
+      const p = payloadOf(context, 'check_run', CheckRunPayloadSchema);
+      if (!p) return;
       const run = p.check_run;
       const issueNumber = issueOfRerun({ headBranch: run.check_suite.head_branch, pullRequests: run.pull_requests, externalId: run.external_id });
       if (run.name !== CHECK_RUN_NAME || issueNumber === null || p.sender.type === 'Bot') return;
@@ -102,9 +90,8 @@ export function createApp(intake: Intake) {
 
     // "Re-run all checks" re-requests the bot's whole suite on a commit: the same re-validation.
     app.on('check_suite.rerequested', async (context) => {
-      const parsed = CheckSuitePayloadSchema.safeParse(context.payload);
-      if (!parsed.success) return;
-      const p = parsed.data;
+      const p = payloadOf(context, 'check_suite', CheckSuitePayloadSchema);
+      if (!p) return;
       const suite = p.check_suite;
       const issueNumber = issueOfRerun({ headBranch: suite.head_branch, pullRequests: suite.pull_requests });
       if (issueNumber === null || p.sender.type === 'Bot') return;

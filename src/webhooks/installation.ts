@@ -1,6 +1,7 @@
 import type { Probot } from 'probot';
 import { z } from 'zod';
 import type { Intake } from '../app.js';
+import { payloadOf } from './payload.js';
 import { Installation, REPOSITORY_TASK, type TaskRequest } from './requests.js';
 
 /**
@@ -57,17 +58,13 @@ export function installationHandlers(intake: Intake) {
 
     /** Parses the payload, then queues the label tasks for the repositories `repositoriesOf` reads from it. */
     const handle =
-      <T extends z.ZodType<{ installation: { id: number }; sender: { login: string } }>>(schema: T, ignored: string, repositoriesOf: (payload: z.infer<T>) => ReadonlyArray<{ full_name: string }>) =>
+      <T extends z.ZodType<{ installation: { id: number }; sender: { login: string } }>>(event: string, schema: T, repositoriesOf: (payload: z.infer<T>) => ReadonlyArray<{ full_name: string }>) =>
       async (context: { id: string; log: Probot['log']; payload: unknown }) => {
-        const parsed = schema.safeParse(context.payload);
-        if (!parsed.success) {
-          context.log.warn({ deliveryId: context.id, issues: parsed.error.issues.length }, ignored);
-          return;
-        }
-        await take(context, parsed.data.installation.id, parsed.data.sender.login, repositoriesOf(parsed.data));
+        const p = payloadOf(context, event, schema);
+        if (p) await take(context, p.installation.id, p.sender.login, repositoriesOf(p));
       };
 
-    app.on('installation.created', handle(InstallationCreatedSchema, 'ignored an installation payload that does not have the fields the bot uses', (p) => p.repositories));
-    app.on('installation_repositories.added', handle(RepositoriesAddedSchema, 'ignored an installation_repositories payload that does not have the fields the bot uses', (p) => p.repositories_added));
+    app.on('installation.created', handle('installation', InstallationCreatedSchema, (p) => p.repositories));
+    app.on('installation_repositories.added', handle('installation_repositories', RepositoriesAddedSchema, (p) => p.repositories_added));
   };
 }
