@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/validate/report.js';
-import { CLI_BIN, ensureBuilt } from '../helpers/cli-bin.js';
+import { ensureBuilt, runBin, type BinRun } from '../helpers/cli-bin.js';
 import { ADD_MEAN, DEBT_LIBRARY } from '../helpers/debt-library.js';
 import { fixtureRepo, type FixtureRepo } from '../helpers/fixture-repo.js';
 import { makeProject, useTempDirs } from '../helpers/project.js';
@@ -21,16 +20,11 @@ async function repo(options: Parameters<typeof fixtureRepo>[0]): Promise<Fixture
 }
 
 /** `code4py ARGS` as a new process, with a private TMPDIR and cache folder. */
-async function code4py(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; cache: string[] }> {
+async function code4py(args: string[]): Promise<BinRun & { cache: string[] }> {
   const tmp = await tempDir('code4py-cli-tmp-');
   const cache = await tempDir('code4py-cli-cache-');
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, TMPDIR: tmp, CODE4PY_CACHE_DIR: cache }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr, cache: await readdir(join(cache, 'baselines')).catch(() => []) };
+  const run = await runBin(args, { ...process.env, TMPDIR: tmp, CODE4PY_CACHE_DIR: cache });
+  return { ...run, cache: await readdir(join(cache, 'baselines')).catch(() => []) };
 }
 
 describe('code4py validate --base', () => {

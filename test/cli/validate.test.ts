@@ -1,25 +1,16 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ReportSchema } from '../../src/validate/report.js';
-import { CLI_BIN, ensureBuilt } from '../helpers/cli-bin.js';
+import { ensureBuilt, runBin, type BinRun } from '../helpers/cli-bin.js';
 import { processesWith } from '../helpers/host.js';
 import { GOOD_PROJECT, makeProject, useTempDirs } from '../helpers/project.js';
 
 beforeAll(() => {
   ensureBuilt();
 });
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** What the run left in its private temporary folder. */
-  readonly leftBehind: string[];
-}
 
 const { tempDir, onCleanup } = useTempDirs();
 
@@ -30,16 +21,10 @@ async function project(files: Record<string, string | Buffer>): Promise<string> 
 }
 
 /** Runs `code4py ARGS` with a private TMPDIR, so anything it leaves behind is seen. */
-async function code4py(args: string[], options: { env?: Record<string, string>; interruptAfterMs?: number } = {}): Promise<CliRun> {
+async function code4py(args: string[], options: { env?: Record<string, string>; interruptAfterMs?: number } = {}): Promise<BinRun & { leftBehind: string[] }> {
   const tmp = await tempDir('code4py-cli-tmp-');
-  const child = spawn(process.execPath, [CLI_BIN, ...args], { env: { ...process.env, TMPDIR: tmp, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  if (options.interruptAfterMs) setTimeout(() => child.kill('SIGINT'), options.interruptAfterMs);
-  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-  return { code, stdout, stderr, leftBehind: await readdir(tmp) };
+  const run = await runBin(args, { ...process.env, TMPDIR: tmp, ...options.env }, options.interruptAfterMs);
+  return { ...run, leftBehind: await readdir(tmp) };
 }
 
 describe('code4py validate', () => {
