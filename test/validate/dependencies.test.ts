@@ -128,6 +128,20 @@ describe('dependencies stage', () => {
     expect(result.summary).toBe('3 imported modules: 2 declared and installed, 1 declared but not installable (nosuch_pkg)');
   });
 
+  it('counts pytest as provided in test files when the project declares it but its pin could not be installed', () => {
+    // The tests run under the validator's own pytest then: the environment stage reports the failed pin once.
+    const result = runDependencies({
+      files: [file('pkg/__init__.py'), file('pyproject.toml', '[project]\nname = "pkg"\nversion = "1"\n\n[dependency-groups]\ndev = ["pytest>=8"]\n')],
+      imports: [imp('tests/test_a.py', 1, 'pytest'), imp('tests/test_b.py', 1, 'pytest'), imp('pkg/plugin.py', 1, 'pytest')],
+      stdlib: STDLIB,
+      config: defaultValidationConfig(),
+      installed: { distributions: [], failed: [{ name: 'pytest' }] },
+    });
+    // The code itself has no such runner to rely on: its import of the uninstallable pin stays an error.
+    expect(result.findings.map((f) => [f.path, f.rule, f.severity])).toEqual([['pkg/plugin.py', 'dependency-not-installable', 'error']]);
+    expect(result.summary).toBe('1 imported module: 1 declared but not installable (pytest)');
+  });
+
   it('warns about pytest imported by the code itself', () => {
     const result = check([file('plugin.py')], [imp('plugin.py', 1, 'pytest')]);
     expect(result.findings.map((f) => [f.path, f.severity])).toEqual([['plugin.py', 'warning']]);

@@ -78,16 +78,11 @@ export function runDependencies(input: DependenciesInput): StageOutcome {
     // Relative imports are the code's own; TYPE_CHECKING imports never run.
     if (imp.level > 0 || imp.module === '' || imp.typeChecking) continue;
     const top = imp.module.split('.')[0] ?? imp.module;
-    const kind: Kind = stdlib.has(top)
-      ? 'stdlib'
-      : local.has(top)
-        ? 'local'
-        : (declaredKind(imp.module) ??
-          (PROVIDED_FOR_TESTS.has(top) && isTestFile(imp.path)
-            ? 'provided'
-            : imp.optional
-              ? 'optional'
-              : 'undeclared'));
+    const declaredAs = declaredKind(imp.module);
+    // The tests always have their runner: the validator provides it when the project's own pin of it could
+    // not be installed (the environment stage reports that once; each test file's import is not a finding).
+    const provided = PROVIDED_FOR_TESTS.has(top) && isTestFile(imp.path) && (declaredAs === null || declaredAs === 'uninstallable');
+    const kind: Kind = stdlib.has(top) ? 'stdlib' : local.has(top) ? 'local' : provided ? 'provided' : (declaredAs ?? (imp.optional ? 'optional' : 'undeclared'));
     const previous = kinds.get(top);
     if (previous === undefined || KINDS.indexOf(kind) < KINDS.indexOf(previous)) kinds.set(top, kind);
 
