@@ -2,8 +2,9 @@ import {
   STAGE_NAMES, sortFindings, type Finding, type Report, type Severity, type StageResult, type StageStatus,
 } from '../validate/report.js';
 import {
-  failedTestDetails, fileOf, formatDuration, formatTestCounts, splitReport, stripControl, type FailedTest,
+  failedTestDetails, fileOf, formatDuration, formatTestCounts, plural, splitReport, stripControl, type FailedTest,
 } from './common.js';
+import { changeFigures, countFindings, isPreExisting } from './figures.js';
 
 export interface TextOptions {
   /** ANSI colours, for a terminal that shows them; the caller decides (TTY, NO_COLOR, --color). */
@@ -28,14 +29,27 @@ const TRACEBACK_LINES = 20;
 export function renderText(report: Report, options: TextOptions = {}): string {
   const paint: Paint = options.color === true ? (style, text) => `\x1b[${ANSI[style]}m${text}\x1b[0m` : (_, text) => text;
   const { failedTests, stages } = splitReport(report);
-  const findings = sortFindings(stages.flatMap((s) => s.findings));
+  // Judged as a change (--base): what was there at the base already is counted, not listed, and a test that
+  // failed there too is named among the change's figures, without its traceback.
+  const scoped = report.base !== undefined;
+  const stillFailing = new Set(report.tests.stillFailing ?? []);
+  const findings = sortFindings(stages.flatMap((s) => s.findings).filter((f) => !(scoped && isPreExisting(f))));
   const blocks = [
     report.stages.map((s) => stageLine(s, paint)).join('\n'),
+    scoped ? changeBlock(report, paint) : '',
     findings.map((f) => findingLine(f, paint)).join('\n'),
-    failedTests.map((t) => failedTestBlock(t, paint)).join('\n'),
+    failedTests.filter((t) => !stillFailing.has(t.testCase.id)).map((t) => failedTestBlock(t, paint)).join('\n'),
     verdictLine(report, paint),
   ];
   return `${blocks.filter((b) => b !== '').join('\n\n')}\n`;
+}
+
+/** The change-scoped figures (evidence, patch coverage, mutation, regressions), and what the base already had. */
+function changeBlock(report: Report, paint: Paint): string {
+  const lines = [`judged as a change on top of ${report.base!.slice(0, 12)}:`, ...changeFigures(report).map((line) => `  ${oneLine(line)}`)];
+  const { preExisting } = countFindings(report);
+  if (preExisting > 0) lines.push(paint('dim', `  ${plural(preExisting, 'finding')} ${preExisting === 1 ? 'was' : 'were'} there at the base already: not counted, not listed (--json has them)`));
+  return lines.join('\n');
 }
 
 function stageLine(stage: StageResult, paint: Paint): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { renderText } from '../../src/render/text.js';
 import type { Finding, Report } from '../../src/validate/report.js';
-import { failingReport, finding, passingReport, stageResult, testCase } from '../fixtures/reports.js';
+import { changeScopedReport, failingReport, finding, passingReport, stageResult, testCase } from '../fixtures/reports.js';
 
 function reportWith(findings: Finding[]): Report {
   const report = passingReport();
@@ -35,6 +35,42 @@ describe('renderText', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('judged as a change, prints its figures, lists only the findings it introduced and names a test that failed at the base too without its traceback', () => {
+    const base = changeScopedReport();
+    const report: Report = {
+      ...base,
+      tests: {
+        ...base.tests,
+        failed: 1,
+        stillFailing: ['tests/test_old.py::test_broken'],
+        cases: [...base.tests.cases, testCase('tests/test_old.py::test_broken', { outcome: 'failed', message: 'AssertionError: broken since long ago' })],
+      },
+    };
+    const text = renderText(report);
+    const figures = text.slice(text.indexOf('judged as a change'), text.indexOf('\n\n', text.indexOf('judged as a change')));
+    expect(figures.split('\n')).toEqual([
+      `judged as a change on top of ${base.base!.slice(0, 12)}:`,
+      '  4 of 5 new or changed tests fail on the base branch and pass with this change',
+      '  patch coverage 92% (23 of 25 changed lines)',
+      '  mutation score 92% (23 of 25 mutants killed)',
+      '  regressed: tests/test_calc.py::test_add, tests/test_calc.py::test_sub',
+      '  still failing (as on the base branch): tests/test_old.py::test_broken',
+      '  2 findings were there at the base already: not counted, not listed (--json has them)',
+    ]);
+    // The introduced warning is listed; the two pre-existing findings are not.
+    expect(text).toContain('src/calc.py:3: warning E501 Line too long (97 > 88)');
+    expect(text).not.toContain('F401');
+    expect(text).not.toContain('old note');
+    expect(text).not.toContain('broken since long ago');
+  });
+
+  it('lists every finding of a whole-folder validation, as there is no base to tell them from', () => {
+    const { base: _base, ...report } = changeScopedReport();
+    const text = renderText(report);
+    expect(text).not.toContain('judged as a change');
+    expect(text).toContain('F401');
   });
 
   it('ends a passing run with PASSED, the counts and the duration', () => {
