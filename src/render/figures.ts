@@ -75,8 +75,8 @@ export function changeFigures(report: Report, code: (text: string) => string = (
   if (evidence && evidence.length > 0) {
     const shown = evidence.filter((e) => e.base !== 'passed' && e.base !== 'skipped' && e.head === 'passed').length;
     const noun = evidence.length === 1 ? 'new or changed test' : 'new or changed tests';
-    const verb = shown === 1 ? 'fails' : 'fail';
-    lines.push(`${shown} of ${evidence.length} ${noun} ${verb} on the base branch and pass with this change`);
+    const [fails, passes] = shown === 1 ? ['fails', 'passes'] : ['fail', 'pass'];
+    lines.push(`${shown} of ${evidence.length} ${noun} ${fails} on the base branch and ${passes} with this change`);
   }
   const changed = report.coverage.changedLines;
   if (changed) {

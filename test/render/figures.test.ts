@@ -33,6 +33,13 @@ describe('the change-scoped figures', () => {
     ]);
   });
 
+  it('agrees its verbs with the number of tests that show the change', () => {
+    const one = changeScopedReport({ evidence: [{ test: 'tests/test_new.py::test_a', base: 'failed', head: 'passed' }] });
+    expect(changeFigures(one)[0]).toBe('1 of 1 new or changed test fails on the base branch and passes with this change');
+    const none = changeScopedReport({ evidence: [{ test: 'tests/test_new.py::test_a', base: 'passed', head: 'passed' }] });
+    expect(changeFigures(none)[0]).toBe('0 of 1 new or changed test fail on the base branch and pass with this change');
+  });
+
   it('has no lines for a report without a base', () => {
     expect(changeFigures(failingReport())).toEqual([]);
   });
