@@ -73,10 +73,17 @@ export function changeFigures(report: Report, code: (text: string) => string = (
   const lines: string[] = [];
   const { evidence, mutation } = report;
   if (evidence && evidence.length > 0) {
-    const shown = evidence.filter((e) => e.base !== 'passed' && e.base !== 'skipped' && e.head === 'passed').length;
-    const noun = evidence.length === 1 ? 'new or changed test' : 'new or changed tests';
-    const [fails, passes] = shown === 1 ? ['fails', 'passes'] : ['fail', 'pass'];
-    lines.push(`${shown} of ${evidence.length} ${noun} ${fails} on the base branch and ${passes} with this change`);
+    // A test skipped with the change shows nothing either way: it is named apart, not counted.
+    const ran = evidence.filter((e) => e.head !== 'skipped');
+    const skipped = evidence.length - ran.length;
+    const noun = (n: number) => (n === 1 ? 'new or changed test' : 'new or changed tests');
+    if (ran.length === 0) {
+      lines.push(`the ${skipped === 1 ? noun(1) : `${skipped} ${noun(skipped)}`} ${skipped === 1 ? 'was' : 'were'} skipped with this change`);
+    } else {
+      const shown = ran.filter((e) => e.base !== 'passed' && e.base !== 'skipped' && e.head === 'passed').length;
+      const [fails, passes] = shown === 1 ? ['fails', 'passes'] : ['fail', 'pass'];
+      lines.push(`${shown} of ${ran.length} ${noun(ran.length)} ${fails} on the base branch and ${passes} with this change${skipped > 0 ? ` (${skipped} more skipped)` : ''}`);
+    }
   }
   const changed = report.coverage.changedLines;
   if (changed) {

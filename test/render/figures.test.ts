@@ -40,6 +40,17 @@ describe('the change-scoped figures', () => {
     expect(changeFigures(none)[0]).toBe('0 of 1 new or changed test fail on the base branch and pass with this change');
   });
 
+  it('counts only the tests that ran with the change, and names the ones skipped apart', () => {
+    const evidence = [
+      { test: 'tests/test_new.py::test_a[native]', base: 'error', head: 'passed' },
+      { test: 'tests/test_new.py::test_a[speedups]', base: 'skipped', head: 'skipped' },
+      { test: 'tests/test_new.py::test_b[native]', base: 'error', head: 'passed' },
+      { test: 'tests/test_new.py::test_b[speedups]', base: 'skipped', head: 'skipped' },
+    ] as const;
+    expect(changeFigures(changeScopedReport({ evidence: [...evidence] }))[0]).toBe('2 of 2 new or changed tests fail on the base branch and pass with this change (2 more skipped)');
+    expect(changeFigures(changeScopedReport({ evidence: [evidence[1]] }))[0]).toBe('the new or changed test was skipped with this change');
+  });
+
   it('has no lines for a report without a base', () => {
     expect(changeFigures(failingReport())).toEqual([]);
   });

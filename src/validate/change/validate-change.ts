@@ -174,12 +174,13 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
     });
   }
   const modifiesExisting = code.some((path) => change.modified.has(path));
+  const ranWithChange = evidence.filter((e) => e.head !== 'skipped').length;
   if (modifiesExisting && evidence.length > 0 && !evidence.some(failsBeforePassesAfter) && atBase !== null) {
     problems.push({
       path: fileOf(evidence[0]!.test),
       line: 0,
       rule: 'tests-pass-at-base',
-      message: `none of the ${evidence.length} tests the change adds or modifies fails on the base commit: they do not exercise what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,
+      message: `${ranWithChange === 0 ? evidence.length === 1 ? 'the test the change adds or modifies was skipped' : `the ${evidence.length} tests the change adds or modifies were all skipped` : `none of the ${ranWithChange} tests the change adds or modifies${ranWithChange < evidence.length ? ' that ran' : ''} fails on the base commit`}: they do not exercise what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,
       severity: 'warning',
     });
   }

@@ -105,6 +105,14 @@ describe('a change on a repository with pre-existing debt', () => {
     expect(report.passed).toBe(true);
   });
 
+  it('says so when every test of a change to existing code was skipped, instead of that they pass on the base', async () => {
+    const changed = DEBT_LIBRARY['mathlib/core.py']!.replace('def scale(values, factor=1):\n    return [v * factor for v in values]', 'def scale(values, factor=1):\n    """Each value times factor."""\n    return [v * factor for v in values]');
+    const skipped = 'import pytest\n\nfrom mathlib.core import scale\n\n\n@pytest.mark.skip(reason="later")\ndef test_scale_empty():\n    assert scale([], 2) == []\n';
+    const report = await validate([DEBT_LIBRARY], { 'mathlib/core.py': changed, 'tests/test_scale.py': skipped });
+    expect(report.evidence).toEqual([{ test: 'tests/test_scale.py::test_scale_empty', base: 'skipped', head: 'skipped' }]);
+    expect(stageOf(report, 'tests')!.findings.find((f) => f.rule === 'tests-pass-at-base')?.message).toBe('the test the change adds or modifies was skipped: they do not exercise what the change does to mathlib/core.py');
+  });
+
   it('fails a change to the code that comes with no test at all', async () => {
     const changed = DEBT_LIBRARY['mathlib/core.py']!.replace('def evaluate(expression):', 'def negate(x):\n    return -x\n\n\ndef evaluate(expression):');
     const report = await validate([DEBT_LIBRARY], { 'mathlib/core.py': changed });
