@@ -60,6 +60,6 @@ export function mutationOutcome(report: MutationReport, config: MutationConfig, 
     .filter((m) => m.status === 'survived')
     .map((m) => ({ path: m.path, line: m.line, rule: 'mutant-survived', message: `${describeSurvivor(m)} (${m.operator})`, severity: failing ? 'error' : 'warning' }));
   const threshold = below ? ` (below ${config.min_score}%)` : '';
-  const summary = `mutation score ${Math.floor(report.score)}% (${caught} of ${tested} ${plural(tested, 'mutant')} killed)${threshold}${uncovered}${sample}`;
+  const summary = `mutation score ${report.score}% (${caught} of ${tested} ${plural(tested, 'mutant')} killed)${threshold}${uncovered}${sample}`;
   return stage('mutation', status, summary, findings);
 }

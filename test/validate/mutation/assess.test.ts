@@ -63,6 +63,12 @@ describe('the mutation stage outcome', () => {
     ]);
   });
 
+  it('states the score as the report and the pull request do, to one decimal', () => {
+    const report = mutationReport(readRecords(output(['killed', 'killed', 'survived'])));
+    expect(report.score).toBe(66.7);
+    expect(mutationOutcome(report, config()).summary).toBe('mutation score 66.7% (2 of 3 mutants killed)');
+  });
+
   it('holds the score against min_score: a warning below it, a failure with fail, a pass at or above it', () => {
     const report = mutationReport(readRecords(output(['killed', 'killed', 'killed', 'survived'])));
     expect(mutationOutcome(report, config({ min_score: 80 }))).toMatchObject({ status: 'warning', summary: 'mutation score 75% (3 of 4 mutants killed) (below 80%)' });
