@@ -75,7 +75,7 @@ describe('mutation stage', () => {
     );
     expect(survivorsForModel(mutation!)).toContain('- no test fails when line 2 `if n < 1:` becomes `if n <= 1:`');
     expect(mutation!.score).toBeLessThan(100);
-    expect(stage.summary).toBe(`mutation score ${Math.floor(mutation!.score!)}% (${mutation!.killed} of ${mutation!.killed + mutation!.survived} mutants killed)`);
+    expect(stage.summary).toBe(`mutation score ${mutation!.score!}% (${mutation!.killed} of ${mutation!.killed + mutation!.survived} mutants killed)`);
     expect(unchanged).toBe(true);
   });
 
@@ -128,7 +128,7 @@ describe('mutation stage', () => {
   it('fails below min_score when told to, with the survivors as errors', async () => {
     const { stage } = await mutationOf({ 'amount.py': BOUNDARY, 'test_amount.py': WEAK_TESTS }, { min_score: 95, fail: true });
     expect(stage.status).toBe('failed');
-    expect(stage.summary).toMatch(/^mutation score \d+% \(\d+ of \d+ mutants killed\) \(below 95%\)$/);
+    expect(stage.summary).toMatch(/^mutation score \d+(\.\d)?% \(\d+ of \d+ mutants killed\) \(below 95%\)$/);
     expect(stage.findings.every((f) => f.severity === 'error')).toBe(true);
   });
 
