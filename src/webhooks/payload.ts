@@ -15,6 +15,6 @@ export interface DeliveryContext {
 export function payloadOf<S extends z.ZodType>(context: DeliveryContext, event: string, schema: S): z.output<S> | null {
   const parsed = schema.safeParse(context.payload);
   if (parsed.success) return parsed.data;
-  context.log.warn({ deliveryId: context.id, event, issues: parsed.error.issues.length }, `ignored a ${event} payload that does not have the fields the bot uses`);
+  context.log.warn({ deliveryId: context.id, event, issues: parsed.error.issues.length }, `${event} payload ignored: it does not have the fields the bot uses`);
   return null;
 }

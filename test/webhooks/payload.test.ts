@@ -76,7 +76,7 @@ describe('webhook payloads', () => {
       await probot.receive({ id: `bad-${i}`, name: event, payload } as never);
     }
     expect(accepted).toEqual([]);
-    const warnings = lines.filter((l) => l.msg === `ignored a ${String(l.event)} payload that does not have the fields the bot uses`);
+    const warnings = lines.filter((l) => l.msg === `${String(l.event)} payload ignored: it does not have the fields the bot uses`);
     expect(warnings.map((w) => [w.deliveryId, w.event])).toEqual(events.map(({ event }, i) => [`bad-${i}`, event]));
     expect(warnings.every((w) => typeof w.issues === 'number' && w.issues > 0)).toBe(true);
     expect(JSON.stringify(lines)).not.toContain('payload-text-that-must-not-be-logged');

@@ -174,19 +174,25 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
     });
   }
   const modifiesExisting = code.some((path) => change.modified.has(path));
-  const ranWithChange = evidence.filter((e) => e.head !== 'skipped').length;
   if (modifiesExisting && evidence.length > 0 && !evidence.some(failsBeforePassesAfter) && atBase !== null) {
     problems.push({
       path: fileOf(evidence[0]!.test),
       line: 0,
       rule: 'tests-pass-at-base',
-      message: `${ranWithChange === 0 ? evidence.length === 1 ? 'the test the change adds or modifies was skipped' : `the ${evidence.length} tests the change adds or modifies were all skipped` : `none of the ${ranWithChange} tests the change adds or modifies${ranWithChange < evidence.length ? ' that ran' : ''} fails on the base commit`}: they do not exercise what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,
+      message: `${noEvidence(evidence)}: they do not exercise what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,
       severity: 'warning',
     });
   }
   const baseIncomplete = baseline.ended === 'completed' ? null : { 'timed-out': 'timed out', 'out-of-memory': 'ran out of memory', killed: 'was killed', crashed: 'crashed', cancelled: 'was cancelled', completed: '' }[baseline.ended];
   const failing = cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => c.id);
   return { comparison, changed, problems, baseIncomplete, evidence, failing };
+}
+
+/** Why the change's tests show nothing of it: they all pass on the base commit, or were skipped. */
+function noEvidence(evidence: readonly Evidence[]): string {
+  const ran = evidence.filter((e) => e.head !== 'skipped').length;
+  if (ran > 0) return `none of the ${ran} tests the change adds or modifies${ran < evidence.length ? ' that ran' : ''} fails on the base commit`;
+  return evidence.length === 1 ? 'the test the change adds or modifies was skipped' : `the ${evidence.length} tests the change adds or modifies were all skipped`;
 }
 
 /**
