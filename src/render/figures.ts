@@ -1,4 +1,4 @@
-import { SEVERITIES, type Finding, type Report, type Severity, type StageName } from '../validate/report.js';
+import { failsBeforePassesAfter, SEVERITIES, type Finding, type Report, type Severity, type StageName } from '../validate/report.js';
 import { formatCoverage, formatPercent, formatTestCounts, plural } from './common.js';
 
 /**
@@ -80,7 +80,7 @@ export function changeFigures(report: Report, code: (text: string) => string = (
     if (ran.length === 0) {
       lines.push(`the ${skipped === 1 ? noun(1) : `${skipped} ${noun(skipped)}`} ${skipped === 1 ? 'was' : 'were'} skipped with this change`);
     } else {
-      const shown = ran.filter((e) => e.base !== 'passed' && e.base !== 'skipped' && e.head === 'passed').length;
+      const shown = ran.filter(failsBeforePassesAfter).length;
       const [fails, passes] = shown === 1 ? ['fails', 'passes'] : ['fail', 'pass'];
       lines.push(`${shown} of ${ran.length} ${noun(ran.length)} ${fails} on the base branch and ${passes} with this change${skipped > 0 ? ` (${skipped} more skipped)` : ''}`);
     }

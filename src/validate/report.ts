@@ -84,6 +84,11 @@ export const EvidenceSchema = z.object({
 });
 export type Evidence = z.infer<typeof EvidenceSchema>;
 
+/** Whether a piece of evidence shows the change's effect: the test does not pass at the base and passes with the change. */
+export function failsBeforePassesAfter(evidence: Evidence): boolean {
+  return evidence.base !== 'passed' && evidence.base !== 'skipped' && evidence.head === 'passed';
+}
+
 export const MUTANT_STATUSES = ['killed', 'survived', 'timedOut', 'notCovered', 'error'] as const;
 export const MutantSchema = z.object({
   path: z.string(),

@@ -86,11 +86,6 @@ export function evidenceOf(changed: readonly string[], atBase: readonly TestCase
   }));
 }
 
-/** Whether a piece of evidence shows the change's effect: the test does not pass at the base and passes with the change. */
-export function failsBeforePassesAfter(evidence: Evidence): boolean {
-  return evidence.base !== 'passed' && evidence.base !== 'skipped' && evidence.head === 'passed';
-}
-
 /** `tests/test_x.py::TestA::test_b[1]` → `tests/test_x.py`. */
 export function fileOf(id: string): string {
   return id.split('::')[0] ?? id;

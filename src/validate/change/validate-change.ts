@@ -1,5 +1,5 @@
 import { assembleReport, mutationAfterTests, mutationWanted, recorder, runChecks, type Checks, type ValidateOptions } from '../pipeline.js';
-import { stage, STAGE_NAMES, type Evidence, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult, type TestCase } from '../report.js';
+import { failsBeforePassesAfter, stage, STAGE_NAMES, type Evidence, type Finding, type MutationReport, type Report, type StageName, type StageOutcome, type StageResult, type TestCase } from '../report.js';
 import { effectiveLimits } from '../limits.js';
 import { SharedWork } from '../shared-work.js';
 import { isTestFile } from '../source.js';
@@ -7,7 +7,7 @@ import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js'
 import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
 import { changedLinesOf, changeSet, isChangedLine, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
 import { classifyFindings, LineIndex, MATCHED_STAGES } from './fingerprint.js';
-import { changedTests, compareOutcomes, evidenceOf, failsBeforePassesAfter, fileOf, type Outcome } from './outcomes.js';
+import { changedTests, compareOutcomes, evidenceOf, fileOf, type Outcome } from './outcomes.js';
 import { assessPatchCoverage } from './patch-coverage.js';
 import { rejudgeFindings, rejudgeTests } from './rejudge.js';
 
@@ -179,7 +179,7 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
       path: fileOf(evidence[0]!.test),
       line: 0,
       rule: 'tests-pass-at-base',
-      message: `${noEvidence(evidence)}: they do not exercise what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,
+      message: `${noEvidence(evidence)} what the change does to ${code.filter((p) => change.modified.has(p)).join(', ')}`,
       severity: 'warning',
     });
   }
@@ -188,11 +188,15 @@ function judgeTests(baseline: Baseline, checks: Checks, atBase: readonly Checks[
   return { comparison, changed, problems, baseIncomplete, evidence, failing };
 }
 
-/** Why the change's tests show nothing of it: they all pass on the base commit, or were skipped. */
+/** Why the change's tests show nothing of it, up to the verb: they pass on the base commit too, or were skipped. */
 function noEvidence(evidence: readonly Evidence[]): string {
   const ran = evidence.filter((e) => e.head !== 'skipped').length;
-  if (ran > 0) return `none of the ${ran} tests the change adds or modifies${ran < evidence.length ? ' that ran' : ''} fails on the base commit`;
-  return evidence.length === 1 ? 'the test the change adds or modifies was skipped' : `the ${evidence.length} tests the change adds or modifies were all skipped`;
+  const skipped = evidence.length - ran;
+  if (ran === 0) return skipped === 1 ? 'the test the change adds or modifies was skipped: it does not exercise' : `the ${skipped} tests the change adds or modifies were all skipped: they do not exercise`;
+  const more = skipped > 0 ? ` (${skipped} more skipped)` : '';
+  return ran === 1
+    ? `the test the change adds or modifies passes on the base commit too${more}: it does not exercise`
+    : `none of the ${ran} tests the change adds or modifies fails on the base commit${more}: they do not exercise`;
 }
 
 /**

@@ -22,7 +22,7 @@ const EnvAnswerSchema = z.object({ ok: z.literal(true), distributions: z.array(D
 
 const caches = new Map<string, EnvironmentCache>();
 /** The process's cache for `settings` (one per folder, so concurrent preparations share its in-process locks). */
-export function environmentCache(settings: EnvironmentSettings): EnvironmentCache {
+function environmentCache(settings: EnvironmentSettings): EnvironmentCache {
   let cache = caches.get(settings.cacheDir);
   if (!cache) caches.set(settings.cacheDir, (cache = new EnvironmentCache({ root: settings.cacheDir, maxBytes: settings.cacheMaxBytes })));
   return cache;
