@@ -2,11 +2,18 @@
  * What the CLI's commands share: their standard streams and environment, the exit statuses, and Ctrl-C.
  * A module of its own so the commands and `main.ts` (which dispatches to them) do not import each other.
  */
+import type { RuffLinter } from '../validate/ruff/ruff-linter.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly env: NodeJS.ProcessEnv;
+  /** The folder relative paths are resolved from: by default this process's; the client's under `code4py server`. */
+  readonly cwd?: string;
+  /** Aborts the command instead of this process's Ctrl-C and SIGTERM: `code4py server` passes on a client's. */
+  readonly interrupt?: AbortSignal;
+  /** Kept warm across commands by `code4py server`: used instead of starting and closing one's own. */
+  readonly shared?: { readonly linter: RuffLinter };
 }
 
 /** Exit statuses: 0 passed, 1 failed validation, 2 usage or internal error. */
@@ -37,8 +44,10 @@ export function holdInterrupts(): () => void {
  * Ctrl-C and SIGTERM, as a signal that aborts with an `interrupted` error, until `release()`; a second one
  * ends the process at once (status 130, or 143 for SIGTERM). The listener stays for the whole command:
  * libraries that re-raise a signal when they are its only listener (signal-exit) must never see it alone.
+ * Under `code4py server`, the command's `io.interrupt` instead: the server's own signals are its own.
  */
-export function listenForInterrupt(): { readonly signal: AbortSignal; release(): void } {
+export function listenForInterrupt(io?: CliIo): { readonly signal: AbortSignal; release(): void } {
+  if (io?.interrupt) return { signal: io.interrupt, release: () => undefined };
   const abort = new AbortController();
   const onSignal = (name?: NodeJS.Signals): void => {
     if (!abort.signal.aborted) return abort.abort(new Error('interrupted'));

@@ -22,6 +22,12 @@ function wholeNumber(option: string, min: number, max: number, example: number):
   };
 }
 
+function minutes(value: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 24 * 60) throw new InvalidArgumentError('give a number of minutes above 0 and up to 1440, e.g. --idle 30');
+  return n;
+}
+
 function price(value: string): { input: number; output: number } {
   const parsed = parsePrice(value);
   if (!parsed) throw new InvalidArgumentError('give the input and output prices in USD per million tokens, e.g. --price 0.15/0.6');
@@ -46,7 +52,8 @@ function parseOptions<S extends z.ZodType>(schema: S, raw: unknown): z.output<S>
 
 /** Runs the CLI; returns the exit status instead of exiting, so tests can call it in-process. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const releaseInterrupts = holdInterrupts();
+  // Under `code4py server`, Ctrl-C is the client's, passed on as io.interrupt: the server's own signals stay its own.
+  const releaseInterrupts = io.interrupt ? () => undefined : holdInterrupts();
   let status: number = EXIT.passed;
   const program = new Command('code4py')
     .description('Code4Py: Python code and tests from GitHub issues, validated in a sandbox.')
@@ -106,6 +113,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     .action(async (data: string | undefined, raw: Record<string, unknown>) => {
       const { evalCommand, EvalOptionsSchema } = await import('./eval.js');
       status = await evalCommand(parseOptions(EvalOptionsSchema, { ...raw, ...(data !== undefined ? { data } : {}) }), io);
+    });
+  program
+    .command('server')
+    .description(
+      "Keep a validator running for `code4py validate`, so that each one skips starting Node, Ruff and the sandbox: it serves the commands run by the same user with the same environment (others run on their own). Runs in the foreground until Ctrl-C, --stop, or --idle minutes without a command.",
+    )
+    .option('--stop', 'stop the running server (its running validations are interrupted)')
+    .option('--status', 'say whether a server runs, since when, and how many validations it served')
+    .option('--idle <minutes>', 'stop after this many minutes without a command (default: 30)', minutes)
+    .action(async (raw: Record<string, unknown>) => {
+      const { serverCommand, ServerOptionsSchema } = await import('./server.js');
+      status = await serverCommand(parseOptions(ServerOptionsSchema, raw), io, main);
     });
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -5,7 +5,7 @@ import { CONFIG_PATH } from '../config/repo-config.js';
 import { defaultValidationConfig, type ValidationConfig } from '../config/schema.js';
 import { readSandboxEnv } from '../sandbox/env.js';
 import { getSandbox } from '../sandbox/select.js';
-import { cliCacheRoot } from '../validate/change/file-cache.js';
+import { cliCacheRoot } from '../config/cache-root.js';
 import { createRuffLinter } from '../validate/ruff/ruff-linter.js';
 import type { ChangeOptions } from '../validate/change/validate-change.js';
 import type { ProgressEvent } from '../validate/pipeline.js';
@@ -38,9 +38,11 @@ const STATUS_MARK: Record<string, string> = { passed: 'ok', warning: 'warning', 
 export async function validateCommand(dir: string, options: ValidateCliOptions, io: CliIo): Promise<number> {
   // Ruff's WebAssembly takes a moment to compile: start it first, so it overlaps the sandbox's start. One
   // check follows soon: it compiles what it uses, which costs less CPU than a warm-up beside the tests.
-  const linter = createRuffLinter({ warmUp: false });
-  const interrupt = listenForInterrupt();
+  // Under `code4py server`, the server's warm one.
+  const linter = io.shared?.linter ?? createRuffLinter({ warmUp: false });
+  const interrupt = listenForInterrupt(io);
   const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
+  const folder = resolve(io.cwd ?? process.cwd(), dir);
   try {
     const sandboxEnv = readSandboxEnv(io.env);
     // The sandbox's probe runs its Python while the pipeline's modules load (they are not needed before).
@@ -51,7 +53,7 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
       import('../render/text.js'),
       import('./validation-ports.js'),
     ]);
-    const base = await readSettings(resolve(dir), options.config, progress);
+    const base = await readSettings(folder, options.config, io.cwd ?? process.cwd(), progress);
     const config = options.timeout ? { ...base, tests: { ...base.tests, timeout_seconds: options.timeout } } : base;
     const sandbox = await sandboxReady;
     progress(`sandbox: ${sandbox.sandbox.backend}, Python ${sandbox.python.version}`);
@@ -64,7 +66,7 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
       onProgress: (event: ProgressEvent) =>
         progress(event.kind === 'copied' ? `copied ${event.files} files into a private work folder` : `${event.stage}: ${STATUS_MARK[event.status]} (${event.summary})`),
     };
-    const report = options.base ? await validateAgainst(resolve(dir), options.base, validation, progress) : await validateFolder(resolve(dir), validation);
+    const report = options.base ? await validateAgainst(folder, options.base, validation, progress) : await validateFolder(folder, validation);
     if (interrupt.signal.aborted) {
       progress('interrupted; nothing was left behind');
       return EXIT.error;
@@ -73,7 +75,7 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
     return report.passed ? EXIT.passed : EXIT.failed;
   } finally {
     interrupt.release();
-    await linter.close();
+    if (linter !== io.shared?.linter) await linter.close();
   }
 }
 
@@ -82,10 +84,10 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
  * same file, read with the same schema), else the defaults. The YAML parser is loaded only when there is a
  * file to read: every import delays the first sandbox run.
  */
-async function readSettings(dir: string, configFile: string | undefined, progress: (line: string) => void): Promise<ValidationConfig> {
+async function readSettings(dir: string, configFile: string | undefined, cwd: string, progress: (line: string) => void): Promise<ValidationConfig> {
   if (configFile) {
     progress(`settings from ${configFile}`);
-    return (await import('../config/load.js')).loadValidationConfig(configFile);
+    return (await import('../config/load.js')).loadValidationConfig(resolve(cwd, configFile));
   }
   if (!(await lstat(join(dir, CONFIG_PATH)).catch(() => null))) return defaultValidationConfig();
   const local = await (await import('../pipeline/local-repo.js')).readLocalConfig(dir);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { ReadySandbox } from '../sandbox/select.js';
-import { cliCacheRoot, FolderBaselineCache } from '../validate/change/file-cache.js';
+import { cliCacheRoot } from '../config/cache-root.js';
+import { FolderBaselineCache } from '../validate/change/file-cache.js';
 import { readEnvironmentSettings } from '../validate/environment/env.js';
 import { environmentPort } from '../validate/environment/port.js';
 import { readOperatorLimits } from '../validate/limits.js';

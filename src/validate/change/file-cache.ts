@@ -1,5 +1,4 @@
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { BaselineCache } from './baseline.js';
 
@@ -36,10 +35,4 @@ export class FolderBaselineCache implements BaselineCache {
     aged.sort((a, b) => a.time - b.time);
     await Promise.all(aged.slice(0, names.length - MAX_ENTRIES).map((a) => rm(join(this.dir, a.name), { force: true })));
   }
-}
-
-/** The CLI's cache folder (baselines, environments): CODE4PY_CACHE_DIR, else $XDG_CACHE_HOME/code4py, else ~/.cache/code4py. */
-export function cliCacheRoot(env: NodeJS.ProcessEnv): string {
-  if (env.CODE4PY_CACHE_DIR) return env.CODE4PY_CACHE_DIR;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'code4py');
 }

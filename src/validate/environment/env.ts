@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { z } from 'zod';
-import { cliCacheRoot } from '../change/file-cache.js';
+import { cliCacheRoot } from '../../config/cache-root.js';
 import { UsageError } from '../../errors.js';
 import type { HostPort } from './proxy.js';
 
