@@ -3,8 +3,9 @@
  * run (runs alternate between contenders; medians; the machine is noisy).
  *
  * 1. The sandbox against bare python3: `python3 -c pass`.
- * 2. A one-test project: `code4py validate` as a new process (Node, Ruff's WebAssembly, the sandbox) and the
- *    pipeline in a warm process (as the bot runs it), against bare `python3 -m pytest`. Target: the CLI ≤ 3×.
+ * 2. A one-test project: `code4py validate` as a new process (Node, Ruff's WebAssembly, the sandbox), the same
+ *    handed to a running `code4py server`, and the pipeline in a warm process (as the bot runs it), against
+ *    bare `python3 -m pytest`. Target: the CLI ≤ 3×.
  * 3. A generated 500-test suite: the test stage (sandboxed pytest with coverage of the changed file, per-test
  *    contexts, JUnit and progress), the whole-folder test stage, and `validate --base` with the base's
  *    results computed and with them cached, against bare pytest. Target: the test stage ≤ 1.5×; the cached
@@ -13,9 +14,9 @@
  * 5. HumanEval: each problem's canonical solution validated (the 12 problems in test/fixtures, or the file
  *    BENCH_HUMANEVAL names); every problem's tests must pass.
  *
- * BENCH_ROUNDS (default 7) sets the rounds; BENCH_SKIP=environment,humaneval leaves sections out.
+ * BENCH_ROUNDS (default 7) sets the rounds; BENCH_SKIP=suite,environment,humaneval leaves sections out.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -60,6 +61,24 @@ async function sandboxOverhead(ready: ReadySandbox): Promise<void> {
   }
 }
 
+/** Called if the bench stops early: a server it started must not outlive it. */
+let onExit = (): unknown => undefined;
+process.on('exit', () => onExit());
+
+/** `code4py server` with `env`, once it says it serves. */
+async function startServer(cli: string, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const server = spawn(process.execPath, [cli, 'server'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  await new Promise<void>((resolve, reject) => {
+    server.stderr.on('data', (d: Buffer) => {
+      said += d.toString();
+      if (said.includes('code4py server: serving')) resolve();
+    });
+    server.once('close', () => reject(new Error(`code4py server stopped before serving:\n${said}`)));
+  });
+  return server;
+}
+
 async function oneTest(ready: ReadySandbox, linter: RuffLinter): Promise<void> {
   const project = await writeWorkspace(ONE_TEST);
   const cache = await mkdtemp(join(tmpdir(), 'code4py-bench-cache-'));
@@ -69,19 +88,27 @@ async function oneTest(ready: ReadySandbox, linter: RuffLinter): Promise<void> {
     console.log('\n2. A one-test project: code4py validate against bare pytest');
     const cli = join(repo, 'dist', 'cli', 'code4py.js');
     const config = defaultValidationConfig();
+    // A server of its own cache folder: the plain CLI's runs (another cache folder) do not find it.
+    const servedEnv = { ...process.env, CODE4PY_CACHE_DIR: join(cache, 'served') };
+    const server = await startServer(cli, servedEnv);
+    onExit = () => server.kill('SIGTERM');
     const times = await sideBySide(
       {
         pytest: bare(project.root),
         warm: () => validateFolder(project.root, { config, sandbox: ready, linter }),
         cli: () => run(process.execPath, [cli, 'validate', '--json', project.root], { env: { ...process.env, CODE4PY_CACHE_DIR: cache } }),
         cliNoMutation: () => run(process.execPath, [cli, 'validate', '--json', '--config', noMutation, project.root], { env: { ...process.env, CODE4PY_CACHE_DIR: cache } }),
+        cliServed: () => run(process.execPath, [cli, 'validate', '--json', project.root], { env: servedEnv }),
       },
       rounds,
     );
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('close', resolve));
     console.log(row('bare python3 -m pytest', times.pytest!));
     console.log(row('validate in a warm process (as the bot runs it)', times.warm!, times.pytest));
     console.log(row('code4py validate, a new process (the CLI; target ≤ 3×)', times.cli!, times.pytest));
     console.log(row('  the same with the mutation stage off (budget_seconds: 0)', times.cliNoMutation!, times.pytest));
+    console.log(row('code4py validate with `code4py server` running (target ≤ 3×)', times.cliServed!, times.pytest));
   } finally {
     await project.dispose();
     await rm(cache, { recursive: true, force: true });
@@ -164,7 +191,7 @@ async function main(): Promise<void> {
   try {
     await sandboxOverhead(ready);
     await oneTest(ready, linter);
-    await suite(ready, linter);
+    if (!skip.has('suite')) await suite(ready, linter);
   } finally {
     await linter.close();
   }
