@@ -18,8 +18,12 @@ export function serverPaths(env: NodeJS.ProcessEnv): { readonly dir: string; rea
   return { dir, socket: join(dir, 'socket') };
 }
 
-/** Shell bookkeeping that differs between two shells of one session and that no part of code4py reads. */
-const UNREAD = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL', 'COLUMNS', 'LINES']);
+/**
+ * Variables no part of code4py reads, which differ between two commands of one session: the shell's
+ * bookkeeping, and what npm and npx set to describe their own run (`npm_*`, the folder it was started in).
+ */
+const UNREAD = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL', 'COLUMNS', 'LINES', 'INIT_CWD', 'NODE', 'COLOR', 'EDITOR']);
+const unread = (name: string): boolean => UNREAD.has(name) || name.startsWith('npm_');
 
 /**
  * The names (never the values) of the variables set differently in `a` and `b`. A server runs a command only
@@ -27,7 +31,7 @@ const UNREAD = new Set(['_', 'PWD', 'OLDPWD', 'SHLVL', 'COLUMNS', 'LINES']);
  */
 export function differingVariables(a: NodeJS.ProcessEnv, b: NodeJS.ProcessEnv): string[] {
   const names = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...names].filter((name) => !UNREAD.has(name) && a[name] !== b[name]).sort();
+  return [...names].filter((name) => !unread(name) && a[name] !== b[name]).sort();
 }
 
 let build: string | undefined;

@@ -133,7 +133,7 @@ async function serve(socket: string, idleMinutes: number, io: CliIo, run: RunCom
       running.delete(abort);
       send({ kind: 'exit', status: code });
       conn.end();
-      log(`${request.argv.slice(0, 2).join(' ')}: exit ${code} in ${Math.round(performance.now() - started)} ms${abort.signal.aborted ? ' (interrupted)' : ''}`);
+      log(`${request.argv.join(' ')}: exit ${code} in ${Math.round(performance.now() - started)} ms${abort.signal.aborted ? ' (interrupted)' : ''}`);
       if (state.stopping && running.size === 0) stopped();
       idle();
     }

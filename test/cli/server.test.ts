@@ -31,7 +31,8 @@ async function environment(): Promise<NodeJS.ProcessEnv> {
 }
 
 async function startServer(env: NodeJS.ProcessEnv, ...args: string[]): Promise<RunningBin> {
-  const server = startBin(['server', ...args], env);
+  // --idle: a server a failed test leaves behind goes by itself.
+  const server = startBin(['server', '--idle', '5', ...args], env);
   await server.waitFor('code4py server: serving');
   return server;
 }
@@ -91,7 +92,7 @@ describe('code4py server: serving code4py validate', () => {
     expect(served.code).toBe(1);
     const report = ReportSchema.parse(JSON.parse(served.stdout));
     expect(report.tests).toMatchObject({ passed: 1, failed: 1 });
-    expect(server.output()).toContain(`code4py server: validate --json: exit 1 in `);
+    expect(server.output()).toContain(`code4py server: validate --json ${failing}: exit 1 in `);
   });
 
   it("resolves a relative DIR and --config from the command's folder, not the server's", async () => {
@@ -101,7 +102,7 @@ describe('code4py server: serving code4py validate', () => {
     expect(served.code).toBe(0);
     expect(served.stderr).toContain(`code4py: settings from ${basename(dir)}.yml`);
     expect(served.stdout).toMatch(/✔ coverage\s+passed/);
-    expect(server.output()).toContain(`code4py server: validate ${basename(dir)}: exit 0`);
+    expect(server.output()).toContain(`code4py server: validate ${basename(dir)} --config ${basename(dir)}.yml: exit 0`);
   });
 
   it('leaves a command with another environment to run on its own, and says which variables differ', async () => {
