@@ -209,6 +209,14 @@ describe('code4py server: starting and stopping', () => {
     }
   }, 60_000);
 
+  it('does not start where no sandbox works, and says what to do', async () => {
+    const env: NodeJS.ProcessEnv = { ...(await environment()), CODE4PY_SANDBOX: 'bwrap', CODE4PY_PYTHON: '/usr/bin/python-not-here' };
+    const run = await runBin(['server'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('There is no Python at /usr/bin/python-not-here');
+    expect(await lstat(join(String(env.CODE4PY_CACHE_DIR), 'server', 'socket')).catch(() => null)).toBeNull();
+  });
+
   it('rejects a bad --idle with what to give', async () => {
     const run = await runBin(['server', '--idle', '0'], await environment());
     expect(run.code).toBe(2);
