@@ -117,7 +117,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   program
     .command('server')
     .description(
-      "Keep a validator running for `code4py validate`, so that each one skips starting Node, Ruff and the sandbox: it serves the commands run by the same user with the same environment (others run on their own). Runs in the foreground until Ctrl-C, --stop, or --idle minutes without a command.",
+      "Keep a validator running for `code4py validate`, so that each one skips loading code4py, compiling Ruff and probing the sandbox: it serves the commands run by the same user with the same environment (others run on their own). Runs in the foreground until Ctrl-C, --stop, or --idle minutes without a command.",
     )
     .option('--stop', 'stop the running server (its running validations are interrupted)')
     .option('--status', 'say whether a server runs, since when, and how many validations it served')

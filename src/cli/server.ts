@@ -1,4 +1,5 @@
 import { chmod, lstat, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors.js';
 import { readSandboxEnv } from '../sandbox/env.js';
@@ -69,7 +70,8 @@ async function serve(socket: string, idleMinutes: number, io: CliIo, run: RunCom
   const log = (line: string): void => void io.stderr.write(`code4py server: ${line}\n`);
   // The sandbox is probed first, so that a host where it does not work says so at once, not at the first command.
   const sandboxEnv = readSandboxEnv(io.env);
-  const sandbox = await getSandbox(sandboxEnv.kind, sandboxEnv.python);
+  // The same probe cache as `code4py validate`'s, so that its commands find this probe in the process's memo.
+  const sandbox = await getSandbox(sandboxEnv.kind, sandboxEnv.python, { probeCache: join(cliCacheRoot(io.env), 'probes') });
   const linter = createRuffLinter({ warmUp: true });
   const interrupt = listenForInterrupt();
   const server = new CommandServer({ idleMinutes, run, log, shared: { linter } });
