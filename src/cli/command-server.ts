@@ -6,6 +6,9 @@ import { UsageError } from '../errors.js';
 import { EXIT, type CliIo } from './io.js';
 import { buildId, differingVariables, frame, lineReader, type ServerMessage, type ServerStatus } from './server-protocol.js';
 
+/** Why a command is interrupted when the server stops under it: its progress says so instead of a bare "interrupted". */
+export const STOPPING = 'the code4py server is stopping';
+
 /** The CLI's entry, `main`, which the server runs each command with (passed in: main.ts dispatches to the server). */
 export type RunCommand = (argv: readonly string[], io: CliIo) => Promise<number>;
 
@@ -75,7 +78,7 @@ export class CommandServer {
     clearTimeout(this.idleTimer);
     this.options.log(`stopping (${why})`);
     this.socketServer.close();
-    for (const abort of this.running) abort.abort(new Error('interrupted'));
+    for (const abort of this.running) abort.abort(new Error(STOPPING));
     if (this.running.size === 0) this.finish();
   }
 

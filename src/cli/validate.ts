@@ -68,7 +68,10 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
     };
     const report = options.base ? await validateAgainst(folder, options.base, validation, progress) : await validateFolder(folder, validation);
     if (interrupt.signal.aborted) {
-      progress('interrupted; nothing was left behind');
+      // Ctrl-C says "interrupted"; another reason (the server stopping under the command) is named.
+      const reason: unknown = interrupt.signal.reason;
+      const why = reason instanceof Error && reason.message !== 'interrupted' ? ` (${reason.message})` : '';
+      progress(`interrupted${why}; nothing was left behind`);
       return EXIT.error;
     }
     io.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report, { color: wantsColor(io) }));

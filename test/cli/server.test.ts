@@ -197,6 +197,24 @@ describe('code4py server: starting and stopping', () => {
     }
   }, 60_000);
 
+  it('stopped under a running command, interrupts it, says why, and leaves nothing behind', async () => {
+    const env = await environment();
+    const server = await startServer(env);
+    try {
+      const marker = `code4py-srv-${randomUUID()}`;
+      const client = startBin(['validate', await project(HANG(marker))], env);
+      expect(await until(async () => (await processesWith(marker)).length > 0)).toBe(true);
+      expect((await runBin(['server', '--stop'], env)).stdout).toBe('the code4py server is stopping (interrupting 1 running validation)\n');
+      expect(await client.exited()).toBe(2);
+      expect(client.output()).toContain('code4py: interrupted (the code4py server is stopping); nothing was left behind');
+      expect(await server.exited()).toBe(0);
+      expect(await processesWith(marker)).toEqual([]);
+      expect(await readdir(String(env.TMPDIR))).toEqual([]);
+    } finally {
+      await stopServer(server);
+    }
+  }, 60_000);
+
   it('stops by itself after --idle minutes without a command', async () => {
     const env = await environment();
     const server = await startServer(env, '--idle', '0.02');
