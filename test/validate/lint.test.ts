@@ -121,6 +121,16 @@ describe('lint stage', () => {
     expect(lines).toHaveLength(81);
     expect(lines.at(-1)).toBe('… 323 more diff lines');
   });
+
+  it('counts instead of diffing a file the formatter rewrites almost whole (a generated table)', () => {
+    const header = '# generated\n\n';
+    const before = header + Array.from({ length: 6000 }, (_, i) => `    (${i}, 'V', 'x'),`).join('\n') + '\n';
+    const after = header + Array.from({ length: 6000 }, (_, i) => `    (${i}, "V", "x"),`).join('\n') + '\n';
+    const finding = formatFinding('idnadata.py', before, after, 'warning');
+    expect(finding.line).toBe(3);
+    expect(finding.message).toBe('`ruff format` would reformat this file (about 6000 lines changed)');
+    expect(finding.details).toBe('The diff is too large to show here (more than 1000 lines differ): run `ruff format --diff idnadata.py` to see it.');
+  });
 });
 
 const REQUEST: RuffRequest = {
