@@ -17,10 +17,11 @@
    ``notes.json`` (settings that could not be used). Exits with pytest's status.
 
 OPTIONS is JSON: ``{"contexts": bool, "coverage": "project" | "off" | {"include": [paths]},
-"select": [node ids or paths] | null, "analyseOnly": bool}``.
+"select": [node ids or paths] | null, "analyseOnly": bool, "testFiles": [the project's python_files globs]}``.
 """
 
 import ast
+import fnmatch
 import json
 import os
 import sys
@@ -102,6 +103,8 @@ def is_test_path(relative):
     return (
         name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
         or "tests" in parts or "test" in parts
+        # The project's own python_files (the host read them), matched as pytest matches them.
+        or any(fnmatch.fnmatch(relative if "/" in glob else name, glob) for glob in OPTIONS.get("testFiles", []))
     )
 
 

@@ -12,6 +12,7 @@ import { assessCoverage } from './stages/coverage.js';
 import { runDependencies } from './stages/dependencies.js';
 import { runTests, type TestRun, type TestRunOptions } from './stages/tests.js';
 import { copyFolder, type Workspace } from './workspace.js';
+import { testFileRule } from './test-files.js';
 
 /**
  * Lint and security checks, which run in-process (Ruff's WebAssembly build) beside the sandbox runs; its
@@ -144,7 +145,8 @@ export async function runChecks(workspace: Workspace, options: ValidateOptions, 
           ...(signal ? { signal } : {}),
         });
       }
-      const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run });
+      const testFiles = testFileRule(workspace.files).patterns;
+      const ran = await runTests(sandbox.sandbox, workspace.root, notes, limits.timeoutSeconds, signal, { ...settings, limits: limits.run, testFiles });
       const run = blocked ? { ...ran, tests: stage('tests', 'skipped', `not run: the environment could not be prepared (${prepared!.stage!.summary})`) } : ran;
       return { run: recordRun(run, prepared), prepared, ...(mutants ? { mutants } : {}) };
     } catch (error) {

@@ -1,3 +1,5 @@
+import { DEFAULT_TEST_FILES, type TestFileRule } from './test-files.js';
+
 /** One file of the folder under validation, as the stages see it. */
 export interface SourceFile {
   /** Relative to the folder, forward slashes. */
@@ -24,9 +26,12 @@ export interface ImportRecord {
 const TEST_FILE = /(^|\/)(test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$/;
 const TEST_DIR = /(^|\/)tests?\//;
 
-/** pytest's discovery rules, plus files under a `tests/` folder (fixtures and helpers). */
-export function isTestFile(path: string): boolean {
-  return path.endsWith('.py') && (TEST_FILE.test(path) || TEST_DIR.test(path));
+/**
+ * pytest's default discovery rules, plus files under a `tests/` folder (fixtures and helpers), plus those the
+ * project's own `python_files` names (`rule`, from testFileRule).
+ */
+export function isTestFile(path: string, rule: TestFileRule = DEFAULT_TEST_FILES): boolean {
+  return path.endsWith('.py') && (TEST_FILE.test(path) || TEST_DIR.test(path) || rule.matches(path));
 }
 
 export function isPythonFile(path: string): boolean {

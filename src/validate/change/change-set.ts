@@ -1,5 +1,6 @@
 import { structuredPatch } from 'diff';
 import { isPythonFile, isTestFile } from '../source.js';
+import { testFileRule, type TestFileRule } from '../test-files.js';
 import { unmatchedLines } from '../text-lines.js';
 import { decodeText, type InputFile } from '../workspace.js';
 
@@ -19,6 +20,8 @@ export interface ChangeSet {
    * counts as wholly changed (every line).
    */
   readonly modified: ReadonlyMap<string, ReadonlySet<number> | 'all'>;
+  /** Which files are tests, by the head's pytest settings (`python_files`). */
+  readonly tests: TestFileRule;
 }
 
 /** The change from `base` to `head`, by line, as `git diff` sees it. */
@@ -33,7 +36,7 @@ export function changeSet(base: readonly InputFile[], head: readonly InputFile[]
     else if (!old.equals(content)) modified.set(path, changedLines(path, old, content));
   }
   const deleted = new Set([...before.keys()].filter((path) => !after.has(path)));
-  return { added, deleted, modified };
+  return { added, deleted, modified, tests: testFileRule(head) };
 }
 
 function changedLines(path: string, old: Buffer, content: Buffer): ReadonlySet<number> | 'all' {
@@ -74,10 +77,10 @@ function touchedFiles(change: ChangeSet): string[] {
 
 /** Non-test Python files the change adds or modifies: the code whose behaviour it changes. */
 export function touchedCode(change: ChangeSet): string[] {
-  return touchedFiles(change).filter((path) => isPythonFile(path) && !isTestFile(path));
+  return touchedFiles(change).filter((path) => isPythonFile(path) && !isTestFile(path, change.tests));
 }
 
 /** Test files (and their helpers and conftest.py) the change adds or modifies. */
 export function touchedTests(change: ChangeSet): string[] {
-  return touchedFiles(change).filter((path) => isTestFile(path));
+  return touchedFiles(change).filter((path) => isTestFile(path, change.tests));
 }

@@ -36,7 +36,7 @@ export function assessPatchCoverage(json: string | null, change: ChangeSet, test
   const uncovered: Array<{ path: string; lines: number[] }> = [];
   const files: Coverage['files'] = [];
   for (const [path, data] of Object.entries(parsed.data.files)) {
-    if (isTestFile(path)) continue;
+    if (isTestFile(path, change.tests)) continue;
     files.push({ path, percent: round(data.summary.percent_covered), missingLines: data.missing_lines });
     const changed = changedLinesOf(change, path);
     if (changed === null) continue;

@@ -3,6 +3,7 @@ import { failsBeforePassesAfter, stage, STAGE_NAMES, type Evidence, type Finding
 import { effectiveLimits } from '../limits.js';
 import { SharedWork } from '../shared-work.js';
 import { isTestFile } from '../source.js';
+import type { TestFileRule } from '../test-files.js';
 import { writeWorkspace, type InputFile, type Workspace } from '../workspace.js';
 import { baseId, baselineKey, baselineOf, MemoryBaselineCache, parseBaseline, type Baseline, type BaselineCache, type BaseTree } from './baseline.js';
 import { changedLinesOf, changeSet, isChangedLine, touchedCode, touchedTests, type ChangeSet } from './change-set.js';
@@ -56,7 +57,7 @@ export async function validateChange(request: ChangeRequest, options: ChangeOpti
       baselineFor(request.base, quiet),
       runChecks(headWorkspace, headOptions, { coverage: code.length > 0 ? { include: code } : 'off', contexts: code.length > 0 && mutationWanted(options.config) }, recorder(results, undefined)),
       // Fail-before/pass-after evidence means something only for changed code.
-      tests.length > 0 && code.length > 0 ? evidenceRun(request.base, request.head, tests, quiet) : Promise.resolve(null),
+      tests.length > 0 && code.length > 0 ? evidenceRun(request.base, request.head, tests, change.tests, quiet) : Promise.resolve(null),
     ]);
     if (ran.status === 'rejected') throw ran.reason;
     const checks = ran.value;
@@ -233,11 +234,11 @@ async function baselineFor(base: BaseTree, options: ChangeOptions): Promise<Base
  * The tests the change adds or modifies, run against the base code: the base's files with the change's
  * version of its test files (and conftest.py), running only those test files.
  */
-async function evidenceRun(base: BaseTree, head: readonly InputFile[], tests: readonly string[], options: ChangeOptions) {
+async function evidenceRun(base: BaseTree, head: readonly InputFile[], tests: readonly string[], rule: TestFileRule, options: ChangeOptions) {
   const changedFiles = new Set(tests);
   const files = new Map(base.files.map((f) => [f.path, f]));
   for (const file of head) if (changedFiles.has(file.path)) files.set(file.path, file);
-  const select = tests.filter((path) => isTestFile(path) && path.endsWith('.py') && !/(^|\/)(conftest|__init__)\.py$/.test(path));
+  const select = tests.filter((path) => isTestFile(path, rule) && path.endsWith('.py') && !/(^|\/)(conftest|__init__)\.py$/.test(path));
   if (select.length === 0) return null;
   const workspace = await writeWorkspace([...files.values()]);
   try {

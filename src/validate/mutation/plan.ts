@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseJsonOrNull } from '../../json.js';
 import type { TestCase } from '../report.js';
 import { isPythonFile, isTestFile, type SourceFile } from '../source.js';
+import { testFileRule } from '../test-files.js';
 
 /**
  * What python/mutate.py is asked to do: which lines of which files to mutate, and which tests ran each
@@ -72,7 +73,7 @@ export function planMutations(input: PlanInput): PlanResult {
 
   const files: PlannedFile[] = [];
   for (const file of input.files) {
-    if (!isPythonFile(file.path) || isTestFile(file.path) || file.text === null) continue;
+    if (!isPythonFile(file.path) || isTestFile(file.path, testFileRule(input.files)) || file.text === null) continue;
     const changed = input.changedLines?.get(file.path);
     if (input.changedLines && (!changed || changed.size === 0)) continue;
     const contexts = parsed.data.files[file.path]?.contexts ?? {};

@@ -3,6 +3,7 @@ import { parseJsonOrNull } from '../../json.js';
 import type { ValidationConfig } from '../../config/schema.js';
 import { stage, type Coverage, type Finding, type StageOutcome } from '../report.js';
 import { isPythonFile, isTestFile, type SourceFile } from '../source.js';
+import { testFileRule } from '../test-files.js';
 
 const CoverageJson = z.object({
   files: z.record(
@@ -23,7 +24,8 @@ export interface CoverageResult {
 /** Reads coverage.py's JSON report (statement coverage of the non-test files) and holds it against `tests.coverage_min`. */
 export function assessCoverage(json: string | null, files: readonly SourceFile[], testsRan: boolean, config: ValidationConfig): CoverageResult {
   const none: Coverage = { percent: null, files: [] };
-  const sources = files.filter((f) => isPythonFile(f.path) && !isTestFile(f.path));
+  const tests = testFileRule(files);
+  const sources = files.filter((f) => isPythonFile(f.path) && !isTestFile(f.path, tests));
   if (sources.length === 0) return { stage: stage('coverage', 'skipped', 'no non-test Python files to measure'), coverage: none };
   if (!testsRan) return { stage: stage('coverage', 'skipped', 'not measured: the tests did not run'), coverage: none };
   const parsed = json === null ? null : CoverageJson.safeParse(parseJsonOrNull(json));
@@ -31,7 +33,7 @@ export function assessCoverage(json: string | null, files: readonly SourceFile[]
 
   const report = parsed.data;
   const perFile = Object.entries(report.files)
-    .filter(([path]) => !isTestFile(path))
+    .filter(([path]) => !isTestFile(path, tests))
     .map(([path, data]) => ({ path, percent: round(data.summary.percent_covered), missingLines: data.missing_lines }));
   const percent = round(report.totals.percent_covered);
   const min = config.tests.coverage_min;

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { ValidationConfig } from '../../config/schema.js';
 import { sortFindings, stage, type Finding, type StageOutcome } from '../report.js';
 import { isTestFile, type ImportRecord, type SourceFile } from '../source.js';
+import { testFileRule } from '../test-files.js';
 import { distributionsFor, isDeclared, localModules, normalizeName, suggestedDistribution } from './import-names.js';
 import { collectRequirements, declaredNames, type Declarations } from './requirements.js';
 
@@ -81,7 +82,7 @@ export function runDependencies(input: DependenciesInput): StageOutcome {
     const declaredAs = declaredKind(imp.module);
     // The tests always have their runner: the validator provides it when the project's own pin of it could
     // not be installed (the environment stage reports that once; each test file's import is not a finding).
-    const provided = PROVIDED_FOR_TESTS.has(top) && isTestFile(imp.path) && (declaredAs === null || declaredAs === 'uninstallable');
+    const provided = PROVIDED_FOR_TESTS.has(top) && isTestFile(imp.path, testFileRule(input.files)) && (declaredAs === null || declaredAs === 'uninstallable');
     const kind: Kind = stdlib.has(top) ? 'stdlib' : local.has(top) ? 'local' : provided ? 'provided' : (declaredAs ?? (imp.optional ? 'optional' : 'undeclared'));
     const previous = kinds.get(top);
     if (previous === undefined || KINDS.indexOf(kind) < KINDS.indexOf(previous)) kinds.set(top, kind);

@@ -6,6 +6,7 @@ import { formatFinding } from '../ruff/format-finding.js';
 import { readProjectRuff, type FileRuffSettings } from '../ruff/project-settings.js';
 import { isSyntaxDiagnostic, type RuffFileResult, type RuffOptions, type RuffPass, type RuffPassResult, type RuffRequest, type RuffResponse } from '../ruff/ruff-protocol.js';
 import { isPythonFile, isTestFile, type SourceFile } from '../source.js';
+import { testFileRule } from '../test-files.js';
 import { securityOutcome, securityPasses } from './security.js';
 
 /** What the stages need of Ruff; RuffHost is one. */
@@ -44,8 +45,8 @@ export async function runRuffStages(files: readonly SourceFile[], ruff: RuffRunn
   const paths = readable.map((f) => f.path);
   const targetOf = (path: string): string => settings.get(path)?.targetVersion ?? '';
   const security = securityPasses(
-    paths.filter((p) => !isTestFile(p)),
-    paths.filter((p) => isTestFile(p)),
+    paths.filter((p) => !isTestFile(p, testFileRule(files))),
+    paths.filter((p) => isTestFile(p, testFileRule(files))),
     targetOf,
     config,
   );

@@ -37,6 +37,8 @@ export interface TestRunOptions {
   readonly analyseOnly?: boolean;
   /** Limits beyond the wall time, e.g. a repository's own memory limit. */
   readonly limits?: Partial<RunLimits>;
+  /** The project's `python_files` globs: those files are tests too (not measured, their functions read). */
+  readonly testFiles?: readonly string[];
 }
 
 export interface TestRun {
@@ -71,7 +73,7 @@ export async function runTests(
 ): Promise<TestRun> {
   const out = await mkdtemp(join(tmpdir(), 'code4py-out-'));
   const runtime = options.runtime ?? SYSTEM_RUNTIME;
-  const settings = { contexts: options.contexts === true, coverage: options.coverage ?? 'project', select: options.select ?? null, analyseOnly: options.analyseOnly === true };
+  const settings = { contexts: options.contexts === true, coverage: options.coverage ?? 'project', select: options.select ?? null, analyseOnly: options.analyseOnly === true, testFiles: options.testFiles ?? [] };
   try {
     const result = await sandbox.run({
       command: [runtime.python, '-I', '-B', '-c', pythonScript('validate'), '/out', String(CHANNEL_FD), JSON.stringify(settings)],

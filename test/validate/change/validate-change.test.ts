@@ -241,6 +241,28 @@ describe("a repository's own pytest and coverage settings", () => {
     expect(report.coverage.changedLines).toEqual({ covered: 2, total: 2, percent: 100 });
     expect(report.coverage.files.map((f) => f.path)).toEqual(['pkg/util.py']);
   });
+
+  it("tells tests from code by the project's python_files (Django's tests.py): evidence, patch coverage, mutants and security rules", async () => {
+    const shop: CommitFiles = {
+      'pytest.ini': '[pytest]\npython_files = tests.py\n',
+      'shop/__init__.py': '',
+      'shop/prices.py': 'def total(prices):\n    return sum(prices)\n',
+      'shop/tests.py': 'from shop.prices import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n',
+    };
+    const report = await validate([shop], {
+      'shop/prices.py': 'def total(prices):\n    return sum(prices)\n\n\ndef discounted(price, percent):\n    return price - price * percent / 100\n',
+      'shop/tests.py': `${shop['shop/tests.py']}\n\ndef test_discounted():\n    assert discounted(200, 10) == 180\n`.replace('import total', 'import discounted, total'),
+    });
+    expect(report.passed).toBe(true);
+    // The test the change adds is a test: it fails on the base code (its import) and passes with the change.
+    expect(report.evidence).toEqual([{ test: 'shop/tests.py::test_discounted', base: 'error', head: 'passed' }]);
+    // Only the code's changed lines count for patch coverage; the tests are not measured, nor mutated.
+    expect(report.coverage.changedLines).toEqual({ covered: 2, total: 2, percent: 100 });
+    expect(report.coverage.files.map((f) => f.path)).toEqual(['shop/prices.py']);
+    expect(new Set(report.mutation!.mutants.map((m) => m.path))).toEqual(new Set(['shop/prices.py']));
+    // assert in a test is what tests do: no S101 security finding.
+    expect(stageOf(report, 'security')!.findings.filter((f) => f.rule === 'S101')).toEqual([]);
+  });
 });
 
 describe('honest results under pressure', () => {
