@@ -7,7 +7,7 @@ import { EXIT, type CliIo } from './io.js';
 import { buildId, differingVariables, frame, lineReader, type ServerMessage, type ServerStatus } from './server-protocol.js';
 
 /** Why a command is interrupted when the server stops under it: its progress says so instead of a bare "interrupted". */
-export const STOPPING = 'the code4py server is stopping';
+const STOPPING = 'the code4py server is stopping';
 
 /** The CLI's entry, `main`, which the server runs each command with (passed in: main.ts dispatches to the server). */
 export type RunCommand = (argv: readonly string[], io: CliIo) => Promise<number>;

@@ -5,13 +5,17 @@ import { parsePrice } from '../eval/prices.js';
 import { packageInfo } from '../version.js';
 import { EXIT, holdInterrupts, type CliIo } from './io.js';
 
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 3600) {
-    throw new InvalidArgumentError('give a number of seconds between 0 and 3600, e.g. --timeout 60');
-  }
-  return n;
+/** A number above 0 and up to `max` for an option (decimals allowed), or a usage error saying what to give. */
+function positiveNumber(max: number, message: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > max) throw new InvalidArgumentError(message);
+    return n;
+  };
 }
+
+const seconds = positiveNumber(3600, 'give a number of seconds between 0 and 3600, e.g. --timeout 60');
+const minutes = positiveNumber(24 * 60, 'give a number of minutes above 0 and up to 1440, e.g. --idle 30');
 
 /** A whole number in [min, max] for an option, with a message that shows a good value. */
 function wholeNumber(option: string, min: number, max: number, example: number): (value: string) => number {
@@ -20,12 +24,6 @@ function wholeNumber(option: string, min: number, max: number, example: number):
     if (!/^\d+$/.test(value.trim()) || n < min || n > max) throw new InvalidArgumentError(`give a whole number from ${min} to ${max}, e.g. ${option} ${example}`);
     return n;
   };
-}
-
-function minutes(value: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0) || n > 24 * 60) throw new InvalidArgumentError('give a number of minutes above 0 and up to 1440, e.g. --idle 30');
-  return n;
 }
 
 function price(value: string): { input: number; output: number } {

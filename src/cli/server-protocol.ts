@@ -3,7 +3,7 @@
  * build, which environment variables may differ, and the messages (one JSON object a line).
  *
  * The client side is on the path of every `code4py validate`, before anything else loads: this module
- * imports only Node's own modules (no zod, which alone takes ~70 ms to load). The server parses what a
+ * imports only Node's own modules and two small ones of ours (no zod, which alone takes ~70 ms to load). The server parses what a
  * client sends with a zod schema (server.ts); the client checks the server's few message shapes here.
  */
 import { createHash } from 'node:crypto';
@@ -11,6 +11,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cliCacheRoot } from '../config/cache-root.js';
+import { packageRoot } from '../validate/python-scripts.js';
 
 /** The server's folder (mode 0700) and socket, under the CLI's cache folder: one server per user and cache. */
 export function serverPaths(env: NodeJS.ProcessEnv): { readonly dir: string; readonly socket: string } {
@@ -43,10 +44,7 @@ let build: string | undefined;
 export function buildId(): string {
   if (build !== undefined) return build;
   const hash = createHash('sha256');
-  const here = dirname(fileURLToPath(import.meta.url));
-  let root = here;
-  while (!safeList(join(root, 'python')).length && dirname(root) !== root) root = dirname(root);
-  for (const dir of [here, join(root, 'python')]) {
+  for (const dir of [dirname(fileURLToPath(import.meta.url)), join(packageRoot(), 'python')]) {
     hash.update(`${dir}\0`);
     for (const name of safeList(dir).sort()) {
       const stat = statSync(join(dir, name), { throwIfNoEntry: false });

@@ -42,7 +42,8 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
   const linter = io.shared?.linter ?? createRuffLinter({ warmUp: false });
   const interrupt = listenForInterrupt(io);
   const progress = (line: string): void => void io.stderr.write(`code4py: ${line}\n`);
-  const folder = resolve(io.cwd ?? process.cwd(), dir);
+  const cwd = io.cwd ?? process.cwd();
+  const folder = resolve(cwd, dir);
   try {
     const sandboxEnv = readSandboxEnv(io.env);
     // The sandbox's probe runs its Python while the pipeline's modules load (they are not needed before).
@@ -53,7 +54,7 @@ export async function validateCommand(dir: string, options: ValidateCliOptions, 
       import('../render/text.js'),
       import('./validation-ports.js'),
     ]);
-    const base = await readSettings(folder, options.config, io.cwd ?? process.cwd(), progress);
+    const base = await readSettings(folder, options.config, cwd, progress);
     const config = options.timeout ? { ...base, tests: { ...base.tests, timeout_seconds: options.timeout } } : base;
     const sandbox = await sandboxReady;
     progress(`sandbox: ${sandbox.sandbox.backend}, Python ${sandbox.python.version}`);

@@ -1,5 +1,6 @@
 import picomatch from 'picomatch';
 import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
 
 /**
  * Which files are tests beyond pytest's default names: the globs of the project's own `python_files`
@@ -62,18 +63,23 @@ function readPythonFiles(files: readonly ProjectFile[]): string[] {
   return [];
 }
 
+/** What of pyproject.toml says which files are tests: only the fields read here. */
+const PyprojectSchema = z.object({
+  tool: z.object({ pytest: z.object({ ini_options: z.object({ python_files: z.union([z.string(), z.array(z.string())]).optional() }) }) }),
+});
+
 /** `[tool.pytest.ini_options] python_files`, or null when the file does not configure pytest. */
 function fromPyproject(content: string): string[] | null {
-  let options: unknown;
+  let document: unknown;
   try {
-    options = (parseToml(content) as { tool?: { pytest?: { ini_options?: unknown } } }).tool?.pytest?.ini_options;
+    document = parseToml(content);
   } catch {
     return null; // an unreadable pyproject.toml: pytest says so when it runs
   }
-  if (typeof options !== 'object' || options === null) return null;
-  const value = (options as Record<string, unknown>).python_files;
-  if (typeof value === 'string') return words(value);
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string').flatMap(words) : [];
+  const parsed = PyprojectSchema.safeParse(document);
+  if (!parsed.success) return null;
+  const value = parsed.data.tool.pytest.ini_options.python_files ?? [];
+  return (typeof value === 'string' ? [value] : value).flatMap(words);
 }
 
 /** The keys of one section of an INI file (values continued on indented lines), or null without the section. */

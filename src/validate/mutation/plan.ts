@@ -72,8 +72,9 @@ export function planMutations(input: PlanInput): PlanResult {
   };
 
   const files: PlannedFile[] = [];
+  const testRule = testFileRule(input.files);
   for (const file of input.files) {
-    if (!isPythonFile(file.path) || isTestFile(file.path, testFileRule(input.files)) || file.text === null) continue;
+    if (!isPythonFile(file.path) || isTestFile(file.path, testRule) || file.text === null) continue;
     const changed = input.changedLines?.get(file.path);
     if (input.changedLines && (!changed || changed.size === 0)) continue;
     const contexts = parsed.data.files[file.path]?.contexts ?? {};

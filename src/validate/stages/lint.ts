@@ -44,9 +44,10 @@ export async function runRuffStages(files: readonly SourceFile[], ruff: RuffRunn
   const planned = problems.length > 0 ? [] : lintPasses(settings, config);
   const paths = readable.map((f) => f.path);
   const targetOf = (path: string): string => settings.get(path)?.targetVersion ?? '';
+  const tests = testFileRule(files);
   const security = securityPasses(
-    paths.filter((p) => !isTestFile(p, testFileRule(files))),
-    paths.filter((p) => isTestFile(p, testFileRule(files))),
+    paths.filter((p) => !isTestFile(p, tests)),
+    paths.filter((p) => isTestFile(p, tests)),
     targetOf,
     config,
   );
